@@ -1,0 +1,60 @@
+# metarr-pipeline: every target bootstraps what it needs, idempotently, from a fresh clone.
+#   make demo   generate the demo library and run the pipeline on it (offline)
+#   make test   run the test suite
+#   make ui     start the Dagster UI on the demo instance (http://127.0.0.1:3000)
+#   make lint   ruff
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RUNTIME := data/runtime
+export DAGSTER_HOME := $(abspath $(RUNTIME)/dagster)
+
+.PHONY: demo test ui lint check-defs tools venv clean-demo
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+# ffprobe is the reference the probe tests compare against (Debian's ffmpeg package).
+tools:
+	@command -v ffprobe >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing ffmpeg (for ffprobe) with apt-get"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >/dev/null; \
+	  else echo "ffprobe is missing: install ffmpeg (e.g. sudo apt-get install ffmpeg)"; exit 1; fi; }
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: venv $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/metarr demo
+	@echo
+	@echo "Registering movie partitions in the demo Dagster instance ($(DAGSTER_HOME)) ..."
+	$(BIN)/dagster asset materialize -m dagster_project.definitions --select library_scan 2>&1 \
+	  | grep -E "RUN_SUCCESS|RUN_FAILURE|Failure" || true
+	@echo
+	@echo "Done. Browse it with 'make ui' (http://127.0.0.1:3000), or 'metarr status' ($(BIN)/metarr status)."
+
+test: venv tools
+	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+
+check-defs: venv
+	cd $(CURDIR) && $(BIN)/dg check defs
+
+ui: venv $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+clean-demo:
+	rm -rf $(RUNTIME)

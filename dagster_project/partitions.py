@@ -1,0 +1,44 @@
+"""Movies as Dagster partitions.
+
+One dynamic partition per identified movie that is on disk. Keys are computed by the domain when a movie is
+first identified (``the-matrix-1999-tmdb603``) and stored, so they stay the same when Radarr renames or
+upgrades the file, and they read well in the UI's partition picker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+movies_partitions = dg.DynamicPartitionsDefinition(name="movies")
+
+
+def partition_changes(
+    current: Sequence[str], desired: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """(to add, to delete) so the instance's movie partitions equal ``desired``; both sorted."""
+    have, want = set(current), set(desired)
+    return sorted(want - have), sorted(have - want)
+
+
+def partition_requests(
+    current: Sequence[str], desired: Sequence[str]
+) -> list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest]:
+    add, delete = partition_changes(current, desired)
+    requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
+    if add:
+        requests.append(movies_partitions.build_add_request(add))
+    if delete:
+        requests.append(movies_partitions.build_delete_request(delete))
+    return requests
+
+
+def sync_partitions(instance: dg.DagsterInstance, desired: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Apply the changes directly (used by the scan asset, which runs outside a sensor)."""
+    add, delete = partition_changes(instance.get_dynamic_partitions(movies_partitions.name), desired)
+    if add:
+        instance.add_dynamic_partitions(movies_partitions.name, add)
+    for key in delete:
+        instance.delete_dynamic_partition(movies_partitions.name, key)
+    return add, delete

@@ -1,0 +1,115 @@
+"""``metarr``: the command line, a thin wrapper over the library.
+
+Every command loads the settings (``--config`` / ``$METARR_CONFIG`` / the bundled demo config), calls one
+library function and prints its report. Errors are turned into one readable line here, and only here;
+the exit status is 2 for a usage or configuration problem, 1 for a failed operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from metarr_pipeline.config import load_settings
+from metarr_pipeline.errors import ConfigError, MetarrError
+from metarr_pipeline.report import scan_text, status_table
+from metarr_pipeline.scan.scan import scan_library
+from metarr_pipeline.store import Store
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metarr",
+        description="Keep a movie library's metadata and artwork rich, correct and safe for Kodi, Jellyfin "
+                    "and Plex. Without --config, $METARR_CONFIG or the bundled demo config is used.",
+    )
+    parser.add_argument("--config", help="settings file (TOML); default: $METARR_CONFIG or the demo config")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("scan", help="find, identify and probe the movies in the library roots",
+                       description="Scan the library roots: find movie folders, identify each film, probe its "
+                                   "streams (unchanged files are not re-probed). Writes only the state database.")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("status", help="a table of every movie: identity, state and streams",
+                       description="Show every movie the state database knows, with its identity, state and "
+                                   "a summary of its streams. Reads only.")
+    p.add_argument("--problems", action="store_true", help="only movies that need attention")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("demo", help="generate the bundled demo library and run the pipeline on it",
+                       description="Generate the demo library (tiny real video files) into the first library "
+                                   "root of the config, then scan it. Safe to repeat: generation is skipped "
+                                   "when the library is already there.")
+    p.add_argument("--force", action="store_true", help="regenerate the demo library")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    report = scan_library(settings, Store(settings.database_path))
+    print(scan_text(report))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    movies = store.movies()
+    if args.problems:
+        movies = [m for m in movies if m.status != "identified" or m.probe_error or m.warnings]
+    if not movies:
+        print("No movies known yet: run 'metarr scan'." if not args.problems else "No problems.")
+        return 0
+    print(status_table(movies, store.streams()))
+    counts: dict[str, int] = {}
+    for m in movies:
+        state = "gone" if m.gone_at else m.status
+        counts[state] = counts.get(state, 0) + 1
+    print("\n" + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from metarr_pipeline.demo.library import generate_demo_library
+
+    settings = load_settings(args.config, check_roots=False)
+    if not settings.library.roots:
+        raise ConfigError(f"{settings.config_path}: library.roots is empty: the demo needs a folder to fill")
+    root = settings.library.roots[0]
+    folders = generate_demo_library(root, force=args.force)
+    print(f"Demo library: {root} ({len(folders)} movie folders)")
+    settings = load_settings(args.config)
+    report = scan_library(settings, Store(settings.database_path))
+    print(scan_text(report))
+    print()
+    store = Store(settings.database_path)
+    print(status_table(store.movies(), store.streams()))
+    print(f"\nState database: {settings.database_path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"metarr: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except MetarrError as exc:
+        print(f"metarr: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("metarr: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Words and tables for people: the scan report and the per-movie status table.
+
+Kept apart from the CLI so the Dagster assets can show the same text in their metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from metarr_pipeline.models import StreamDetails
+from metarr_pipeline.scan.scan import ScanReport
+from metarr_pipeline.store import MovieRecord
+
+
+def streams_summary(details: StreamDetails | None) -> str:
+    """One line: ``h264 320x134 2.39 hdr10 · 2 audio (ac3 6ch eng, aac 2ch eng) · 3 subs (eng, fre, fre forced)``."""
+    if details is None:
+        return "not probed"
+    parts = []
+    if details.video:
+        v = details.video
+        video = f"{v.codec} {v.width}x{v.height} {v.aspect:.2f}"
+        if v.hdr_type:
+            video += f" {v.hdr_type}"
+        parts.append(video)
+    else:
+        parts.append("no video")
+    if details.audio:
+        tracks = ", ".join(f"{a.codec} {a.channels}ch{' ' + a.language if a.language else ''}" for a in details.audio)
+        parts.append(f"{len(details.audio)} audio ({tracks})")
+    if details.subtitles:
+        subs = ", ".join(
+            (s.language or "und") + (" forced" if s.forced else "") + (" ext" if s.external else "")
+            for s in details.subtitles
+        )
+        parts.append(f"{len(details.subtitles)} subs ({subs})")
+    return " · ".join(parts)
+
+
+def movie_state(movie: MovieRecord) -> str:
+    if movie.gone_at is not None:
+        return f"gone since {movie.gone_at:%Y-%m-%d}"
+    return movie.status
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], max_width: int = 60) -> str:
+    cells = [[_clip(str(c), max_width) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(out)
+
+
+def _clip(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails]) -> str:
+    rows = []
+    for m in movies:
+        identity = f"tmdb {m.tmdb_id} ({m.id_source})" if m.status == "identified" else (m.reason or "-")
+        if m.status == "identified" and m.imdb_id:
+            identity += f" {m.imdb_id}"
+        name = m.partition_key or m.folder.rsplit("/", 1)[-1]
+        detail = streams_summary(streams.get(m.id)) if m.id in streams else (m.probe_error or "not probed")
+        if m.probe_error:
+            detail = f"probe failed: {m.probe_error}"
+        rows.append((name, movie_state(m), identity, detail))
+    return table(("movie", "state", "identity", "streams"), rows, max_width=90)
+
+
+def scan_text(report: ScanReport) -> str:
+    s = report.summary()
+    lines = [
+        f"Scanned in {s['seconds']:.2f}s: {s['found']} folders, {s['identified']} identified, "
+        f"{s['unidentified']} unidentified, {s['invalid']} invalid, {s['probe_failures']} probe failures.",
+        f"Probed {s['probed']} video files ({s['probe_cache_hits']} unchanged, not re-probed); "
+        f"{s['new']} new, {s['moved']} moved, {s['changed']} changed, {s['returned']} returned, {s['gone']} gone.",
+    ]
+    if report.unreadable_roots:
+        lines.append("Library roots left untouched (unreadable or unmounted): " + ", ".join(report.unreadable_roots))
+    problems = report.problems()
+    if problems:
+        lines.append("")
+        lines.append("Needs attention:")
+        lines += [f"  {folder}\n    {reason}" for folder, reason in problems]
+    warned = [o for o in report.outcomes if o.warnings]
+    if warned:
+        lines.append("")
+        lines.append("Warnings:")
+        for o in warned:
+            lines += [f"  {o.folder}"] + [f"    {w}" for w in o.warnings]
+    return "\n".join(lines)

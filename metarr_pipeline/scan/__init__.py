@@ -1,0 +1,1 @@
+"""Reading a library: finding movies, identifying them and probing their files."""

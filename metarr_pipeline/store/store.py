@@ -1,0 +1,444 @@
+"""All SQL of metarr-pipeline lives in this module (and the numbered migrations beside it).
+
+DuckDB lets one process at a time open a database file read-write. Dagster runs every run, and under the
+multiprocess executor every step, in its own process, so the store follows one rule (ARCHITECTURE.md):
+**connections are short and serialised**. Every read or write goes through :meth:`Store._connect`, which
+
+1. takes an exclusive file lock next to the database (so our own processes queue instead of failing),
+2. opens DuckDB, retrying with backoff while something else (a user's DuckDB shell, a crashed process
+   whose lock the OS has not released yet) still holds the file, and
+3. closes the connection as soon as the block ends.
+
+Network, image and probe work therefore happens with no connection open; callers hand the store whole
+batches (polars frames) that are written in one short transaction, delete-then-insert per movie, so a
+repeated write is idempotent. Readers use the same path and simply wait their turn.
+
+Moving the state to a server database later means replacing this module, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from filelock import FileLock, Timeout
+
+from metarr_pipeline.errors import StoreBusyError, StoreError
+from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
+
+log = logging.getLogger(__name__)
+
+_MIGRATED: set[Path] = set()
+_MIGRATE_GUARD = threading.Lock()
+_THREAD_LOCKS: dict[Path, threading.Lock] = {}
+
+
+@dataclass(frozen=True)
+class MovieRecord:
+    """One row of ``movies``: a movie folder and everything the scan knows about it."""
+
+    id: int | None
+    library_root: str
+    folder: str
+    kind: str
+    video_file: str | None
+    basename: str | None
+    video_size: int | None
+    video_mtime_ns: int | None
+    status: str
+    reason: str
+    warnings: tuple[str, ...]
+    tmdb_id: int | None
+    imdb_id: str | None
+    id_source: str
+    title: str
+    year: int | None
+    partition_key: str | None
+    nfo_file: str
+    nfo_json: str
+    lockdata: bool
+    locked_fields: tuple[str, ...]
+    probe_key: str
+    probe_error: str
+    manual: bool
+    first_seen: datetime
+    last_seen: datetime
+    changed_at: datetime
+    gone_at: datetime | None
+
+    @property
+    def is_partition(self) -> bool:
+        """Movies that get a Dagster partition: identified and still on disk."""
+        return self.status == "identified" and self.gone_at is None and bool(self.partition_key)
+
+    @property
+    def video_path(self) -> Path | None:
+        return Path(self.folder) / self.video_file if self.video_file else None
+
+    def nfo(self) -> dict[str, Any]:
+        return json.loads(self.nfo_json or "{}")
+
+
+_MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
+_MOVIE_SCHEMA: dict[str, Any] = {
+    "id": pl.Int64, "library_root": pl.String, "folder": pl.String, "kind": pl.String,
+    "video_file": pl.String, "basename": pl.String, "video_size": pl.Int64, "video_mtime_ns": pl.Int64,
+    "status": pl.String, "reason": pl.String, "warnings": pl.List(pl.String), "tmdb_id": pl.Int64,
+    "imdb_id": pl.String, "id_source": pl.String, "title": pl.String, "year": pl.Int32,
+    "partition_key": pl.String, "nfo_file": pl.String, "nfo_json": pl.String, "lockdata": pl.Boolean,
+    "locked_fields": pl.List(pl.String), "probe_key": pl.String, "probe_error": pl.String,
+    "manual": pl.Boolean, "first_seen": pl.Datetime("us"), "last_seen": pl.Datetime("us"),
+    "changed_at": pl.Datetime("us"), "gone_at": pl.Datetime("us"),
+}
+_STREAM_SCHEMA: dict[str, Any] = {
+    "folder": pl.String, "kind": pl.String, "position": pl.Int32, "codec": pl.String, "width": pl.Int32,
+    "height": pl.Int32, "aspect": pl.Float64, "duration_s": pl.Int32, "hdr_type": pl.String,
+    "stereo_mode": pl.String, "channels": pl.Int32, "language": pl.String, "forced": pl.Boolean,
+    "external": pl.Boolean, "path": pl.String, "container": pl.String,
+}
+_STREAM_COLUMNS = tuple(c for c in _STREAM_SCHEMA if c != "folder")
+
+
+@dataclass(frozen=True)
+class ScanWrite:
+    """Everything one scan changes, written in a single transaction.
+
+    ``movies`` holds only rows that are new or changed (``id`` None for new ones); ``streams`` replaces
+    the stored streams of the movies (by folder) it names; ``seen_ids`` get ``last_seen``; ``gone_ids``
+    are marked gone, never deleted.
+    """
+
+    movies: Sequence[MovieRecord] = ()
+    streams: dict[str, StreamDetails] = field(default_factory=dict)
+    seen_ids: Sequence[int] = ()
+    gone_ids: Sequence[int] = ()
+    seen_at: datetime | None = None
+    started_at: datetime | None = None
+    roots: Sequence[str] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+class Store:
+    """The DuckDB state file. Cheap to construct; opens nothing until used."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 300.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+
+    # ----------------------------------------------------------------------------------------------
+    # connections
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        self._ensure_migrated()
+        with self._locked():
+            con = self._open()
+            try:
+                if write:
+                    con.execute("BEGIN TRANSACTION")
+                yield con
+                if write:
+                    con.execute("COMMIT")
+            except duckdb.Error as exc:
+                if write:
+                    _rollback(con)
+                raise StoreError(f"state database {self.path}: {exc}") from exc
+            except BaseException:
+                if write:
+                    _rollback(con)
+                raise
+            finally:
+                con.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # flock() is per open file, so threads of one process would also exclude each other; the thread
+        # lock just keeps them from spinning on the file lock.
+        thread_lock = _THREAD_LOCKS.setdefault(self.path, threading.Lock())
+        if not thread_lock.acquire(timeout=self.lock_timeout):
+            raise StoreBusyError(f"state database {self.path} stayed busy for {self.lock_timeout:.0f}s")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with FileLock(str(self._lock_path), timeout=self.lock_timeout):
+                    yield
+            except Timeout as exc:
+                raise StoreBusyError(
+                    f"state database {self.path} stayed locked by another process for "
+                    f"{self.lock_timeout:.0f}s (lock file {self._lock_path})"
+                ) from exc
+        finally:
+            thread_lock.release()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, retrying while a process outside our file lock still holds DuckDB's own lock."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreBusyError(f"cannot open state database {self.path}: {exc}") from exc
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open state database {self.path}: {exc}") from exc
+
+    # ----------------------------------------------------------------------------------------------
+    # migrations
+
+    def _ensure_migrated(self) -> None:
+        key = self.path.resolve() if self.path.exists() else self.path.absolute()
+        if key in _MIGRATED:
+            return
+        with _MIGRATE_GUARD:
+            if key in _MIGRATED:
+                return
+            self.migrate()
+            _MIGRATED.add(key)
+
+    def migrate(self) -> list[int]:
+        """Apply pending numbered migrations, each in its own transaction, and record them."""
+        applied: list[int] = []
+        with self._locked():
+            con = self._open()
+            try:
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+                )
+                done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+                for version, name, sql in available_migrations():
+                    if version in done:
+                        continue
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        con.execute(sql)
+                        con.execute(
+                            "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _now()]
+                        )
+                        con.execute("COMMIT")
+                    except duckdb.Error as exc:
+                        _rollback(con)
+                        raise StoreError(f"state database {self.path}: migration {name} failed: {exc}") from exc
+                    applied.append(version)
+                    log.info("state database %s: applied migration %s", self.path, name)
+            except duckdb.Error as exc:
+                raise StoreError(f"state database {self.path}: {exc}") from exc
+            finally:
+                con.close()
+        return applied
+
+    def schema_version(self) -> int:
+        with self._connect(write=False) as con:
+            row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # ----------------------------------------------------------------------------------------------
+    # movies
+
+    def movies(self, *, include_gone: bool = True) -> list[MovieRecord]:
+        sql = f"SELECT {', '.join(_MOVIE_COLUMNS)} FROM movies"
+        if not include_gone:
+            sql += " WHERE gone_at IS NULL"
+        sql += " ORDER BY folder"
+        with self._connect(write=False) as con:
+            rows = con.execute(sql).fetchall()
+        return [_movie(row) for row in rows]
+
+    def movie_by_partition(self, partition_key: str) -> MovieRecord | None:
+        sql = f"SELECT {', '.join(_MOVIE_COLUMNS)} FROM movies WHERE partition_key = ?"
+        with self._connect(write=False) as con:
+            row = con.execute(sql, [partition_key]).fetchone()
+        return _movie(row) if row else None
+
+    def partition_keys(self) -> list[str]:
+        """Keys of movies that should exist as Dagster partitions, in a stable order."""
+        with self._connect(write=False) as con:
+            rows = con.execute(
+                "SELECT partition_key FROM movies WHERE status = 'identified' AND gone_at IS NULL"
+                " AND partition_key IS NOT NULL ORDER BY partition_key"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def streams(self, movie_ids: Sequence[int] | None = None) -> dict[int, StreamDetails]:
+        """Stored stream details per movie id (all movies when ``movie_ids`` is None)."""
+        sql = (f"SELECT movie_id, {', '.join(_STREAM_COLUMNS)} FROM streams"
+               + ("" if movie_ids is None else " WHERE movie_id IN (SELECT UNNEST(?))")
+               + " ORDER BY movie_id, kind, position")
+        params = [] if movie_ids is None else [list(movie_ids)]
+        with self._connect(write=False) as con:
+            rows = con.execute(sql, params).fetchall()
+        grouped: dict[int, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            grouped.setdefault(row[0], []).append(row[1:])
+        return {movie_id: _details(stream_rows) for movie_id, stream_rows in grouped.items()}
+
+    def apply_scan(self, write: ScanWrite) -> None:
+        """Write one scan's changes in a single short transaction (idempotent)."""
+        now = write.seen_at or _now()
+        existing = [m for m in write.movies if m.id is not None]
+        new = [m for m in write.movies if m.id is None]
+        with self._connect(write=True) as con:
+            if existing:
+                frame = _movie_frame(existing)
+                con.register("changed_movies", frame)
+                con.execute("DELETE FROM movies WHERE id IN (SELECT id FROM changed_movies)")
+                con.execute(f"INSERT INTO movies ({', '.join(_MOVIE_COLUMNS)}) "
+                            f"SELECT {', '.join(_MOVIE_COLUMNS)} FROM changed_movies")
+                con.unregister("changed_movies")
+            if new:
+                cols = [c for c in _MOVIE_COLUMNS if c != "id"]
+                con.register("new_movies", _movie_frame(new).drop("id"))
+                con.execute(f"INSERT INTO movies ({', '.join(cols)}) SELECT {', '.join(cols)} FROM new_movies")
+                con.unregister("new_movies")
+            if write.streams:
+                frame = _stream_frame(write.streams)
+                con.register("new_streams", frame)
+                con.execute(
+                    "DELETE FROM streams WHERE movie_id IN (SELECT m.id FROM movies m"
+                    " WHERE m.folder IN (SELECT DISTINCT folder FROM new_streams))"
+                )
+                # Movies whose probe now yields nothing still get their old streams cleared above.
+                con.execute(
+                    f"INSERT INTO streams (movie_id, {', '.join(_STREAM_COLUMNS)}) "
+                    f"SELECT m.id, {', '.join('s.' + c for c in _STREAM_COLUMNS)} "
+                    "FROM new_streams s JOIN movies m ON m.folder = s.folder WHERE s.kind <> ''"
+                )
+                con.unregister("new_streams")
+            if write.seen_ids:
+                con.execute("UPDATE movies SET last_seen = ? WHERE id IN (SELECT UNNEST(?))",
+                            [now, list(write.seen_ids)])
+            if write.gone_ids:
+                con.execute("UPDATE movies SET gone_at = ? WHERE gone_at IS NULL AND id IN (SELECT UNNEST(?))",
+                            [now, list(write.gone_ids)])
+            if write.started_at is not None:
+                con.execute("INSERT INTO scan_runs VALUES (?, ?, ?, ?)",
+                            [write.started_at, now, list(write.roots), json.dumps(write.summary, sort_keys=True)])
+
+    def last_scan(self) -> dict[str, Any] | None:
+        with self._connect(write=False) as con:
+            row = con.execute(
+                "SELECT started_at, finished_at, roots, summary_json FROM scan_runs"
+                " ORDER BY finished_at DESC LIMIT 1"
+            ).fetchone()
+        if not row:
+            return None
+        return {"started_at": row[0], "finished_at": row[1], "roots": row[2], "summary": json.loads(row[3])}
+
+    def set_manual(self, partition_key: str, manual: bool) -> bool:
+        with self._connect(write=True) as con:
+            row = con.execute("UPDATE movies SET manual = ? WHERE partition_key = ? RETURNING id",
+                              [manual, partition_key]).fetchone()
+        return row is not None
+
+    # ----------------------------------------------------------------------------------------------
+    # a tiny key/value table used by the concurrency test and, later, by run bookkeeping
+
+    def execute_script(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement in a write transaction; for tests and maintenance, never with user data."""
+        with self._connect(write=True) as con:
+            cur = con.execute(sql, list(params))
+            try:
+                return cur.fetchall()
+            except duckdb.InvalidInputError:
+                return []
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    """Numbered ``NNN_name.sql`` files shipped with the package, in order."""
+    folder = resources.files("metarr_pipeline.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"two migrations share a number: {versions}")
+    return found
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def _movie(row: Sequence[Any]) -> MovieRecord:
+    values = dict(zip(_MOVIE_COLUMNS, row, strict=True))
+    values["warnings"] = tuple(values["warnings"] or ())
+    values["locked_fields"] = tuple(values["locked_fields"] or ())
+    return MovieRecord(**values)
+
+
+def _movie_frame(movies: Sequence[MovieRecord]) -> pl.DataFrame:
+    rows = []
+    for m in movies:
+        row = asdict(m)
+        row["warnings"] = list(m.warnings)
+        row["locked_fields"] = list(m.locked_fields)
+        rows.append(row)
+    return pl.DataFrame(rows, schema=_MOVIE_SCHEMA, orient="row")
+
+
+def _stream_frame(streams: dict[str, StreamDetails]) -> pl.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for folder, details in streams.items():
+        before = len(rows)
+        base = {c: None for c in _STREAM_SCHEMA} | {
+            "folder": folder, "codec": "", "hdr_type": "", "stereo_mode": "", "language": "",
+            "forced": False, "external": False, "path": "", "container": details.container,
+        }
+        if details.video:
+            v = details.video
+            rows.append(base | {"kind": "video", "position": 0, "codec": v.codec, "width": v.width,
+                                "height": v.height, "aspect": v.aspect, "duration_s": v.duration_seconds,
+                                "hdr_type": v.hdr_type, "stereo_mode": v.stereo_mode})
+        for i, a in enumerate(details.audio):
+            rows.append(base | {"kind": "audio", "position": i, "codec": a.codec, "channels": a.channels,
+                                "language": a.language})
+        for i, s in enumerate(details.subtitles):
+            rows.append(base | {"kind": "subtitle", "position": i, "codec": s.codec, "language": s.language,
+                                "forced": s.forced, "external": s.external, "path": s.path})
+        if len(rows) == before:  # nothing probed: a marker row so the old streams are still cleared
+            rows.append(base | {"kind": "", "position": 0})
+    return pl.DataFrame(rows, schema=_STREAM_SCHEMA, orient="row")
+
+
+def _details(rows: list[tuple[Any, ...]]) -> StreamDetails:
+    video = None
+    audio: list[AudioStream] = []
+    subs: list[SubtitleStream] = []
+    container = ""
+    for row in rows:
+        r = dict(zip(_STREAM_COLUMNS, row, strict=True))
+        container = r["container"] or container
+        if r["kind"] == "video":
+            video = VideoStream(codec=r["codec"], width=r["width"], height=r["height"], aspect=r["aspect"],
+                                duration_seconds=r["duration_s"], hdr_type=r["hdr_type"],
+                                stereo_mode=r["stereo_mode"])
+        elif r["kind"] == "audio":
+            audio.append(AudioStream(codec=r["codec"], channels=r["channels"], language=r["language"]))
+        elif r["kind"] == "subtitle":
+            subs.append(SubtitleStream(language=r["language"], external=r["external"], forced=r["forced"],
+                                       codec=r["codec"], path=r["path"]))
+    return StreamDetails(video=video, audio=tuple(audio), subtitles=tuple(subs), container=container)

@@ -1,0 +1,103 @@
+"""Dagster: the definitions load, the scan registers partitions, the sensor keeps them in sync."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.assets.scan import library_scan, scanned_movie
+from dagster_project.definitions import defs
+from dagster_project.partitions import movies_partitions
+from dagster_project.resources import MetarrResource
+from dagster_project.sensors import movie_partitions_sensor
+from metarr_pipeline.config import load_settings
+from metarr_pipeline.scan.scan import scan_library
+from metarr_pipeline.store import Store
+
+
+@pytest.fixture
+def library(demo_library: Path, tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "library"
+    shutil.copytree(demo_library, root)
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{root}"]\n', encoding="utf-8")
+    return root, cfg
+
+
+def test_definitions_load_with_the_expected_graph() -> None:
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"library_scan", "scanned_movie"} <= keys
+    assert graph.get(dg.AssetKey("scanned_movie")).partitions_def == movies_partitions
+    assert defs.resolve_job_def("scan_library_job") is not None
+    assert defs.resolve_sensor_def("movie_partitions_sensor") is not None
+
+
+def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Path, Path]) -> None:
+    root, cfg = library
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([library_scan], instance=instance,
+                                resources={"metarr": MetarrResource(config_path=str(cfg))})
+        assert result.success
+        meta = result.asset_materializations_for_node("library_scan")[0].metadata
+        assert meta["found"].value == 12 and meta["identified"].value == 9 and meta["unidentified"].value == 3
+        assert meta["probed"].value == 12 and meta["partitions_added"].value == 9
+        assert "Schindler" in meta["problems"].value
+        keys = instance.get_dynamic_partitions("movies")
+        assert "the-matrix-1999-tmdb603" in keys and len(keys) == 9
+
+        # One movie per partition: materialise one from the picker's point of view.
+        result = dg.materialize([scanned_movie], instance=instance, partition_key="blade-runner-2049-2017-tmdb335984",
+                                resources={"metarr": MetarrResource(config_path=str(cfg))})
+        assert result.success
+        meta = result.asset_materializations_for_node("scanned_movie")[0].metadata
+        assert meta["tmdb_id"].value == 335984
+        assert "hevc" in meta["streams"].value and "hdr10" in meta["streams"].value
+
+        # A rescan after a movie is deleted removes exactly its partition.
+        shutil.rmtree(root / "Se7en (1995) {tmdb-807}")
+        result = dg.materialize([library_scan], instance=instance,
+                                resources={"metarr": MetarrResource(config_path=str(cfg))})
+        meta = result.asset_materializations_for_node("library_scan")[0].metadata
+        assert meta["gone"].value == 1 and meta["partitions_removed"].value == 1 and meta["probed"].value == 0
+        assert "se7en-1995-tmdb807" not in instance.get_dynamic_partitions("movies")
+
+
+def test_sensor_adds_new_and_removes_gone_movies_after_a_cli_scan(library: tuple[Path, Path]) -> None:
+    root, cfg = library
+    settings = load_settings(cfg)
+    scan_library(settings, Store(settings.database_path))  # what `metarr scan` does
+    resource = MetarrResource(config_path=str(cfg))
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance, resources={"metarr": resource})
+        result = movie_partitions_sensor(ctx)
+        assert isinstance(result, dg.SensorResult)
+        (add,) = result.dynamic_partitions_requests
+        assert isinstance(add, dg.AddDynamicPartitionsRequest) and len(add.partition_keys) == 9
+        instance.add_dynamic_partitions("movies", list(add.partition_keys))
+
+        # In sync: the sensor skips.
+        result = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
+        assert result.skip_reason is not None and "in sync" in str(result.skip_reason)
+
+        shutil.rmtree(root / "Heat (1995) {tmdb-949}")
+        scan_library(settings, Store(settings.database_path))
+        result = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
+        (delete,) = result.dynamic_partitions_requests
+        assert isinstance(delete, dg.DeleteDynamicPartitionsRequest)
+        assert list(delete.partition_keys) == ["heat-1995-tmdb949"]
+
+
+def test_scan_asset_turns_a_bad_config_into_a_readable_failure(tmp_path: Path) -> None:
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text('[library]\nroots = ["missing"]\n', encoding="utf-8")
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([library_scan], instance=instance, raise_on_error=False,
+                                resources={"metarr": MetarrResource(config_path=str(cfg))})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "library.roots[0]" in str(failure.event_specific_data.error)

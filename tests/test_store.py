@@ -1,0 +1,120 @@
+"""The state store: migrations, the scan write path, and several processes at once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from metarr_pipeline.errors import StoreBusyError, StoreError
+from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
+from metarr_pipeline.store import ScanWrite, Store
+from metarr_pipeline.store.store import available_migrations
+from tests.helpers.store_worker import movie
+
+HELPERS = Path(__file__).parent / "helpers"
+
+
+def test_migrations_are_numbered_recorded_and_applied_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.duckdb")
+    versions = [v for v, _, _ in available_migrations()]
+    assert versions == sorted(versions) and versions[0] == 1
+    assert store.migrate() == versions
+    assert store.migrate() == []  # second time: nothing pending
+    con = duckdb.connect(str(store.path))
+    try:
+        recorded = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    finally:
+        con.close()
+    assert [v for v, _ in recorded] == versions
+    assert recorded[0][1] == "001_initial.sql"
+    assert store.schema_version() == versions[-1]
+
+
+def test_scan_write_round_trips_movies_and_streams(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.duckdb")
+    details = StreamDetails(
+        video=VideoStream("hevc", 3840, 1600, 2.4, 7200, "hdr10"),
+        audio=(AudioStream("truehd", 8, "eng"), AudioStream("ac3", 6, "fre")),
+        subtitles=(SubtitleStream("eng", codec="subrip"), SubtitleStream("fre", external=True, forced=True,
+                                                                         codec="subrip", path="m.fre.forced.srt")),
+        container="matroska,webm",
+    )
+    store.apply_scan(ScanWrite(movies=[movie(1, 1), movie(1, 2)], streams={"/lib/w1/m1": details}))
+    movies = {m.folder: m for m in store.movies()}
+    assert set(movies) == {"/lib/w1/m1", "/lib/w1/m2"}
+    m1 = movies["/lib/w1/m1"]
+    assert m1.id is not None and m1.partition_key == "w1-m1" and m1.is_partition
+    assert store.streams([m1.id]) == {m1.id: details}
+    assert store.movie_by_partition("w1-m2").folder == "/lib/w1/m2"
+
+    # Re-writing the same movie (with its id) replaces it rather than duplicating it.
+    from dataclasses import replace
+    store.apply_scan(ScanWrite(movies=[replace(m1, title="Renamed")], gone_ids=[movies["/lib/w1/m2"].id]))
+    again = {m.folder: m for m in store.movies()}
+    assert len(again) == 2 and again["/lib/w1/m1"].title == "Renamed"
+    assert again["/lib/w1/m2"].gone_at is not None  # marked gone, never deleted
+    assert store.partition_keys() == ["w1-m1"]
+
+
+def test_a_failed_write_leaves_nothing_half_done(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.duckdb")
+    store.apply_scan(ScanWrite(movies=[movie(1, 1)]))
+    bad = movie(1, 2)
+    from dataclasses import replace
+    bad = replace(bad, status=None)  # type: ignore[arg-type]  # NOT NULL violation inside the transaction
+    with pytest.raises(StoreError, match=r"NOT NULL"):
+        store.apply_scan(ScanWrite(movies=[movie(1, 3), bad]))
+    assert [m.folder for m in store.movies()] == ["/lib/w1/m1"]
+
+
+def test_busy_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    Store(db).migrate()
+    # Another process holds DuckDB's own lock (outside our file lock), like a user's duckdb shell would.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(db)!r}); print('ready', flush=True); "
+                               "time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        store = Store(db, lock_timeout=1.0)
+        started = datetime.now()
+        with pytest.raises(StoreBusyError, match="state database") as err:
+            store.movies()
+        assert (datetime.now() - started).total_seconds() < 10
+        assert str(db) in str(err.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_several_processes_write_and_read_at_once_without_lock_errors_or_lost_writes(tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    Store(db).migrate()
+    workers, seconds = 5, 4.0
+    procs = [
+        subprocess.Popen([sys.executable, str(HELPERS / "store_worker.py"), str(db), str(w), str(seconds)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         cwd=Path(__file__).parents[1])
+        for w in range(workers)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"worker failed:\n{err[-3000:]}"
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    total = sum(r["writes"] for r in results)
+    assert all(r["writes"] >= 3 and r["reads"] >= 1 for r in results), results
+    stored = Store(db).movies()
+    assert len(stored) == total  # no write lost
+    assert len({m.partition_key for m in stored}) == total
+    for r in results:
+        mine = [m for m in stored if m.folder.startswith(f"/lib/w{r['worker']}/")]
+        assert len(mine) == r["writes"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import library_scan, scanned_movie
 from dagster_project.resources import MetarrResource
 from dagster_project.sensors import movie_partitions_sensor
@@ -15,7 +16,7 @@ scan_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[library_scan, scanned_movie],
+    assets=[library_scan, scanned_movie, provider_metadata],
     sensors=[movie_partitions_sensor],
     jobs=[scan_job],
     resources={"metarr": MetarrResource()},

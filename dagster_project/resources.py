@@ -5,11 +5,14 @@ config) when the resource is first used inside a run, sensor or schedule.
 """
 
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 
 import dagster as dg
 
 from metarr_pipeline.config import Settings, load_settings
+from metarr_pipeline.providers.session import ProviderSession, open_providers
 from metarr_pipeline.store import Store
 
 
@@ -29,3 +32,9 @@ class MetarrResource(dg.ConfigurableResource):
 
     def store(self) -> Store:
         return Store(self.settings_without_roots.database_path)
+
+    @contextmanager
+    def providers(self) -> Iterator[ProviderSession]:
+        """Provider clients for one step; keys come from the environment (never from run config)."""
+        with open_providers(self.settings_without_roots) as session:
+            yield session

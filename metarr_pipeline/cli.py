@@ -12,10 +12,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from metarr_pipeline.config import load_settings
+from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import ConfigError, MetarrError
-from metarr_pipeline.report import scan_text, status_table
-from metarr_pipeline.scan.scan import scan_library
+from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.report import fetch_text, scan_text, status_table
+from metarr_pipeline.scan.scan import ScanReport, scan_library
 from metarr_pipeline.store import Store
 
 
@@ -40,6 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--problems", action="store_true", help="only movies that need attention")
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("fetch", help="fetch provider metadata (TMDB, fanart.tv) for identified movies",
+                       description="Fetch TMDB and fanart.tv data for identified movies (all, or the given "
+                                   "partition keys), reusing cached responses younger than the TTL, and merge it "
+                                   "into each movie's metadata. Never writes into the library.")
+    p.add_argument("keys", nargs="*", help="partition keys (default: every identified movie)")
+    p.add_argument("--force", action="store_true", help="refetch even when the cache is fresh")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("simulator", help="run the provider simulator (a test double of TMDB and fanart.tv)",
+                       description="Serve the built-in provider simulator on loopback until Ctrl-C, and print "
+                                   "the base URLs to point METARR_TMDB_API_URL / METARR_FANART_API_URL at. "
+                                   "Options: see 'metarr simulator --help'.")
+    p.set_defaults(func=cmd_simulator, args=[])
+
     p = sub.add_parser("demo", help="generate the bundled demo library and run the pipeline on it",
                        description="Generate the demo library (tiny real video files) into the first library "
                                    "root of the config, then scan it. Safe to repeat: generation is skipped "
@@ -49,11 +65,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _scan(settings: Settings) -> ScanReport:
+    with open_providers(settings) as providers:
+        print(providers.describe())
+        return scan_library(settings, Store(settings.database_path), resolver=providers.tmdb)
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    report = scan_library(settings, Store(settings.database_path))
-    print(scan_text(report))
+    print(scan_text(_scan(settings)))
     return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, check_roots=False)
+    with open_providers(settings) as providers:
+        print(providers.describe())
+        report = fetch_metadata(settings, Store(settings.database_path), providers, args.keys or None,
+                                force=args.force)
+    print(fetch_text(report))
+    return 1 if report.outcomes and len(report.failures) == len(report.outcomes) else 0
+
+
+def cmd_simulator(args: argparse.Namespace) -> int:
+    from metarr_pipeline.simulator.cli import run_cli
+
+    return int(run_cli(args.args) or 0)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -84,8 +121,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folders = generate_demo_library(root, force=args.force)
     print(f"Demo library: {root} ({len(folders)} movie folders)")
     settings = load_settings(args.config)
-    report = scan_library(settings, Store(settings.database_path))
-    print(scan_text(report))
+    print(scan_text(_scan(settings)))
+    print()
+    with open_providers(settings) as providers:
+        report = fetch_metadata(settings, Store(settings.database_path), providers)
+    print(fetch_text(report))
     print()
     store = Store(settings.database_path)
     print(status_table(store.movies(), store.streams()))
@@ -94,6 +134,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulator"]:  # its options belong to the simulator's own parser
+        from metarr_pipeline.simulator.cli import run_cli
+
+        return int(run_cli(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

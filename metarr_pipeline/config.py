@@ -23,6 +23,12 @@ from metarr_pipeline.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = PROJECT_ROOT / "data" / "demo" / "metarr.toml"
 CONFIG_ENV = "METARR_CONFIG"
+# Environment overrides of provider base URLs (point the same config at a proxy or the simulator).
+URL_OVERRIDES = {
+    "METARR_TMDB_API_URL": ("tmdb", "api_url"),
+    "METARR_TMDB_IMAGE_URL": ("tmdb", "image_url"),
+    "METARR_FANART_API_URL": ("fanart", "api_url"),
+}
 
 ARTWORK_TYPES = ("poster", "fanart", "clearlogo", "clearart", "discart", "banner", "landscape", "keyart")
 
@@ -64,24 +70,37 @@ class TmdbSettings:
     max_connections: int = 20
     timeout_seconds: float = 15.0
     cache_ttl_days: float = 7.0
+    # Image CDN politeness (image.tmdb.org is a CDN: no documented rps limit, ~20 connections).
+    image_requests_per_second: float = 100.0
+    image_max_connections: int = 20
 
 
 @dataclass(frozen=True)
 class FanartSettings:
     enabled: bool = True
     api_url: str = "https://webservice.fanart.tv/v3"
-    requests_per_second: float = 10.0
+    requests_per_second: float = 20.0
     max_connections: int = 10
     timeout_seconds: float = 15.0
     cache_ttl_days: float = 7.0
+    image_requests_per_second: float = 50.0
+    image_max_connections: int = 10
 
 
 @dataclass(frozen=True)
 class ProviderSettings:
+    # "auto": the built-in simulator when no TMDB key is in the environment, the real providers otherwise;
+    # "simulator": always the simulator (offline demo); "network": always the configured URLs.
+    mode: str = "auto"
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
     fanart: FanartSettings = field(default_factory=FanartSettings)
     # Hosts artwork may be downloaded from; anything else a provider points at is refused.
     image_hosts: tuple[str, ...] = ("image.tmdb.org", "assets.fanart.tv")
+    # Bounded retries with jittered exponential backoff on 429/5xx/timeouts/connection errors.
+    max_attempts: int = 5
+    backoff_seconds: float = 0.5
+    max_response_mb: float = 8.0
+    max_image_mb: float = 40.0
 
 
 def _default_counts() -> dict[str, int]:
@@ -190,9 +209,19 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, check_roots: bo
         if key not in settings_fields or key in values:
             raise ConfigError(loader.unknown_key(key, [*settings_fields, "data"]))
         values[key] = loader.convert(value, _hints(Settings)[key], key)
-    settings = Settings(**values)
+    settings = _with_url_overrides(Settings(**values))
     _validate(settings, loader, check_roots=check_roots)
     return settings
+
+
+def _with_url_overrides(settings: Settings) -> Settings:
+    providers = settings.providers
+    for var, (provider, attr) in URL_OVERRIDES.items():
+        value = os.environ.get(var, "").strip()
+        if value:
+            section = replace(getattr(providers, provider), **{attr: value.rstrip("/")})
+            providers = replace(providers, **{provider: section})
+    return replace(settings, providers=providers)
 
 
 def _validate(settings: Settings, loader: _Loader, *, check_roots: bool) -> None:
@@ -216,7 +245,13 @@ def _validate(settings: Settings, loader: _Loader, *, check_roots: bool) -> None
     if len(lang) != 2 or not lang.isalpha() or not lang.islower():
         raise ConfigError(f"{where}: languages.preferred must be a two-letter ISO 639-1 code like 'en', "
                           f"got '{lang}'")
-    for name in ("requests_per_second", "max_connections", "timeout_seconds"):
+    if settings.providers.mode not in ("auto", "simulator", "network"):
+        raise ConfigError(f"{where}: providers.mode must be 'auto', 'simulator' or 'network', "
+                          f"got '{settings.providers.mode}'")
+    if settings.providers.max_attempts < 1:
+        raise ConfigError(f"{where}: providers.max_attempts must be at least 1")
+    for name in ("requests_per_second", "max_connections", "timeout_seconds", "image_requests_per_second",
+                 "image_max_connections"):
         for provider in ("tmdb", "fanart"):
             value = getattr(getattr(settings.providers, provider), name)
             if value <= 0:

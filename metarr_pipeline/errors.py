@@ -11,7 +11,15 @@ happen, with ``raise ... from exc`` so the cause stays inspectable.
     │   └── StoreBusyError another process held the database for longer than we were willing to wait
     ├── ScanError          a library folder could not be scanned (one movie; the scan goes on)
     │   └── ProbeError     a video file could not be probed
+    ├── ProviderError      a provider request failed (one movie; the batch goes on)
+    │   ├── ProviderAuthError      401/403: the key is wrong; stops the whole run
+    │   ├── ProviderNotFound       404: the provider has no such item (or it was removed)
+    │   ├── ProviderUnavailable    5xx, 429, timeouts or connection errors after every retry
+    │   ├── ProviderResponseError  malformed JSON, wrong content type, body over the size cap
+    │   └── DisallowedHostError    a URL outside the image host allowlist
     └── DemoError          the demo library could not be generated
+
+Messages never contain API keys or tokens: provider errors are built from redacted URLs.
 """
 
 from __future__ import annotations
@@ -39,6 +47,30 @@ class ScanError(MetarrError):
 
 class ProbeError(ScanError):
     """A video file could not be opened or understood by FFmpeg."""
+
+
+class ProviderError(MetarrError):
+    """A provider request failed; recorded on the movie, the others go on."""
+
+
+class ProviderAuthError(ProviderError):
+    """The provider rejected our credentials: every further request would fail too."""
+
+
+class ProviderNotFound(ProviderError):
+    """The provider has no such item (404)."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider kept failing (5xx, 429, timeouts, connection errors) through every retry."""
+
+
+class ProviderResponseError(ProviderError):
+    """The provider answered, but not with something usable."""
+
+
+class DisallowedHostError(ProviderError):
+    """A download URL points at a host outside the configured allowlist."""
 
 
 class DemoError(MetarrError):

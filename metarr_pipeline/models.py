@@ -73,5 +73,6 @@ class ExistingNfo:
     lockdata: bool = False
     locked_fields: tuple[str, ...] = ()  # Jellyfin <lockedfields>, lower-cased
     foreign_tags: tuple[str, ...] = ()  # serialised XML of top-level elements we do not manage
+    fields: dict[str, object] = field(default_factory=dict)  # managed fields as the NFO has them (merge base)
     recovered: bool = False  # the XML was malformed and read in recovery mode
     problem: str = ""  # why it could not be read fully ("" when fine)

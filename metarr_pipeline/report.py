@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from metarr_pipeline.models import StreamDetails
+from metarr_pipeline.providers.fetch import FetchReport
 from metarr_pipeline.scan.scan import ScanReport
 from metarr_pipeline.store import MovieRecord
 
@@ -94,4 +95,21 @@ def scan_text(report: ScanReport) -> str:
         lines.append("Warnings:")
         for o in warned:
             lines += [f"  {o.folder}"] + [f"    {w}" for w in o.warnings]
+    return "\n".join(lines)
+
+
+def fetch_text(report: FetchReport) -> str:
+    s = report.summary()
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.requests.get("by_kind", {}).items()))
+    lines = [
+        f"Provider metadata for {s['movies']} movies in {s['seconds']:.2f}s: {s['fetched']} fetched, "
+        f"{s['cached']} from cache, {s['failed']} failed, {s['metadata_changed']} changed.",
+        f"Requests: {s['requests']} ({kinds}), {s['cache_hits']} cache hits, {s['retries']} retries, "
+        f"{s['rate_limited']} rate-limited.",
+    ]
+    if report.failures:
+        lines += ["", "Failed:"] + [f"  {o.partition_key}: {o.error}" for o in report.failures]
+    warned = [o for o in report.outcomes if o.warnings]
+    if warned:
+        lines += ["", "Warnings:"] + [f"  {o.partition_key}: {w}" for o in warned for w in o.warnings]
     return "\n".join(lines)

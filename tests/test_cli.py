@@ -24,19 +24,24 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         assert "usage: metarr" in out
 
 
-def test_scan_then_status(demo_library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_then_status(demo_library: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "FANART_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
     cfg = tmp_path / "metarr.toml"
     cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{demo_library}"]\n', encoding="utf-8")
     assert main(["--config", str(cfg), "scan"]) == 0
     out = capsys.readouterr().out
-    assert "12 folders, 9 identified, 3 unidentified" in out
-    assert "Schindler's List (1993)" in out and "no TMDB search is configured" in out
+    # Without a TMDB key the built-in simulator answers the search and IMDb rungs, and says so.
+    assert "built-in simulator" in out
+    assert "12 folders, 11 identified, 1 unidentified" in out
+    assert "Untitled Home Video" in out and "TMDB search found no movie" in out
 
     assert main(["--config", str(cfg), "status"]) == 0
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if ln.startswith("blade-runner-2049-2017-tmdb335984"))
     assert "identified" in line and "tmdb 335984 (name)" in line and "hevc 320x134" in line and "hdr10" in line
-    assert "9 identified, 3 unidentified" in out
+    assert "11 identified, 1 unidentified" in out
 
     assert main(["--config", str(cfg), "status", "--problems"]) == 0
     out = capsys.readouterr().out

@@ -37,18 +37,21 @@ def test_definitions_load_with_the_expected_graph() -> None:
     assert defs.resolve_sensor_def("movie_partitions_sensor") is not None
 
 
-def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Path, Path]) -> None:
+def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Path, Path],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMDB_API_KEY", raising=False)
+    monkeypatch.delenv("TMDB_READ_ACCESS_TOKEN", raising=False)
     root, cfg = library
     with dg.instance_for_test() as instance:
         result = dg.materialize([library_scan], instance=instance,
                                 resources={"metarr": MetarrResource(config_path=str(cfg))})
         assert result.success
         meta = result.asset_materializations_for_node("library_scan")[0].metadata
-        assert meta["found"].value == 12 and meta["identified"].value == 9 and meta["unidentified"].value == 3
-        assert meta["probed"].value == 12 and meta["partitions_added"].value == 9
-        assert "Schindler" in meta["problems"].value
+        assert meta["found"].value == 12 and meta["identified"].value == 11 and meta["unidentified"].value == 1
+        assert meta["probed"].value == 12 and meta["partitions_added"].value == 11
+        assert "Untitled Home Video" in meta["problems"].value
         keys = instance.get_dynamic_partitions("movies")
-        assert "the-matrix-1999-tmdb603" in keys and len(keys) == 9
+        assert "the-matrix-1999-tmdb603" in keys and "schindler-s-list-1993-tmdb424" in keys and len(keys) == 11
 
         # One movie per partition: materialise one from the picker's point of view.
         result = dg.materialize([scanned_movie], instance=instance, partition_key="blade-runner-2049-2017-tmdb335984",

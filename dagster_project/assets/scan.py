@@ -18,7 +18,10 @@ from metarr_pipeline.scan.scan import scan_library
 )
 def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> dg.MaterializeResult:
     try:
-        report = scan_library(metarr.settings, metarr.store())
+        settings = metarr.settings  # validates the library roots before anything else happens
+        with metarr.providers() as providers:
+            context.log.info(providers.describe())
+            report = scan_library(settings, metarr.store(), resolver=providers.tmdb)
     except MetarrError as exc:
         raise dg.Failure(description=str(exc)) from exc
     added, removed = sync_partitions(context.instance, report.partitions)
@@ -41,7 +44,7 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
         "seconds": summary["seconds"],
     }
     if problems:
-        metadata["problems"] = dg.MetadataValue.md(_markdown_table(("folder", "reason"), problems[:200]))
+        metadata["problems"] = dg.MetadataValue.md(markdown_table(("folder", "reason"), problems[:200]))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -58,7 +61,7 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
     keys = list(context.partition_keys)
     store = metarr.store()
     wanted = set(keys)
-    movies = {m.partition_key: m for m in store.movies() if m.partition_key in wanted}
+    movies = {m.partition_key: m for m in store.movies(partition_keys=keys)}
     missing = sorted(wanted - set(movies))
     if missing:
         raise dg.Failure(description=f"movies not in the state database (run library_scan): {', '.join(missing[:20])}")
@@ -71,7 +74,7 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
     metadata: dict[str, dg.RawMetadataValue] = {
         "movies": len(keys),
         "probe_failures": sum(1 for m in movies.values() if m.probe_error),
-        "movies_table": dg.MetadataValue.md(_markdown_table(("movie", "state", "folder", "streams"), rows[:500])),
+        "movies_table": dg.MetadataValue.md(markdown_table(("movie", "state", "folder", "streams"), rows[:500])),
     }
     if len(keys) == 1:
         m = movies[keys[0]]
@@ -80,7 +83,7 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _markdown_table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
+def markdown_table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
     def cell(value: object) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 

@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.models import ExistingNfo
 
 _TMDB_TAG = re.compile(r"[\[{](?:tmdb|tmdbid)[-=:\s]?(\d+)[\]}]", re.IGNORECASE)
@@ -150,7 +151,11 @@ def identify(
             + (f" ({year})" if year else "")
         )
         return Identity("unidentified", None, imdb, "", title, year, reason="; ".join(pending_reasons))
-    outcome = resolver.search(title, year)
+    try:
+        outcome = resolver.search(title, year)
+    except MetarrError as exc:  # a provider failure leaves the movie for the next scan, never invalid
+        pending_reasons.append(f"TMDB search failed, will retry on the next scan: {exc}")
+        return Identity("unidentified", None, imdb, "", title, year, reason="; ".join(pending_reasons))
     if outcome.tmdb_id:
         return Identity("identified", outcome.tmdb_id, imdb, "search", title, year, warnings=tuple(warnings))
     reason = outcome.reason or "TMDB search found no confident match"
@@ -164,7 +169,11 @@ def _find(resolver: IdResolver | None, imdb_id: str, reasons: list[str]) -> int 
     if resolver is None:
         reasons.append(f"IMDb id {imdb_id} needs a TMDB lookup, and no provider is configured")
         return None
-    found = resolver.find_by_imdb(imdb_id)
+    try:
+        found = resolver.find_by_imdb(imdb_id)
+    except MetarrError as exc:
+        reasons.append(f"TMDB lookup of {imdb_id} failed, will retry on the next scan: {exc}")
+        return None
     if found is None:
         reasons.append(f"TMDB knows no movie with IMDb id {imdb_id}")
     return found

@@ -93,6 +93,7 @@ def parse_nfo(raw: bytes, path: str = "") -> ExistingNfo:
             f.strip().lower() for f in _text(movie, "lockedfields").split("|") if f.strip()
         ),
         foreign_tags=_foreign(movie),
+        fields=_fields(movie, uniqueids),
         recovered=recovered,
         problem=problem,
     )
@@ -204,6 +205,52 @@ def _user_state(movie: etree._Element) -> UserState:
             state = replace(state, resume_position=position, resume_total=total)
         break
     return state
+
+
+def _all_text(movie: etree._Element, name: str) -> list[str]:
+    values: list[str] = []
+    for child in _children(movie, name):
+        for part in (child.text or "").split(" / "):  # Kodi also accepts "A / B" lists
+            if part.strip() and part.strip() not in values:
+                values.append(part.strip())
+    return values
+
+
+def _fields(movie: etree._Element, uniqueids: dict[str, str]) -> dict[str, object]:
+    """The managed fields as the user's NFO has them: the merge base for locked fields."""
+    premiered = _text(movie, "premiered") or _text(movie, "releasedate")
+    runtime = _number(_text(movie, "runtime"))
+    ratings: dict[str, object] = {}
+    for block in _children(movie, "ratings"):
+        for rating in block:
+            if _local(rating.tag) != "rating":
+                continue
+            value = _number(_text(rating, "value"))
+            if value is None:
+                continue
+            votes = _number(_text(rating, "votes"))
+            ratings[(rating.get("name") or "default").lower()] = {
+                "value": value, "votes": int(votes) if votes is not None else 0,
+                "max": int(_number(rating.get("max") or "10") or 10)}
+    set_name = set_overview = ""
+    for el in _children(movie, "set"):
+        set_name = _text(el, "name") or (el.text or "").strip()
+        set_overview = _text(el, "overview")
+        break
+    fields: dict[str, object] = {
+        "title": _text(movie, "title"), "originaltitle": _text(movie, "originaltitle"),
+        "sorttitle": _text(movie, "sorttitle"), "plot": _text(movie, "plot"), "outline": _text(movie, "outline"),
+        "tagline": _text(movie, "tagline"), "runtime": int(runtime) if runtime else None,
+        "premiered": premiered[:10], "year": _year(movie), "mpaa": _text(movie, "mpaa"), "ratings": ratings,
+        "genres": _all_text(movie, "genre"), "studios": _all_text(movie, "studio"),
+        "countries": _all_text(movie, "country"), "tags": _all_text(movie, "tag"),
+        "directors": _all_text(movie, "director"),
+        "writers": _all_text(movie, "credits") or _all_text(movie, "writer"),
+        "set_name": set_name, "set_overview": set_overview,
+        "tmdb_id": int(uniqueids["tmdb"]) if uniqueids.get("tmdb", "").isdigit() else None,
+        "imdb_id": uniqueids.get("imdb", ""),
+    }
+    return {k: v for k, v in fields.items() if v not in ("", None, [], {})}
 
 
 def _foreign(movie: etree._Element) -> tuple[str, ...]:

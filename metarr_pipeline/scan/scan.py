@@ -295,7 +295,7 @@ def _record(
     nfo_json = json.dumps({
         "uniqueids": nfo.uniqueids, "title": nfo.title, "year": nfo.year,
         "user_state": asdict(nfo.user_state), "foreign_tags": list(nfo.foreign_tags),
-        "recovered": nfo.recovered, "problem": nfo.problem,
+        "recovered": nfo.recovered, "problem": nfo.problem, "fields": nfo.fields,
     }, sort_keys=True, ensure_ascii=False) if nfo else "{}"
 
     keep_probe = prior is not None and details is None and not probe_error

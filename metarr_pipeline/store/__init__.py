@@ -1,5 +1,5 @@
 """The state store: one DuckDB file, reached only through :class:`Store`."""
 
-from metarr_pipeline.store.store import MovieRecord, ScanWrite, Store
+from metarr_pipeline.store.store import MetadataRow, MovieRecord, ProviderResponse, ScanWrite, Store
 
-__all__ = ["MovieRecord", "ScanWrite", "Store"]
+__all__ = ["MetadataRow", "MovieRecord", "ProviderResponse", "ScanWrite", "Store"]

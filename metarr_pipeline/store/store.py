@@ -130,6 +130,33 @@ class ScanWrite:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ProviderResponse:
+    provider: str
+    item_key: str
+    fetched_at: datetime
+    status: int
+    body: str | None
+
+
+@dataclass(frozen=True)
+class MetadataRow:
+    movie_id: int
+    fields_json: str = "{}"
+    decisions_json: str = "{}"
+    tmdb_id: int | None = None
+    fetched_at: datetime | None = None
+    merged_at: datetime | None = None
+    fetch_error: str = ""
+    failed_at: datetime | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return json.loads(self.fields_json or "{}")
+
+
+_METADATA_COLUMNS = tuple(f.name for f in fields(MetadataRow))
+
+
 class Store:
     """The DuckDB state file. Cheap to construct; opens nothing until used."""
 
@@ -251,13 +278,18 @@ class Store:
     # ----------------------------------------------------------------------------------------------
     # movies
 
-    def movies(self, *, include_gone: bool = True) -> list[MovieRecord]:
-        sql = f"SELECT {', '.join(_MOVIE_COLUMNS)} FROM movies"
+    def movies(self, *, include_gone: bool = True, partition_keys: Sequence[str] | None = None) -> list[MovieRecord]:
+        """Movies ordered by folder; only those with the given partition keys when keys are given."""
+        sql = f"SELECT {', '.join(_MOVIE_COLUMNS)} FROM movies WHERE true"
+        params: list[Any] = []
         if not include_gone:
-            sql += " WHERE gone_at IS NULL"
+            sql += " AND gone_at IS NULL"
+        if partition_keys is not None:
+            sql += " AND partition_key IN (SELECT UNNEST(?))"
+            params.append(list(partition_keys))
         sql += " ORDER BY folder"
         with self._connect(write=False) as con:
-            rows = con.execute(sql).fetchall()
+            rows = con.execute(sql, params).fetchall()
         return [_movie(row) for row in rows]
 
     def movie_by_partition(self, partition_key: str) -> MovieRecord | None:
@@ -329,6 +361,62 @@ class Store:
             if write.started_at is not None:
                 con.execute("INSERT INTO scan_runs VALUES (?, ?, ?, ?)",
                             [write.started_at, now, list(write.roots), json.dumps(write.summary, sort_keys=True)])
+
+    # ----------------------------------------------------------------------------------------------
+    # provider cache and merged metadata
+
+    def provider_responses(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ProviderResponse]:
+        if not keys:
+            return {}
+        frame = pl.DataFrame({"provider": [k[0] for k in keys], "item_key": [k[1] for k in keys]},
+                             schema={"provider": pl.String, "item_key": pl.String})
+        with self._connect(write=False) as con:
+            con.register("wanted", frame)
+            rows = con.execute(
+                "SELECT r.provider, r.item_key, r.fetched_at, r.status, r.body FROM provider_responses r"
+                " JOIN wanted w ON w.provider = r.provider AND w.item_key = r.item_key"
+            ).fetchall()
+        return {(r[0], r[1]): ProviderResponse(*r) for r in rows}
+
+    def movie_metadata(self, movie_ids: Sequence[int] | None = None) -> dict[int, MetadataRow]:
+        sql = f"SELECT {', '.join(_METADATA_COLUMNS)} FROM movie_metadata"
+        params: list[Any] = []
+        if movie_ids is not None:
+            sql += " WHERE movie_id IN (SELECT UNNEST(?))"
+            params = [list(movie_ids)]
+        with self._connect(write=False) as con:
+            rows = con.execute(sql, params).fetchall()
+        return {r[0]: MetadataRow(*r) for r in rows}
+
+    def save_fetch(self, responses: Sequence[ProviderResponse], metadata: Sequence[MetadataRow]) -> None:
+        """Store fetched responses and merged metadata rows in one transaction (delete-then-insert)."""
+        if not responses and not metadata:
+            return
+        with self._connect(write=True) as con:
+            if responses:
+                frame = pl.DataFrame(
+                    [(r.provider, r.item_key, r.fetched_at, r.status, r.body) for r in responses],
+                    schema={"provider": pl.String, "item_key": pl.String, "fetched_at": pl.Datetime("us"),
+                            "status": pl.Int32, "body": pl.String}, orient="row",
+                ).unique(subset=["provider", "item_key"], keep="last")
+                con.register("new_responses", frame)
+                con.execute("DELETE FROM provider_responses WHERE (provider, item_key) IN "
+                            "(SELECT (provider, item_key) FROM new_responses)")
+                con.execute("INSERT INTO provider_responses SELECT provider, item_key, fetched_at, status, body "
+                            "FROM new_responses")
+                con.unregister("new_responses")
+            if metadata:
+                frame = pl.DataFrame(
+                    [tuple(getattr(m, c) for c in _METADATA_COLUMNS) for m in metadata],
+                    schema={"movie_id": pl.Int64, "fields_json": pl.String, "decisions_json": pl.String,
+                            "tmdb_id": pl.Int64, "fetched_at": pl.Datetime("us"), "merged_at": pl.Datetime("us"),
+                            "fetch_error": pl.String, "failed_at": pl.Datetime("us")}, orient="row",
+                )
+                con.register("new_metadata", frame)
+                con.execute("DELETE FROM movie_metadata WHERE movie_id IN (SELECT movie_id FROM new_metadata)")
+                con.execute(f"INSERT INTO movie_metadata ({', '.join(_METADATA_COLUMNS)}) "
+                            f"SELECT {', '.join(_METADATA_COLUMNS)} FROM new_metadata")
+                con.unregister("new_metadata")
 
     def last_scan(self) -> dict[str, Any] | None:
         with self._connect(write=False) as con:

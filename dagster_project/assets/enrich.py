@@ -1,0 +1,59 @@
+"""Enrich stage: provider metadata (more assets join here as enrichment grows)."""
+
+import dagster as dg
+
+from dagster_project.assets.scan import markdown_table, scanned_movie
+from dagster_project.partitions import movies_partitions
+from dagster_project.resources import MetarrResource
+from metarr_pipeline.errors import MetarrError, ProviderAuthError
+from metarr_pipeline.providers.fetch import fetch_metadata
+
+
+class ProviderFetchConfig(dg.Config):
+    force_refresh: bool = False
+    """Refetch even when the cached responses are younger than the TTL."""
+
+
+@dg.asset(
+    group_name="enrich",
+    partitions_def=movies_partitions,
+    deps=[scanned_movie],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="TMDB (one call per movie, everything appended) and fanart.tv responses, cached for the TTL, "
+                "merged into the movie's metadata (fill gaps, don't erase, locks respected). Batch-capable: "
+                "a run over many movies fetches them concurrently within the providers' limits.",
+    kinds={"python", "duckdb"},
+)
+def provider_metadata(
+    context: dg.AssetExecutionContext, metarr: MetarrResource, config: ProviderFetchConfig
+) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    try:
+        with metarr.providers() as providers:
+            context.log.info(providers.describe())
+            report = fetch_metadata(metarr.settings_without_roots, metarr.store(), providers, keys,
+                                    force=config.force_refresh)
+    except ProviderAuthError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    except MetarrError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    summary = report.summary()
+    for failure in report.failures:
+        context.log.warning("%s: %s", failure.partition_key, failure.error)
+    if report.outcomes and len(report.failures) == len(report.outcomes):
+        raise dg.Failure(description=f"every movie failed; first: {report.failures[0].error}",
+                         metadata={"failed": len(report.failures)})
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "movies": summary["movies"], "fetched": summary["fetched"], "cached": summary["cached"],
+        "failed": summary["failed"], "metadata_changed": summary["metadata_changed"],
+        "requests": summary["requests"], "cache_hits": summary["cache_hits"], "retries": summary["retries"],
+        "rate_limited": summary["rate_limited"], "seconds": summary["seconds"],
+        "requests_by_kind": dg.MetadataValue.json(report.requests.get("by_kind", {})),
+    }
+    if report.failures:
+        metadata["failures"] = dg.MetadataValue.md(
+            markdown_table(("movie", "error"), [(f.partition_key, f.error) for f in report.failures[:200]]))
+    warned = [(o.partition_key, "; ".join(o.warnings)) for o in report.outcomes if o.warnings]
+    if warned:
+        metadata["warnings"] = dg.MetadataValue.md(markdown_table(("movie", "warning"), warned[:200]))
+    return dg.MaterializeResult(metadata=metadata)

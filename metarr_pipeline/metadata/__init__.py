@@ -1,0 +1,1 @@
+"""Movie metadata: provider responses mapped to our fields, and the merge rules."""

@@ -1,0 +1,1 @@
+"""Providers: TMDB and fanart.tv clients behind one polite HTTP layer, plus the response cache."""

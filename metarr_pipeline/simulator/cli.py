@@ -1,0 +1,88 @@
+"""Running the simulator by hand: ``python -m metarr_pipeline.simulator`` or ``metarr simulator``.
+
+A thin wrapper over :class:`Simulator`: start it on chosen (or ephemeral) ports, print the base URLs a
+client needs, serve until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from metarr_pipeline.simulator.service import Simulator, SimulatorError
+from metarr_pipeline.simulator.settings import HOST_NAMES, Faults, SimulatorConfig
+
+
+def serve_forever(config: SimulatorConfig, ports: Mapping[str, int] | None = None, *,
+                  stop: threading.Event | None = None, out: Callable[[str], None] = print) -> None:
+    """Serve until Ctrl-C (or ``stop`` is set). ``ports``: host name → port; missing or 0 = ephemeral."""
+    with Simulator(config, ports=ports) as sim:
+        out("metarr provider simulator: a loopback test double of TMDB v3 and fanart.tv v3 (not the real services)")
+        out(f"  TMDB API         {sim.tmdb_api_url}")
+        out(f"  TMDB images      {sim.tmdb_image_url}")
+        out(f"  fanart.tv API    {sim.fanart_api_url}")
+        out(f"  fanart.tv assets http://{sim.fanart_assets_host}")
+        out("Any non-empty API key is accepted." if config.api_key is None else "Only the configured API key works.")
+        out("Press Ctrl-C to stop.")
+        waiter = stop or threading.Event()
+        try:
+            while not waiter.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            out("stopping")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metarr simulator",
+        description="Run the provider simulator, a loopback test double of TMDB v3 and fanart.tv v3 with a "
+                    "generated catalog and images, for offline demos, tests and benchmarks.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port-base", type=int, default=0, metavar="PORT",
+                        help="first of 4 consecutive ports: TMDB API, TMDB images, fanart.tv API, fanart.tv "
+                             "assets (default: 0 = ephemeral ports)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+                        help="delay added to every request (default: %(default)s)")
+    parser.add_argument("--tmdb-rps", type=float, default=40.0, metavar="N",
+                        help="TMDB API requests per second before 429s; 0 = unlimited (default: %(default)s)")
+    parser.add_argument("--max-connections", type=int, default=0, metavar="N",
+                        help="concurrent requests per host before 429s; 0 = unlimited (default: %(default)s)")
+    parser.add_argument("--error-rate", type=float, default=0.0, metavar="P",
+                        help="share of requests, on every host, answered with a 5xx (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="catalog and fault seed (default: %(default)s)")
+    parser.add_argument("--image-cache-dir", type=Path, default=None, metavar="DIR",
+                        help="keep rendered images here (default: a temporary folder)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
+    return SimulatorConfig(
+        host=args.host,
+        latency_seconds=args.latency,
+        rate_limit={"tmdb_api": args.tmdb_rps} if args.tmdb_rps > 0 else {},
+        max_connections={name: args.max_connections for name in HOST_NAMES} if args.max_connections > 0 else {},
+        faults={name: Faults(error_rate=args.error_rate) for name in HOST_NAMES} if args.error_rate > 0 else {},
+        seed=args.seed,
+        image_cache_dir=args.image_cache_dir,
+    )
+
+
+def run_cli(argv: Sequence[str] | None = None) -> int:
+    """Exit status: 0 after Ctrl-C, 2 for bad arguments or a simulator that cannot start."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    ports = {name: args.port_base + offset for offset, name in enumerate(HOST_NAMES)} if args.port_base else None
+    try:
+        serve_forever(config, ports)
+    except SimulatorError as exc:
+        print(f"metarr simulator: {exc}", file=sys.stderr)
+        return 2
+    return 0

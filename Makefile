@@ -36,9 +36,8 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: venv $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/metarr demo
 	@echo
-	@echo "Registering movie partitions in the demo Dagster instance ($(DAGSTER_HOME)) ..."
-	$(BIN)/dagster asset materialize -m dagster_project.definitions --select library_scan 2>&1 \
-	  | grep -E "RUN_SUCCESS|RUN_FAILURE|Failure" || true
+	@echo "Materialising the pipeline in the demo Dagster instance ($(DAGSTER_HOME)) ..."
+	$(BIN)/python -m dagster_project.demo_run 2>&1 | grep -vE " - (DEBUG|INFO) - " || true
 	@echo
 	@echo "Done. Browse it with 'make ui' (http://127.0.0.1:3000), or 'metarr status' ($(BIN)/metarr status)."
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from dagster_project.assets.artwork import enriched_artwork
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import library_scan, scanned_movie
+from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from dagster_project.sensors import movie_partitions_sensor
 
@@ -15,9 +17,16 @@ scan_job = dg.define_asset_job(
     description="Scan the library and register movie partitions.",
 )
 
+enrich_job = dg.define_asset_job(
+    "enrich_job",
+    selection=dg.AssetSelection.assets(provider_metadata, enriched_artwork),
+    partitions_def=movies_partitions,
+    description="Fetch provider metadata and enrich artwork and actors for the selected movies (batched).",
+)
+
 defs = dg.Definitions(
-    assets=[library_scan, scanned_movie, provider_metadata],
+    assets=[library_scan, scanned_movie, provider_metadata, enriched_artwork],
     sensors=[movie_partitions_sensor],
-    jobs=[scan_job],
+    jobs=[scan_job, enrich_job],
     resources={"metarr": MetarrResource()},
 )

@@ -16,7 +16,7 @@ from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import ConfigError, MetarrError
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
-from metarr_pipeline.report import fetch_text, scan_text, status_table
+from metarr_pipeline.report import art_text, enrich_text, fetch_text, scan_text, status_table
 from metarr_pipeline.scan.scan import ScanReport, scan_library
 from metarr_pipeline.store import Store
 
@@ -49,6 +49,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("keys", nargs="*", help="partition keys (default: every identified movie)")
     p.add_argument("--force", action="store_true", help="refetch even when the cache is fresh")
     p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("enrich", help="fetch provider data, then choose, score and cache artwork and actors",
+                       description="For identified movies (all, or the given partition keys): fetch provider "
+                                   "metadata (cached for the TTL), then score every artwork candidate, drop "
+                                   "near-duplicates, select the best per type, cache the winners and the actors' "
+                                   "headshots. Never writes into the library.")
+    p.add_argument("keys", nargs="*", help="partition keys (default: every identified movie)")
+    p.add_argument("--refresh", action="store_true", help="refetch provider data even when the cache is fresh")
+    p.set_defaults(func=cmd_enrich)
+
+    art = sub.add_parser("art", help="review and steer a movie's artwork: list, pick, reject, lock, unlock",
+                         description="Review the artwork candidates of a movie and steer the selection. A pick "
+                                     "locks its type; run 'metarr enrich KEY' afterwards to apply.")
+    art_sub = art.add_subparsers(dest="art_command", metavar="ACTION", required=True)
+    a = art_sub.add_parser("list", help="candidates with score parts, selection and gates",
+                           description="List a movie's candidates, best first per type, with score parts.")
+    a.add_argument("key", help="partition key")
+    a.add_argument("--type", dest="kind", help="only this artwork type")
+    a.add_argument("--all", action="store_true", help="every candidate, not just the top 5 per type")
+    a.set_defaults(func=cmd_art_list)
+    for action, text in (("pick", "select this candidate first and lock its type"),
+                         ("reject", "never select this candidate")):
+        a = art_sub.add_parser(action, help=text, description=text.capitalize() + ".")
+        a.add_argument("key", help="partition key")
+        a.add_argument("kind", metavar="type", help="artwork type (poster, fanart, ...)")
+        a.add_argument("candidate", help="candidate id (see 'metarr art list')")
+        a.set_defaults(func=cmd_art_choice, action=action)
+    for action, text in (("lock", "freeze the type's current selection"),
+                         ("unlock", "let the type be selected automatically again (forgets picks)")):
+        a = art_sub.add_parser(action, help=text, description=text.capitalize() + ".")
+        a.add_argument("key", help="partition key")
+        a.add_argument("kind", metavar="type", help="artwork type (poster, fanart, ...)")
+        a.set_defaults(func=cmd_art_choice, action=action, candidate=None)
 
     p = sub.add_parser("simulator", help="run the provider simulator (a test double of TMDB and fanart.tv)",
                        description="Serve the built-in provider simulator on loopback until Ctrl-C, and print "
@@ -87,6 +120,40 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     return 1 if report.outcomes and len(report.failures) == len(report.outcomes) else 0
 
 
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from metarr_pipeline.artwork.enrich import enrich_movies
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    with open_providers(settings) as providers:
+        print(providers.describe())
+        fetched = fetch_metadata(settings, store, providers, args.keys or None, force=args.refresh)
+        print(fetch_text(fetched))
+        report = enrich_movies(settings, store, providers, args.keys or None)
+    print(enrich_text(report))
+    return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+
+
+def cmd_art_list(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    movie = store.movie_by_partition(args.key)
+    if movie is None or movie.id is None:
+        raise MetarrError(f"no movie with partition key '{args.key}'")
+    print(art_text(store.artwork_candidates([movie.id]), kind=args.kind, everything=args.all))
+    return 0
+
+
+def cmd_art_choice(args: argparse.Namespace) -> int:
+    from metarr_pipeline.artwork.choices import record
+
+    settings = load_settings(args.config, check_roots=False)
+    record(Store(settings.database_path), args.key, args.kind, args.candidate, args.action)
+    what = f"{args.kind} {args.candidate}" if args.candidate else args.kind
+    print(f"{args.action}: {args.key} {what}. Run 'metarr enrich {args.key}' to apply.")
+    return 0
+
+
 def cmd_simulator(args: argparse.Namespace) -> int:
     from metarr_pipeline.simulator.cli import run_cli
 
@@ -123,9 +190,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     print(scan_text(_scan(settings)))
     print()
+    from metarr_pipeline.artwork.enrich import enrich_movies
+
     with open_providers(settings) as providers:
         report = fetch_metadata(settings, Store(settings.database_path), providers)
-    print(fetch_text(report))
+        print(fetch_text(report))
+        enriched = enrich_movies(settings, Store(settings.database_path), providers)
+    print(enrich_text(enriched))
     print()
     store = Store(settings.database_path)
     print(status_table(store.movies(), store.streams()))

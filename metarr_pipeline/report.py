@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import polars as pl
+
 from metarr_pipeline.models import StreamDetails
 from metarr_pipeline.providers.fetch import FetchReport
 from metarr_pipeline.scan.scan import ScanReport
@@ -113,3 +115,45 @@ def fetch_text(report: FetchReport) -> str:
     if warned:
         lines += ["", "Warnings:"] + [f"  {o.partition_key}: {w}" for o in warned for w in o.warnings]
     return "\n".join(lines)
+
+
+def enrich_text(report: object) -> str:
+    from metarr_pipeline.artwork.enrich import EnrichReport
+
+    assert isinstance(report, EnrichReport)
+    s = report.summary()
+    lines = [
+        f"Enriched {s['movies']} movies in {s['seconds']:.2f}s: {s['enriched']} changed, {s['unchanged']} unchanged, "
+        f"{s['failed']} failed; {s['selection_changed']} with a new selection.",
+        f"Candidates {s['candidates']}: {s['previews_analysed']} renditions analysed, {s['previews_cached']} from "
+        f"cache; originals {s['originals_downloaded']} downloaded, {s['originals_reused']} reused; headshots "
+        f"{s['headshots_downloaded']} downloaded, {s['headshots_reused']} reused; "
+        f"{s['bytes_downloaded'] / 1e6:.1f} MB in {s['requests']} requests.",
+    ]
+    for m in report.movies:
+        if m.status == "failed":
+            lines.append(f"  {m.partition_key}: FAILED {m.error}")
+            continue
+        chosen = ", ".join(f"{c.type}{c.rank if c.rank > 1 else ''} {c.score:.0f}" for c in m.chosen if c.rank == 1)
+        lines.append(f"  {m.partition_key}: {len(m.chosen)} images ({chosen}); {len(m.duplicates)} duplicates "
+                     f"dropped; {m.actors} actors")
+    return "\n".join(lines)
+
+
+def art_text(frame: pl.DataFrame, *, kind: str | None = None, everything: bool = False) -> str:
+    if not frame.height:
+        return "No candidates yet: run 'metarr enrich' first."
+    if kind:
+        frame = frame.filter(pl.col("type") == kind)
+    if not everything:
+        frame = frame.filter((pl.col("rank") <= 5) | pl.col("selected_rank").is_not_null())
+    rows = []
+    for r in frame.sort(["type", "rank"]).iter_rows(named=True):
+        rows.append((r["type"], str(r["rank"]), r["candidate_id"], r["provider"], r["language"] or "textless",
+                     f"{r['width']}x{r['height']}", f"{r['score']:.1f}",
+                     " ".join(f"{p[:3]}={r[f's_{p}']:.2f}" for p in ("resolution", "aspect", "language", "community",
+                                                                    "provider")),
+                     f"#{r['selected_rank']}" if r["selected_rank"] is not None else "",
+                     r["gate"] or ""))
+    return table(("type", "rank", "candidate", "from", "lang", "size", "score", "parts", "chosen", "gate"), rows,
+                 max_width=70)

@@ -147,7 +147,8 @@ def fetch_metadata(
                     else:
                         w.fanart = ProviderResponse("fanart_movie", str(movie.tmdb_id), now,
                                                     200 if body is not None else 404,
-                                                    json.dumps(body, ensure_ascii=False, sort_keys=True)
+                                                    session.canonical_text(
+                                                        json.dumps(body, ensure_ascii=False, sort_keys=True))
                                                     if body is not None else None)
                         w.fresh.append(w.fanart)
         except ProviderAuthError as exc:

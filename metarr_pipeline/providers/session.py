@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from metarr_pipeline.config import Settings
@@ -27,8 +27,20 @@ from metarr_pipeline.providers.tmdb import TmdbClient
 log = logging.getLogger(__name__)
 
 
+CANONICAL_TMDB_IMAGES = "https://image.tmdb.org"
+CANONICAL_FANART_ASSETS = "https://assets.fanart.tv"
+
+
 @dataclass
 class ProviderSession:
+    """Clients plus the URL mapping between what we store and where requests really go.
+
+    Everything stored (candidate URLs, the analysis cache, fanart.tv responses) uses canonical image URLs
+    (``https://image.tmdb.org/...``, ``https://assets.fanart.tv/...``), so the state stays valid when the
+    simulator of another process listened on other ports; :meth:`actual` maps them to the live endpoint
+    just before a request. With the real providers the mapping is the identity.
+    """
+
     mode: str
     tmdb: TmdbClient
     fanart: FanartClient | None
@@ -36,6 +48,25 @@ class ProviderSession:
     image_hosts: tuple[str, ...]
     tmdb_image_url: str
     simulator: Any = None  # the in-process simulator, when mode == "simulator"
+    url_map: dict[str, str] = field(default_factory=dict)  # canonical prefix → actual prefix
+
+    def actual(self, url: str) -> str:
+        for canonical, actual in self.url_map.items():
+            if url.startswith(canonical + "/"):
+                return actual + url[len(canonical):]
+        return url
+
+    def canonical(self, url: str) -> str:
+        for canonical, actual in self.url_map.items():
+            if url.startswith(actual + "/"):
+                return canonical + url[len(actual):]
+        return url
+
+    def canonical_text(self, text: str) -> str:
+        """Canonicalise every mapped URL inside a JSON text (fanart.tv responses embed image URLs)."""
+        for canonical, actual in self.url_map.items():
+            text = text.replace(actual + "/", canonical + "/")
+        return text
 
     def describe(self) -> str:
         if self.mode == "simulator":
@@ -56,13 +87,16 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     mode = resolve_mode(settings, keys)
     p = settings.providers
     simulator = None
+    url_map: dict[str, str] = {}
     if mode == "simulator":
         from metarr_pipeline.simulator import Simulator, SimulatorConfig
 
         simulator = Simulator(SimulatorConfig(image_cache_dir=settings.cache_dir / "simulator")).start()
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
-        image_hosts = tuple(simulator.image_hosts)
         fanart_assets = simulator.fanart_assets_host
+        image_hosts = (host_of(CANONICAL_TMDB_IMAGES), host_of(CANONICAL_FANART_ASSETS))
+        images_root = tmdb_images.split("/t/p")[0]
+        url_map = {CANONICAL_TMDB_IMAGES: images_root, CANONICAL_FANART_ASSETS: f"http://{fanart_assets}"}
         keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator")
         log.info("providers: using the built-in simulator (no TMDB key in the environment)")
     else:
@@ -96,6 +130,7 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         image_hosts=image_hosts,
         tmdb_image_url=tmdb_images,
         simulator=simulator,
+        url_map=url_map,
     )
     try:
         yield session

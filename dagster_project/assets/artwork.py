@@ -1,0 +1,122 @@
+"""Enrich stage, artwork and actors: four assets computed in one batched step.
+
+Candidates, their scored selection, the cached originals and the actor headshots come out of one pass over
+the batch (the selection needs the analysis, the cache needs the selection), so they are one ``multi_asset``
+that always materialises its four assets together. Each movie's review screen (contact sheet, top candidates
+with score parts, duplicates dropped) is attached to that movie's partition with ``add_asset_metadata``.
+"""
+
+import dagster as dg
+
+from dagster_project.assets.enrich import provider_metadata
+from dagster_project.assets.scan import markdown_table
+from dagster_project.partitions import movies_partitions
+from dagster_project.resources import MetarrResource
+from metarr_pipeline.artwork.choices import apply_choices
+from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
+from metarr_pipeline.artwork.review import contact_sheet_for, top_table
+from metarr_pipeline.errors import MetarrError
+
+CANDIDATES = dg.AssetKey("artwork_candidates")
+SELECTION = dg.AssetKey("artwork_selection")
+CACHED = dg.AssetKey("cached_artwork")
+ACTORS = dg.AssetKey("actor_thumbnails")
+
+
+class ArtworkConfig(dg.Config):
+    """User choices applied before the run (each a pick locks its type)."""
+
+    picks: list[str] = []
+    """'movie-key:type:candidate-id' entries to pick."""
+    rejects: list[str] = []
+    """'movie-key:type:candidate-id' entries to reject."""
+    locks: list[str] = []
+    """'movie-key:type' entries whose current selection is frozen."""
+    unlocks: list[str] = []
+    """'movie-key:type' entries to unfreeze (their picks are forgotten)."""
+    contact_sheets: int = 200
+    """Movies per run that get a contact-sheet preview in their metadata."""
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(CANDIDATES, deps=[provider_metadata], partitions_def=movies_partitions, group_name="enrich",
+                     description="Every artwork image both providers offer, analysed from a small rendition "
+                                 "(real format and size, perceptual hash).", kinds={"polars"}),
+        dg.AssetSpec(SELECTION, deps=[CANDIDATES], partitions_def=movies_partitions, group_name="enrich",
+                     description="Scored (named parts), ranked per movie × type, near-duplicates dropped, top N "
+                                 "chosen; user picks, rejects and locks respected.", kinds={"polars"}),
+        dg.AssetSpec(CACHED, deps=[SELECTION], partitions_def=movies_partitions, group_name="enrich",
+                     description="The chosen originals, verified, in the content-addressed cache. The review "
+                                 "screen: a contact sheet of the chosen art per movie.", kinds={"python"}),
+        dg.AssetSpec(ACTORS, deps=[provider_metadata], partitions_def=movies_partitions, group_name="enrich",
+                     description="Top-billed actors (one per person) with their headshots cached as shared blobs.",
+                     kinds={"python"}),
+    ],
+    partitions_def=movies_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=False,
+)
+def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, config: ArtworkConfig):
+    keys = list(context.partition_keys)
+    settings = metarr.settings_without_roots
+    store = metarr.store()
+    try:
+        apply_choices(store, picks=config.picks, rejects=config.rejects, locks=config.locks,
+                      unlocks=config.unlocks)
+        with metarr.providers() as providers:
+            context.log.info(providers.describe())
+            report = enrich_movies(settings, store, providers, keys)
+    except MetarrError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+
+    by_key = {m.partition_key: m for m in report.movies}
+    sheets = 0
+    for key in keys:
+        movie = by_key.get(key)
+        if movie is None:
+            continue
+        _partition_metadata(context, movie, settings.cache_dir, with_sheet=sheets < config.contact_sheets)
+        sheets += 1
+    for failure in report.failures:
+        context.log.warning("%s: %s", failure.partition_key, failure.error)
+    if report.movies and len(report.failures) == len(report.movies):
+        raise dg.Failure(description=f"every movie failed; first: {report.failures[0].error}")
+
+    s = report.summary()
+    yield dg.MaterializeResult(asset_key=CANDIDATES, metadata={
+        "movies": s["movies"], "candidates": s["candidates"], "previews_analysed": s["previews_analysed"],
+        "previews_cached": s["previews_cached"], "failed_movies": s["failed"]})
+    yield dg.MaterializeResult(asset_key=SELECTION, metadata={
+        "enriched": s["enriched"], "unchanged": s["unchanged"], "selection_changed": s["selection_changed"]})
+    yield dg.MaterializeResult(asset_key=CACHED, metadata={
+        "originals_downloaded": s["originals_downloaded"], "originals_reused": s["originals_reused"],
+        "bytes_downloaded": s["bytes_downloaded"], "seconds": s["seconds"]})
+    yield dg.MaterializeResult(asset_key=ACTORS, metadata={
+        "headshots_downloaded": s["headshots_downloaded"], "headshots_reused": s["headshots_reused"]})
+
+
+def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichment, cache_dir, with_sheet: bool) -> None:
+    key = movie.partition_key
+    if movie.status == "failed":
+        context.add_asset_metadata({"error": movie.error}, asset_key=CANDIDATES, partition_key=key)
+        return
+    context.add_asset_metadata({"candidates": movie.candidates, "unreadable_or_failed": movie.failed_candidates,
+                                "status": movie.status}, asset_key=CANDIDATES, partition_key=key)
+    selection_md = top_table(movie)
+    if movie.duplicates:
+        selection_md += "\n\n**Duplicates dropped**\n\n" + markdown_table(
+            ("type", "candidate", "duplicate of"), list(movie.duplicates))
+    context.add_asset_metadata({"review": dg.MetadataValue.md(selection_md),
+                                "selection_changed": movie.selection_changed}, asset_key=SELECTION, partition_key=key)
+    chosen = {"chosen": dg.MetadataValue.md(markdown_table(
+        ("type", "rank", "candidate", "provider", "lang", "size", "score"),
+        [(c.type, c.rank, c.candidate_id, c.provider, c.language or "textless", f"{c.width}x{c.height}",
+          f"{c.score:.1f}") for c in movie.chosen]))}
+    if with_sheet:
+        sheet = contact_sheet_for(movie, cache_dir)
+        if sheet:
+            chosen["contact_sheet"] = dg.MetadataValue.md(sheet)
+    context.add_asset_metadata(chosen, asset_key=CACHED, partition_key=key)
+    context.add_asset_metadata({"actors": movie.actors, "without_headshot": movie.actors_without_headshot},
+                               asset_key=ACTORS, partition_key=key)

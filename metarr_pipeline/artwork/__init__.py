@@ -1,0 +1,1 @@
+"""Artwork: candidates, analysis of image bytes, scoring, duplicates and selection."""

@@ -1,0 +1,76 @@
+"""The content-addressed blob store: one file per distinct content, named by its SHA-256.
+
+``<cache>/blobs/ab/cd/<sha256>.<ext>``. Writing is idempotent (same bytes → same name → nothing to do) and
+atomic (temp file in the same folder, fsync, rename), so a crash never leaves a half-written blob under its
+final name, and two processes writing the same image at once both succeed. Which blobs are still needed is
+the state store's business (rows that reference them); this module never decides to delete on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Blob:
+    sha256: str
+    ext: str
+    size: int
+    path: Path
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root) / "blobs"
+
+    def path_for(self, sha256: str, ext: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.{ext}"
+
+    def has(self, sha256: str, ext: str) -> bool:
+        return self.path_for(sha256, ext).is_file()
+
+    def put(self, data: bytes, ext: str) -> Blob:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.path_for(sha, ext)
+        if path.is_file() and path.stat().st_size == len(data):
+            return Blob(sha, ext, len(data), path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return Blob(sha, ext, len(data), path)
+
+    def read(self, sha256: str, ext: str) -> bytes:
+        return self.path_for(sha256, ext).read_bytes()
+
+    def verify(self, sha256: str, ext: str) -> bool:
+        """Present and intact: the content still hashes to its name."""
+        path = self.path_for(sha256, ext)
+        if not path.is_file():
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest() == sha256
+
+    def remove(self, sha256: str, ext: str) -> int:
+        """Delete one blob (publish's garbage collection calls this for blobs nothing refers to)."""
+        path = self.path_for(sha256, ext)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size

@@ -1,0 +1,105 @@
+"""A small JPEG of labelled thumbnails, for Dagster's markdown metadata (embedded as a ``data:`` URL).
+
+It is a picture of a decision (which art was chosen), shown next to a run: it must be small enough to
+live in the event log (a few KB), identical for identical input (no churn in metadata diffs), and it
+must never fail a run, so an unreadable tile becomes a red placeholder instead of an exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+from metarr_pipeline.artwork.imaging import open_image
+
+TILE_HEIGHT = 120
+MAX_TILE_WIDTH = 160  # wider art (backdrops, logos, banners) is scaled down: the sheet stays ~15 KB
+COLUMNS = 4
+_GAP = 6
+_LABEL_HEIGHT = 14
+_FONT_SIZE = 11
+_QUALITY = 40  # thumbnails of 120 px: 40 still reads, and keeps 8 tiles near 15 KB
+
+_BACKGROUND = (255, 255, 255)
+_UNDER_ALPHA = (210, 210, 210)  # light grey behind transparent art: white and black logos both show
+_NONE_FILL, _NONE_TEXT = (200, 200, 200), "none"
+_BAD_FILL, _BAD_TEXT = (215, 50, 50), "unreadable"
+_PLACEHOLDER_WIDTH = 80
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    image: bytes | None  # None: nothing chosen for this slot
+
+
+def contact_sheet(tiles: Sequence[Tile]) -> bytes:
+    """Tiles at most ``TILE_HEIGHT`` × ``MAX_TILE_WIDTH`` (aspect kept), ``COLUMNS`` a row, labelled underneath."""
+    thumbs = [_thumbnail(tile.image) for tile in tiles]
+    rows = [thumbs[i:i + COLUMNS] for i in range(0, len(thumbs), COLUMNS)] or [[]]
+    cell_height = TILE_HEIGHT + _LABEL_HEIGHT + _GAP
+    width = max(_GAP + sum(t.width + _GAP for t in row) for row in rows)
+    sheet = Image.new("RGB", (max(width, 2 * _GAP + 1), _GAP + cell_height * len(rows)), _BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    for r, row in enumerate(rows):
+        x, y = _GAP, _GAP + r * cell_height
+        for c, thumb in enumerate(row):
+            sheet.paste(thumb, (x, y + TILE_HEIGHT - thumb.height))  # bottom-aligned, on its label
+            _label(draw, tiles[r * COLUMNS + c].label, x, y + TILE_HEIGHT + 1, thumb.width)
+            x += thumb.width + _GAP
+    out = io.BytesIO()
+    sheet.save(out, "JPEG", quality=_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def _thumbnail(data: bytes | None) -> Image.Image:
+    if data is None:
+        return _placeholder(_NONE_FILL, _NONE_TEXT)
+    try:
+        fmt, image = open_image(data, min_side=1)  # sniffed and size-limited: a bomb is just unreadable
+        if fmt == "jpeg":
+            image.draft("RGB", (MAX_TILE_WIDTH, TILE_HEIGHT))
+        image.load()
+        scale = min(TILE_HEIGHT / image.height, MAX_TILE_WIDTH / image.width)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        rgba = image.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
+        tile = Image.new("RGB", size, _UNDER_ALPHA)
+        tile.paste(rgba, (0, 0), rgba)
+        return tile
+    except Exception:  # a contact sheet must never fail a run: anything unreadable gets the red tile
+        return _placeholder(_BAD_FILL, _BAD_TEXT)
+
+
+def _placeholder(fill: tuple[int, int, int], text: str) -> Image.Image:
+    tile = Image.new("RGB", (_PLACEHOLDER_WIDTH, TILE_HEIGHT), fill)
+    draw = ImageDraw.Draw(tile)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=_font())
+    position = ((_PLACEHOLDER_WIDTH - right - left) / 2, (TILE_HEIGHT - bottom - top) / 2)
+    draw.text(position, text, font=_font(), fill=(255, 255, 255))
+    return tile
+
+
+def _label(draw: ImageDraw.ImageDraw, label: str, x: int, y: int, width: int) -> None:
+    """The label, shortened with "..." to the tile's width (never less than a placeholder's)."""
+    font = _font()
+    if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow's bitmap fallback (no FreeType) is Latin-1 only
+        label = label.encode("latin-1", "replace").decode("latin-1")
+    room = max(width, _PLACEHOLDER_WIDTH)
+    text = label
+    while text and draw.textlength(text if text == label else text + "...", font=font) > room:
+        text = text[:-1]
+    draw.text((x, y), text if text == label else text + "...", font=font, fill=(0, 0, 0))
+
+
+@lru_cache(maxsize=1)
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=_FONT_SIZE)

@@ -10,13 +10,12 @@ import warnings
 
 import dagster as dg
 
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-
 from dagster_project.definitions import defs, enrich_job, scan_job
 from dagster_project.partitions import movies_partitions
 
 
 def main() -> int:
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     with dg.DagsterInstance.get() as instance:
         scan = defs.resolve_job_def(scan_job.name).execute_in_process(instance=instance)
         print(f"library_scan: {'ok' if scan.success else 'FAILED'} (run {scan.run_id})")

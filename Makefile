@@ -39,7 +39,8 @@ demo: venv $(DAGSTER_HOME)/dagster.yaml
 	@echo "Materialising the pipeline in the demo Dagster instance ($(DAGSTER_HOME)) ..."
 	$(BIN)/python -m dagster_project.demo_run 2>&1 | grep -vE " - (DEBUG|INFO) - " || true
 	@echo
-	@echo "Done. Browse it with 'make ui' (http://127.0.0.1:3000), or 'metarr status' ($(BIN)/metarr status)."
+	@echo "Done. The published library: data/runtime/demo-library/ (NFOs, artwork, .actors/)."
+	@echo "Browse the pipeline with 'make ui' (http://127.0.0.1:3000), or run $(BIN)/metarr status."
 
 test: venv tools
 	$(BIN)/python -m pytest -q

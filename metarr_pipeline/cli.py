@@ -16,7 +16,7 @@ from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import ConfigError, MetarrError
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
-from metarr_pipeline.report import art_text, enrich_text, fetch_text, scan_text, status_table
+from metarr_pipeline.report import art_text, enrich_text, fetch_text, publish_text, scan_text, status_table
 from metarr_pipeline.scan.scan import ScanReport, scan_library
 from metarr_pipeline.store import Store
 
@@ -59,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh", action="store_true", help="refetch provider data even when the cache is fresh")
     p.set_defaults(func=cmd_enrich)
 
+    p = sub.add_parser("publish", help="write NFO, artwork and .actors/ into the movie folders",
+                       description="Publish enriched movies (the given partition keys, or every movie that is "
+                                   "unpublished or outdated): write the NFO, rank-named artwork and .actors/ "
+                                   "atomically, skip files whose bytes are already right, and remove only files "
+                                   "metarr wrote before that are no longer selected.")
+    p.add_argument("keys", nargs="*", help="partition keys (default: every unpublished or outdated movie)")
+    p.add_argument("--all", action="store_true", help="republish every enriched movie, not only outdated ones")
+    p.set_defaults(func=cmd_publish)
+
     art = sub.add_parser("art", help="review and steer a movie's artwork: list, pick, reject, lock, unlock",
                          description="Review the artwork candidates of a movie and steer the selection. A pick "
                                      "locks its type; run 'metarr enrich KEY' afterwards to apply.")
@@ -91,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="generate the bundled demo library and run the pipeline on it",
                        description="Generate the demo library (tiny real video files) into the first library "
-                                   "root of the config, then scan it. Safe to repeat: generation is skipped "
-                                   "when the library is already there.")
+                                   "root of the config, then scan, enrich and publish it (offline, against the "
+                                   "built-in simulator unless real keys are set). Safe to repeat: generation is "
+                                   "skipped when the library is already there, and a republish changes nothing.")
     p.add_argument("--force", action="store_true", help="regenerate the demo library")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -131,6 +141,22 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         print(fetch_text(fetched))
         report = enrich_movies(settings, store, providers, args.keys or None)
     print(enrich_text(report))
+    return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from metarr_pipeline.publish.publish import publish_movies
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    keys = args.keys or None
+    if keys is None:
+        states = store.publish_state()
+        wanted = {mid for mid, s in states.items() if s["enriched"] and (args.all or s["state"] != "published")}
+        keys = [m.partition_key for m in store.movies(include_gone=False) if m.id in wanted and m.partition_key]
+    with open_providers(settings) as providers:
+        report = publish_movies(settings, store, providers, keys)
+    print(publish_text(report))
     return 1 if report.movies and len(report.failures) == len(report.movies) else 0
 
 
@@ -196,7 +222,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         report = fetch_metadata(settings, Store(settings.database_path), providers)
         print(fetch_text(report))
         enriched = enrich_movies(settings, Store(settings.database_path), providers)
-    print(enrich_text(enriched))
+        print(enrich_text(enriched))
+        from metarr_pipeline.publish.publish import publish_movies
+
+        published = publish_movies(settings, Store(settings.database_path), providers)
+    print(publish_text(published))
     print()
     store = Store(settings.database_path)
     print(status_table(store.movies(), store.streams()))

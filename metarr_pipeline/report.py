@@ -157,3 +157,21 @@ def art_text(frame: pl.DataFrame, *, kind: str | None = None, everything: bool =
                      r["gate"] or ""))
     return table(("type", "rank", "candidate", "from", "lang", "size", "score", "parts", "chosen", "gate"), rows,
                  max_width=70)
+
+
+def publish_text(report: object) -> str:
+    from metarr_pipeline.publish.publish import PublishReport
+
+    assert isinstance(report, PublishReport)
+    s = report.summary()
+    lines = [f"Published {s['published']} of {s['movies']} movies in {s['seconds']:.2f}s: {s['files_written']} files "
+             f"written, {s['files_unchanged']} unchanged, {s['files_removed']} removed, {s['failed']} failed; "
+             f"{s['reclaimed_blobs']} cached images reclaimed ({s['reclaimed_bytes'] / 1e6:.1f} MB)."]
+    for m in report.movies:
+        if m.status == "failed":
+            lines.append(f"  {m.partition_key}: FAILED {m.error}")
+        elif m.written or m.removed or m.warnings:
+            lines.append(f"  {m.partition_key}: {len(m.written)} written, {len(m.removed)} removed")
+        for w in m.warnings:
+            lines.append(f"    warning: {w}")
+    return "\n".join(lines)

@@ -24,15 +24,17 @@ FANART_SECRET = "fanart-Sup3rS3cret-0077"
 KEYS = ProviderKeys(tmdb_api_key=SECRET, fanart_api_key=FANART_SECRET)
 
 
-def make_settings(tmp_path: Path, sim: Simulator, **tmdb: object) -> Settings:
-    (tmp_path / "lib").mkdir(exist_ok=True)
+def make_settings(tmp_path: Path, sim: Simulator, root: Path | None = None, extra: str = "",
+                  **tmdb: object) -> Settings:
+    root = root or tmp_path / "lib"
+    root.mkdir(exist_ok=True)
     tmdb_lines = "\n".join(f"{k} = {v}" for k, v in tmdb.items())
     cfg = tmp_path / "metarr.toml"
     cfg.write_text(f"""
 [data]
 dir = "{tmp_path / 'state'}"
 [library]
-roots = ["{tmp_path / 'lib'}"]
+roots = ["{root}"]
 [providers]
 mode = "network"
 image_hosts = {list(sim.image_hosts)!r}
@@ -45,7 +47,7 @@ timeout_seconds = 2.0
 [providers.fanart]
 api_url = "{sim.fanart_api_url}"
 timeout_seconds = 2.0
-""".replace("'", '"'), encoding="utf-8")
+""".replace("'", '"') + extra, encoding="utf-8")
     return load_settings(cfg)
 
 

@@ -550,6 +550,107 @@ class Store:
                 con.execute("INSERT INTO enrichment BY NAME SELECT * FROM new_enrichment")
                 con.unregister("new_enrichment")
 
+    # ----------------------------------------------------------------------------------------------
+    # publishing
+
+    def library_files(self, movie_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
+        """movie → path → the file we wrote there (sha256, bytes, mtime_ns, role)."""
+        with self._connect(write=False) as con:
+            cur = con.execute("SELECT * FROM library_files WHERE movie_id IN (SELECT UNNEST(?))", [list(movie_ids)])
+            names = [d[0] for d in cur.description]
+            out: dict[int, dict[str, dict[str, Any]]] = {}
+            for r in cur.fetchall():
+                row = dict(zip(names, r, strict=True))
+                out.setdefault(row["movie_id"], {})[row["path"]] = row
+            return out
+
+    def record_library_files(self, movie_id: int, rows: Sequence[dict[str, Any]], *, replace_all: bool) -> None:
+        """Upsert file records; with ``replace_all`` the movie's records become exactly ``rows``."""
+        with self._connect(write=True) as con:
+            if replace_all:
+                con.execute("DELETE FROM library_files WHERE movie_id = ?", [movie_id])
+            elif rows:
+                con.execute("DELETE FROM library_files WHERE movie_id = ? AND path IN (SELECT UNNEST(?))",
+                            [movie_id, [r["path"] for r in rows]])
+            if rows:
+                frame = pl.DataFrame([{**r, "movie_id": movie_id} for r in rows], schema={
+                    "movie_id": pl.Int64, "path": pl.String, "role": pl.String, "sha256": pl.String,
+                    "bytes": pl.Int64, "mtime_ns": pl.Int64, "written_at": pl.Datetime("us")})
+                con.register("new_files", frame)
+                con.execute("INSERT INTO library_files BY NAME SELECT * FROM new_files")
+                con.unregister("new_files")
+
+    def log_publish(self, row: dict[str, Any]) -> None:
+        with self._connect(write=True) as con:
+            frame = pl.DataFrame([row])
+            con.register("new_log", frame)
+            con.execute("INSERT INTO publish_log BY NAME SELECT * FROM new_log")
+            con.unregister("new_log")
+
+    def publish_state(self, movie_ids: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+        """Per movie: last successful publish, last enrichment / metadata change, and the derived state."""
+        sql = """
+            SELECT m.id,
+                   (SELECT max(published_at) FROM publish_log p WHERE p.movie_id = m.id AND p.status = 'published')
+                       AS published_at,
+                   e.enriched_at, md.merged_at,
+                   (SELECT error FROM publish_log p WHERE p.movie_id = m.id ORDER BY published_at DESC LIMIT 1)
+                       AS last_error
+            FROM movies m
+            LEFT JOIN enrichment e ON e.movie_id = m.id
+            LEFT JOIN movie_metadata md ON md.movie_id = m.id
+        """
+        params: list[Any] = []
+        if movie_ids is not None:
+            sql += " WHERE m.id IN (SELECT UNNEST(?))"
+            params.append(list(movie_ids))
+        with self._connect(write=False) as con:
+            rows = con.execute(sql, params).fetchall()
+        out = {}
+        for movie_id, published, enriched, merged, error in rows:
+            changed = max((t for t in (enriched, merged) if t is not None), default=None)
+            if published is None:
+                state = "unpublished"
+            elif changed is not None and changed > published:
+                state = "outdated"
+            else:
+                state = "published"
+            out[movie_id] = {"published_at": published, "changed_at": changed, "state": state,
+                             "enriched": enriched is not None, "last_error": error or ""}
+        return out
+
+    def record_nfo_backup(self, movie_id: int, path: str, blob: dict[str, Any], saved_at: datetime) -> None:
+        with self._connect(write=True) as con:
+            con.execute("INSERT INTO blobs VALUES (?, ?, ?, NULL, NULL, 'nfo', ?, ?) ON CONFLICT DO NOTHING",
+                        [blob["sha256"], blob["ext"], blob["bytes"], blob["source_url"], saved_at])
+            con.execute("INSERT INTO nfo_backups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        [movie_id, path, blob["sha256"], saved_at])
+
+    def unreferenced_blobs(self) -> list[tuple[str, str, int]]:
+        """Blobs no selection, actor, NFO backup or library file refers to: (sha256, ext, bytes)."""
+        with self._connect(write=False) as con:
+            return [tuple(r) for r in con.execute("""
+                SELECT sha256, ext, bytes FROM blobs b
+                WHERE NOT EXISTS (SELECT 1 FROM artwork_candidates c WHERE c.blob_sha = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM people p WHERE p.blob_sha = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM nfo_backups n WHERE n.sha256 = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM library_files f WHERE f.sha256 = b.sha256)
+                ORDER BY sha256""").fetchall()]
+
+    def forget_blobs(self, shas: Sequence[str]) -> list[str]:
+        """Delete blob rows that are still unreferenced at commit time; returns the ones deleted."""
+        if not shas:
+            return []
+        with self._connect(write=True) as con:
+            rows = con.execute("""
+                DELETE FROM blobs b WHERE sha256 IN (SELECT UNNEST(?))
+                  AND NOT EXISTS (SELECT 1 FROM artwork_candidates c WHERE c.blob_sha = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM people p WHERE p.blob_sha = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM nfo_backups n WHERE n.sha256 = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM library_files f WHERE f.sha256 = b.sha256)
+                RETURNING sha256""", [list(shas)]).fetchall()
+        return [r[0] for r in rows]
+
     def last_scan(self) -> dict[str, Any] | None:
         with self._connect(write=False) as con:
             row = con.execute(

@@ -1,0 +1,1 @@
+"""Publishing: writing artwork, actor images and the NFO into the library folder."""

@@ -1,0 +1,51 @@
+"""Where Kodi looks for each file (KODI.md, measured on Kodi 20.1), in one place.
+
+- An ordinary video ``M/Name.mkv`` (or ``.iso``): ``Name.nfo``, ``Name-poster.jpg``, ``Name-poster1.jpg``...,
+  ``M/.actors/``.
+- A DVD ``M/VIDEO_TS/``: ``M/VIDEO_TS/VIDEO_TS.nfo``, bare art names in ``M/`` (``poster.jpg``, ``poster1.jpg``),
+  ``M/VIDEO_TS/.actors/``. A flat DVD: ``M/VIDEO_TS.nfo``, bare names, ``M/.actors/``.
+- A Blu-ray ``M/BDMV/``: ``M/BDMV/index.nfo``, bare names in ``M/``, ``M/BDMV/.actors/``.
+
+Rank 1 of a type has no number; rank n + 1 is ``{type}{n}`` (``-fanart.jpg``, ``-fanart1.jpg``...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ILLEGAL = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def nfo_path(kind: str, basename: str) -> str:
+    return {"dvd": "VIDEO_TS/VIDEO_TS.nfo", "bluray": "BDMV/index.nfo", "dvd_flat": "VIDEO_TS.nfo"}.get(
+        kind, f"{basename}.nfo")
+
+
+def artwork_path(kind: str, basename: str, art_type: str, rank: int, ext: str) -> str:
+    suffix = "" if rank <= 1 else str(rank - 1)
+    if kind in ("dvd", "bluray", "dvd_flat"):
+        return f"{art_type}{suffix}.{ext}"
+    return f"{basename}-{art_type}{suffix}.{ext}"
+
+
+def extrafanart_path(rank: int, ext: str) -> str:
+    return f"extrafanart/fanart{rank}.{ext}"
+
+
+def actors_dir(kind: str) -> str:
+    return {"dvd": "VIDEO_TS/.actors", "bluray": "BDMV/.actors"}.get(kind, ".actors")
+
+
+def actor_file_name(name: str, ext: str) -> str | None:
+    """Kodi's rule: spaces → ``_``, case and UTF-8 kept, characters illegal in file names removed.
+
+    The result is always one plain path component (never ``.``/``..``, never a separator), so a hostile name
+    like ``../../x`` becomes ``x.jpg`` inside ``.actors/`` and cannot escape it.
+    """
+    text = unicodedata.normalize("NFC", name).strip().replace(" ", "_")
+    text = _ILLEGAL.sub("", text).strip(". ")
+    text = text[:200]
+    if not text or text in (".", ".."):
+        return None
+    return f"{text}.{ext}"

@@ -1,8 +1,9 @@
 """Materialise the pipeline in the local Dagster instance the way a user would, for ``make demo``.
 
 One run scans the library and registers the movie partitions; one batched run then enriches every movie
-(a partition range in a single run, not a run per movie), and one publishes them. Everything it needs is already cached by
-``metarr demo``, so this is quick, and afterwards the Dagster UI shows every movie's review metadata.
+(a partition range in a single run, not a run per movie), and one publishes them. Everything it needs is
+already cached by ``metarr demo``, so this is quick, and afterwards the Dagster UI shows every movie's review
+metadata.
 """
 
 import sys

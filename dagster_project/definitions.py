@@ -6,8 +6,18 @@ import dagster as dg
 
 from dagster_project.assets.artwork import enriched_artwork
 from dagster_project.assets.enrich import provider_metadata
+from dagster_project.assets.notify import (
+    player_notification_retry_job,
+    player_notification_sensor,
+    player_notifications,
+)
 from dagster_project.assets.publish import published_library_files
 from dagster_project.assets.scan import library_scan, scanned_movie
+from dagster_project.automation import (
+    build_auto_publish_sensor,
+    build_config_change_sensor,
+    build_enrich_schedule,
+)
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from dagster_project.sensors import movie_partitions_sensor
@@ -27,14 +37,20 @@ enrich_job = dg.define_asset_job(
 
 publish_job = dg.define_asset_job(
     "publish_job",
-    selection=dg.AssetSelection.assets(published_library_files),
+    selection=dg.AssetSelection.assets(published_library_files, player_notifications),
     partitions_def=movies_partitions,
-    description="Write NFO, artwork and .actors/ into the selected movies' folders (batched).",
+    description="Write NFO, artwork and .actors/ into the selected movies' folders (batched), then tell the players.",
 )
 
+enrich_schedule = build_enrich_schedule(enrich_job)
+auto_publish_sensor = build_auto_publish_sensor(publish_job)
+config_change_sensor = build_config_change_sensor(enrich_job, publish_job)
+
 defs = dg.Definitions(
-    assets=[library_scan, scanned_movie, provider_metadata, enriched_artwork, published_library_files],
-    sensors=[movie_partitions_sensor],
-    jobs=[scan_job, enrich_job, publish_job],
+    assets=[library_scan, scanned_movie, provider_metadata, enriched_artwork, published_library_files,
+            player_notifications],
+    sensors=[movie_partitions_sensor, auto_publish_sensor, config_change_sensor, player_notification_sensor],
+    schedules=[enrich_schedule],
+    jobs=[scan_job, enrich_job, publish_job, player_notification_retry_job],
     resources={"metarr": MetarrResource()},
 )

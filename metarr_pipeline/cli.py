@@ -68,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="republish every enriched movie, not only outdated ones")
     p.set_defaults(func=cmd_publish)
 
+    p = sub.add_parser("backfill", help="re-run exactly the movies a config change made stale",
+                       description="Compare each movie's stored config fingerprints with the current config and "
+                                   "re-enrich (and republish, for published movies) exactly the stale ones. A "
+                                   "scoring-only change re-scores from stored data with zero provider requests.")
+    p.add_argument("--dry-run", action="store_true", help="only list the stale movies")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("manual", help="mark a movie as published by hand only (auto-publish skips it)",
+                       description="Mark or unmark a movie as manual: auto-publish and scheduled runs never "
+                                   "publish a manual movie; publishing it explicitly still works.")
+    p.add_argument("key", help="partition key")
+    p.add_argument("state", choices=("on", "off"))
+    p.set_defaults(func=cmd_manual)
+
     art = sub.add_parser("art", help="review and steer a movie's artwork: list, pick, reject, lock, unlock",
                          description="Review the artwork candidates of a movie and steer the selection. A pick "
                                      "locks its type; run 'metarr enrich KEY' afterwards to apply.")
@@ -91,6 +105,32 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("key", help="partition key")
         a.add_argument("kind", metavar="type", help="artwork type (poster, fanart, ...)")
         a.set_defaults(func=cmd_art_choice, action=action, candidate=None)
+
+    players = sub.add_parser("players", help="media players (Kodi, Jellyfin, Plex): test, notify, status",
+                             description="The players configured under [[players]]: check that each can be reached "
+                                         "and that the library roots map into it, deliver the notifications the "
+                                         "publish queued, or show the queue.")
+    players_sub = players.add_subparsers(dest="players_command", metavar="ACTION", required=True)
+    a = players_sub.add_parser("test", help="check each player's connection, credentials and path mappings",
+                               description="For every enabled player (or the ones named): connect, authenticate "
+                                           "(Kodi JSONRPC.Ping, Jellyfin /System/Info, Plex /identity), and show "
+                                           "which player library (Kodi source, Jellyfin library, Plex section) each "
+                                           "library root maps into. Sends no notification.")
+    a.add_argument("names", nargs="*", help="player names (default: every enabled player)")
+    a.set_defaults(func=cmd_players_test)
+    a = players_sub.add_parser("notify", help="deliver the notifications that are due",
+                               description="Deliver due notifications (queued by publishing, retried after a "
+                                           "failure, or deferred while Kodi was playing) to every enabled player, "
+                                           "one batch per player, and record the outcome. Movies removed from "
+                                           "the library are queued first.")
+    a.add_argument("keys", nargs="*", help="only these movies' notifications (partition keys)")
+    a.add_argument("--now", action="store_true",
+                   help="deliver every undelivered notification now, even not yet due or given up on")
+    a.set_defaults(func=cmd_players_notify)
+    a = players_sub.add_parser("status", help="the notification queue: counts per player, undelivered ones",
+                               description="Show per player how many notifications are pending, deferred, failed "
+                                           "and sent, and list the undelivered ones with their reasons.")
+    a.set_defaults(func=cmd_players_status)
 
     p = sub.add_parser("simulator", help="run the provider simulator (a test double of TMDB and fanart.tv)",
                        description="Serve the built-in provider simulator on loopback until Ctrl-C, and print "
@@ -160,6 +200,39 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 1 if report.movies and len(report.failures) == len(report.movies) else 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from metarr_pipeline.artwork.enrich import enrich_movies
+    from metarr_pipeline.orchestration import stale_movies
+    from metarr_pipeline.publish.publish import publish_movies
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    stale = stale_movies(settings, store)
+    print(f"Stale after the config change: {len(stale['enrich'])} to re-enrich, {len(stale['publish'])} to republish.")
+    for stage, keys in stale.items():
+        for key in keys:
+            print(f"  {stage}: {key}")
+    if args.dry_run or not (stale["enrich"] or stale["publish"]):
+        return 0
+    with open_providers(settings) as providers:
+        if stale["enrich"]:
+            print(enrich_text(enrich_movies(settings, store, providers, stale["enrich"])))
+        movies = {m.partition_key: m.id for m in store.movies(partition_keys=stale["enrich"])}
+        published = store.publish_fingerprints([i for i in movies.values() if i is not None])
+        republish = sorted(set(stale["publish"]) | {k for k, i in movies.items() if i in published})
+        if republish:
+            print(publish_text(publish_movies(settings, store, providers, republish, automatic=True)))
+    return 0
+
+
+def cmd_manual(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, check_roots=False)
+    if not Store(settings.database_path).set_manual(args.key, args.state == "on"):
+        raise MetarrError(f"no movie with partition key '{args.key}'")
+    print(f"{args.key}: manual {args.state}")
+    return 0
+
+
 def cmd_art_list(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, check_roots=False)
     store = Store(settings.database_path)
@@ -180,6 +253,35 @@ def cmd_art_choice(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_players_test(args: argparse.Namespace) -> int:
+    from metarr_pipeline.players.check import check_players
+    from metarr_pipeline.players.report import check_text
+
+    settings = load_settings(args.config, check_roots=False)
+    reports = check_players(settings, args.names)
+    print(check_text(reports))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def cmd_players_notify(args: argparse.Namespace) -> int:
+    from metarr_pipeline.players.deliver import deliver_notifications
+    from metarr_pipeline.players.report import delivery_text
+
+    settings = load_settings(args.config, check_roots=False)
+    report = deliver_notifications(settings, Store(settings.database_path), args.keys or None, force=args.now)
+    print(delivery_text(report))
+    return 1 if report.failed else 0
+
+
+def cmd_players_status(args: argparse.Namespace) -> int:
+    from metarr_pipeline.players.report import queue_text
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    print(queue_text(store.notification_counts(), store.notifications(undelivered=True, limit=200)))
+    return 0
+
+
 def cmd_simulator(args: argparse.Namespace) -> int:
     from metarr_pipeline.simulator.cli import run_cli
 
@@ -195,7 +297,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not movies:
         print("No movies known yet: run 'metarr scan'." if not args.problems else "No problems.")
         return 0
-    print(status_table(movies, store.streams()))
+    from metarr_pipeline.orchestration import stale_movies
+
+    stale = stale_movies(settings, store)
+    print(status_table(movies, store.streams(), store.publish_state(), stale))
     counts: dict[str, int] = {}
     for m in movies:
         state = "gone" if m.gone_at else m.status

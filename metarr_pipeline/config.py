@@ -11,12 +11,14 @@ Resolution order of the file: ``--config`` → ``$METARR_CONFIG`` → the bundle
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from metarr_pipeline.errors import ConfigError
 
@@ -29,6 +31,9 @@ URL_OVERRIDES = {
     "METARR_TMDB_IMAGE_URL": ("tmdb", "image_url"),
     "METARR_FANART_API_URL": ("fanart", "api_url"),
 }
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DRIVE = re.compile(r"^[A-Za-z]:(?:[/\\]|$)")
 
 ARTWORK_TYPES = ("poster", "fanart", "clearlogo", "clearart", "discart", "banner", "landscape", "keyart")
 
@@ -140,6 +145,41 @@ class PublishSettings:
 class ScheduleSettings:
     # Cron expression for library-wide enrichment; empty means the schedule is off.
     enrich_cron: str = ""
+    # Library-wide work is split into runs of at most this many movies (a run per movie costs seconds of
+    # process start-up; one huge run holds everything in memory).
+    max_movies_per_run: int = 500
+
+
+PLAYER_TYPES = ("kodi", "jellyfin", "plex")
+
+
+@dataclass(frozen=True)
+class PlayerSettings:
+    """One media player to tell about every publish (``[[players]]``; any number of them).
+
+    Credentials are never in the file: ``*_env`` name the environment variables that hold them.
+    """
+
+    type: str  # kodi | jellyfin | plex
+    url: str  # http(s)://host:port (Kodi: its web server; "/jsonrpc" is added)
+    name: str = ""  # how notifications, logs and the UI name this player; default: the type
+    enabled: bool = True
+    username_env: str = ""  # Kodi: the web server's user (default "kodi" when only a password is set)
+    password_env: str = ""  # Kodi: the web server's password
+    token_env: str = ""  # Jellyfin: an API key; Plex: an X-Plex-Token
+    # Library path → the same folder as the player sees it (longest prefix wins; "\\" and "/" are
+    # equivalent). Empty: the player sees the library at the same paths.
+    path_mappings: dict[str, str] = field(default_factory=dict)
+    # Kodi: while something is playing, defer notifications (a scan can stutter playback) and retry later.
+    skip_while_playing: bool = True
+    timeout_seconds: float = 5.0  # players are on the LAN: a slow one is treated as offline
+    retry_seconds: float = 60.0  # first retry after a failure; doubled each time, capped at one hour
+    max_attempts: int = 24  # failures before giving up (about a day); `metarr players notify --now` retries
+    defer_seconds: float = 300.0  # retry delay while the player is busy playing
+
+    @property
+    def label(self) -> str:
+        return self.name or self.type
 
 
 @dataclass(frozen=True)
@@ -155,6 +195,11 @@ class Settings:
     actors: ActorSettings = field(default_factory=ActorSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    players: tuple[PlayerSettings, ...] = ()
+
+    @property
+    def enabled_players(self) -> tuple[PlayerSettings, ...]:
+        return tuple(p for p in self.players if p.enabled)
 
     @property
     def database_path(self) -> Path:
@@ -210,8 +255,19 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, check_roots: bo
             raise ConfigError(loader.unknown_key(key, [*settings_fields, "data"]))
         values[key] = loader.convert(value, _hints(Settings)[key], key)
     settings = _with_url_overrides(Settings(**values))
+    settings = replace(settings, players=tuple(_resolve_mappings(p, loader) for p in settings.players))
     _validate(settings, loader, check_roots=check_roots)
     return settings
+
+
+def _resolve_mappings(player: PlayerSettings, loader: _Loader) -> PlayerSettings:
+    """Relative library paths in a player's path mappings resolve against the config file, like every path."""
+    def absolute(path: str) -> str:
+        if path.startswith(("/", "\\")) or _DRIVE.match(path) or "://" in path:
+            return path
+        return str(loader.path(path, "path_mappings"))
+
+    return replace(player, path_mappings={absolute(k): v for k, v in player.path_mappings.items()})
 
 
 def _with_url_overrides(settings: Settings) -> Settings:
@@ -239,6 +295,8 @@ def _validate(settings: Settings, loader: _Loader, *, check_roots: bool) -> None
     for kind, count in settings.artwork.counts.items():
         if count < 0:
             raise ConfigError(f"{where}: artwork.counts.{kind} must be 0 or more, got {count}")
+    if settings.schedule.max_movies_per_run < 1:
+        raise ConfigError(f"{where}: schedule.max_movies_per_run must be at least 1")
     if settings.scan.probe_workers < 1:
         raise ConfigError(f"{where}: scan.probe_workers must be at least 1")
     lang = settings.languages.preferred
@@ -256,6 +314,44 @@ def _validate(settings: Settings, loader: _Loader, *, check_roots: bool) -> None
             value = getattr(getattr(settings.providers, provider), name)
             if value <= 0:
                 raise ConfigError(f"{where}: providers.{provider}.{name} must be positive, got {value}")
+    _validate_players(settings.players, where)
+
+
+def _validate_players(players: tuple[PlayerSettings, ...], where: Path) -> None:
+    seen: dict[str, int] = {}
+    for i, p in enumerate(players):
+        key = f"players[{i}]"
+        if p.type not in PLAYER_TYPES:
+            raise ConfigError(f"{where}: {key}.type must be one of {', '.join(PLAYER_TYPES)}, got '{p.type}'")
+        parts = urlsplit(p.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}: {key}.url must be an http:// or https:// URL like "
+                              f"'http://192.168.1.20:8080', got '{p.url}'")
+        if parts.username or parts.password or "token=" in p.url.lower():
+            raise ConfigError(f"{where}: {key}.url contains credentials; secrets are read from the environment "
+                              "only (username_env / password_env / token_env), never from the config file")
+        for name in ("username_env", "password_env", "token_env"):
+            value = getattr(p, name)
+            if value and not _ENV_NAME.fullmatch(value):
+                raise ConfigError(f"{where}: {key}.{name} must name an environment variable (like "
+                                  f"'JELLYFIN_TOKEN'), got '{value}'")
+        if p.type in ("jellyfin", "plex") and not p.token_env:
+            raise ConfigError(f"{where}: {key}.token_env is required for {p.type}: name the environment variable "
+                              "that holds its token")
+        if p.username_env and not p.password_env:
+            raise ConfigError(f"{where}: {key}.password_env is required when username_env is set")
+        for name in ("timeout_seconds", "retry_seconds", "defer_seconds"):
+            if getattr(p, name) <= 0:
+                raise ConfigError(f"{where}: {key}.{name} must be positive, got {getattr(p, name)}")
+        if p.max_attempts < 1:
+            raise ConfigError(f"{where}: {key}.max_attempts must be at least 1")
+        for source, target in p.path_mappings.items():
+            if not source.strip() or not target.strip():
+                raise ConfigError(f"{where}: {key}.path_mappings: empty path in '{source}' = '{target}'")
+        if p.label in seen:
+            raise ConfigError(f"{where}: {key} is named '{p.label}' like players[{seen[p.label]}]: give each "
+                              "player a distinct name")
+        seen[p.label] = i
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -307,6 +403,9 @@ class _Loader:
             return value
         if origin is tuple:
             if not isinstance(value, list):
+                if isinstance(value, dict) and is_dataclass(args[0]):
+                    raise ConfigError(f"{self.file}: '{key}' must be an array of tables: write [[{key}]] "
+                                      f"above each entry, got {_describe(value)}")
                 raise ConfigError(f"{self.file}: '{key}' must be a list, got {_describe(value)}")
             return tuple(self.convert(v, args[0], f"{key}[{i}]") for i, v in enumerate(value))
         if origin is dict:
@@ -327,13 +426,16 @@ class _Loader:
             if sub not in known:
                 raise ConfigError(self.unknown_key(f"{key}.{sub}", list(known)))
             converted[sub] = self.convert(v, hints[sub], f"{key}.{sub}")
+        missing = [name for name, f in known.items()
+                   if name not in converted and f.default is MISSING and f.default_factory is MISSING]
+        if missing:
+            raise ConfigError(f"{self.file}: '{key}.{missing[0]}' is required")
         # Dict-valued settings (counts, weights) merge over their defaults so a user can change one entry.
-        defaults = cls()
         for sub, v in list(converted.items()):
             f = known[sub]
             if isinstance(v, dict) and (f.default_factory is not MISSING):
-                converted[sub] = {**getattr(defaults, sub), **v}
-        return replace(defaults, **converted)
+                converted[sub] = {**f.default_factory(), **v}
+        return cls(**converted)
 
 
 def _describe(value: Any) -> str:

@@ -17,6 +17,8 @@ happen, with ``raise ... from exc`` so the cause stays inspectable.
     │   ├── ProviderUnavailable    5xx, 429, timeouts or connection errors after every retry
     │   ├── ProviderResponseError  malformed JSON, wrong content type, body over the size cap
     │   └── DisallowedHostError    a URL outside the image host allowlist
+    ├── PlayerError        a media player could not be told (metarr_pipeline.players.errors: auth,
+    │                      unavailable, response, unmapped path); recorded and retried, never fatal
     └── DemoError          the demo library could not be generated
 
 Messages never contain API keys or tokens: provider errors are built from redacted URLs.

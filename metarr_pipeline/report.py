@@ -62,7 +62,12 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails]) -> str:
+def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails],
+                 publish: dict[int, dict] | None = None, stale: dict[str, list[str]] | None = None) -> str:
+    """One row per movie: key, state (scan, publish, staleness), identity, streams."""
+    publish = publish or {}
+    stale_enrich = set((stale or {}).get("enrich", []))
+    stale_publish = set((stale or {}).get("publish", []))
     rows = []
     for m in movies:
         identity = f"tmdb {m.tmdb_id} ({m.id_source})" if m.status == "identified" else (m.reason or "-")
@@ -72,7 +77,15 @@ def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails
         detail = streams_summary(streams.get(m.id)) if m.id in streams else (m.probe_error or "not probed")
         if m.probe_error:
             detail = f"probe failed: {m.probe_error}"
-        rows.append((name, movie_state(m), identity, detail))
+        state = movie_state(m)
+        pub = publish.get(m.id or -1, {})
+        if m.status == "identified" and m.gone_at is None and pub.get("enriched"):
+            state = "enriched, " + pub.get("state", "unpublished")
+            if m.partition_key in stale_enrich or m.partition_key in stale_publish:
+                state += ", stale"
+            if m.manual:
+                state += ", manual"
+        rows.append((name, state, identity, detail))
     return table(("movie", "state", "identity", "streams"), rows, max_width=90)
 
 

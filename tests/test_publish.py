@@ -292,3 +292,19 @@ def test_killed_mid_publish_leaves_old_or_new_files_and_the_next_publish_complet
     assert not [n for n in os.listdir(folder) if n.startswith(".metarr-tmp-")]
     again = publish(settings, store, [key])
     assert again.summary()["files_written"] == 0
+
+
+def test_provider_serving_different_bytes_is_reported_not_published(library: tuple[Path, Settings, Store]) -> None:
+    root, settings, store = library
+    key = "the-matrix-1999-tmdb603"
+    movie = store.movie_by_partition(key)
+    # The cached poster is gone, and what the provider serves today no longer hashes to what was selected.
+    fake = "0" * 64
+    store.execute_script("UPDATE artwork_candidates SET blob_sha = ? WHERE movie_id = ? AND type = 'poster' "
+                         "AND selected_rank = 1", [fake, movie.id])
+    report = publish(settings, store, [key])
+    (result,) = report.movies
+    assert result.status == "published"
+    assert any("serves different bytes" in w for w in result.warnings)
+    assert not (root / MATRIX / f"{MATRIX}-poster.jpg").exists()  # not silently published
+    assert (root / MATRIX / f"{MATRIX}-poster1.jpg").exists()

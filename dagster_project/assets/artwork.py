@@ -10,10 +10,11 @@ import dagster as dg
 
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
+from dagster_project.failures import raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.artwork.choices import apply_choices
-from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
+from metarr_pipeline.artwork.enrich import MovieEnrichment, config_fingerprint, enrich_movies
 from metarr_pipeline.artwork.review import contact_sheet_for, top_table
 from metarr_pipeline.errors import MetarrError
 
@@ -56,6 +57,8 @@ class ArtworkConfig(dg.Config):
     partitions_def=movies_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=False,
+    check_specs=[dg.AssetCheckSpec("has_poster", asset=SELECTION,
+                                   description="Every enriched movie in the run has a selected poster.")],
 )
 def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, config: ArtworkConfig):
     keys = list(context.partition_keys)
@@ -68,15 +71,17 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
             context.log.info(providers.describe())
             report = enrich_movies(settings, store, providers, keys)
     except MetarrError as exc:
-        raise dg.Failure(description=str(exc)) from exc
+        raise_for(exc, context)
 
     by_key = {m.partition_key: m for m in report.movies}
+    fingerprint = config_fingerprint(settings)
     sheets = 0
     for key in keys:
         movie = by_key.get(key)
         if movie is None:
             continue
-        _partition_metadata(context, movie, settings.cache_dir, with_sheet=sheets < config.contact_sheets)
+        _partition_metadata(context, movie, settings.cache_dir, with_sheet=sheets < config.contact_sheets,
+                            fingerprint=fingerprint)
         sheets += 1
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)
@@ -84,6 +89,12 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         raise dg.Failure(description=f"every movie failed; first: {report.failures[0].error}")
 
     s = report.summary()
+    without_poster = [m.partition_key for m in report.movies
+                      if m.status != "failed" and not any(c.type == "poster" for c in m.chosen)]
+    yield dg.AssetCheckResult(asset_key=SELECTION, check_name="has_poster", passed=not without_poster,
+                              severity=dg.AssetCheckSeverity.WARN,
+                              metadata={"movies_without_poster": len(without_poster),
+                                        "movies": ", ".join(without_poster[:50])})
     yield dg.MaterializeResult(asset_key=CANDIDATES, metadata={
         "movies": s["movies"], "candidates": s["candidates"], "previews_analysed": s["previews_analysed"],
         "previews_cached": s["previews_cached"], "failed_movies": s["failed"]})
@@ -96,7 +107,8 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         "headshots_downloaded": s["headshots_downloaded"], "headshots_reused": s["headshots_reused"]})
 
 
-def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichment, cache_dir, with_sheet: bool) -> None:
+def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichment, cache_dir, with_sheet: bool,
+                        fingerprint: str) -> None:
     key = movie.partition_key
     if movie.status == "failed":
         context.add_asset_metadata({"error": movie.error}, asset_key=CANDIDATES, partition_key=key)
@@ -108,7 +120,8 @@ def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichmen
         selection_md += "\n\n**Duplicates dropped**\n\n" + markdown_table(
             ("type", "candidate", "duplicate of"), list(movie.duplicates))
     context.add_asset_metadata({"review": dg.MetadataValue.md(selection_md),
-                                "selection_changed": movie.selection_changed}, asset_key=SELECTION, partition_key=key)
+                                "selection_changed": movie.selection_changed,
+                                "config_fingerprint": fingerprint}, asset_key=SELECTION, partition_key=key)
     chosen = {"chosen": dg.MetadataValue.md(markdown_table(
         ("type", "rank", "candidate", "provider", "lang", "size", "score"),
         [(c.type, c.rank, c.candidate_id, c.provider, c.language or "textless", f"{c.width}x{c.height}",

@@ -3,9 +3,10 @@
 import dagster as dg
 
 from dagster_project.assets.scan import markdown_table, scanned_movie
+from dagster_project.failures import raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
-from metarr_pipeline.errors import MetarrError, ProviderAuthError
+from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.fetch import fetch_metadata
 
 
@@ -33,10 +34,8 @@ def provider_metadata(
             context.log.info(providers.describe())
             report = fetch_metadata(metarr.settings_without_roots, metarr.store(), providers, keys,
                                     force=config.force_refresh)
-    except ProviderAuthError as exc:
-        raise dg.Failure(description=str(exc)) from exc
     except MetarrError as exc:
-        raise dg.Failure(description=str(exc)) from exc
+        raise_for(exc, context)
     summary = report.summary()
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)

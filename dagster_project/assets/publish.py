@@ -9,9 +9,11 @@ import dagster as dg
 from dagster_project.assets.artwork import ACTORS, CACHED
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
+from dagster_project.failures import raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.publish.checks import check_published
 from metarr_pipeline.publish.publish import publish_movies
 
 
@@ -20,17 +22,28 @@ from metarr_pipeline.publish.publish import publish_movies
     partitions_def=movies_partitions,
     deps=[CACHED, ACTORS, provider_metadata],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="metarr_library_writes",
+    check_specs=[
+        dg.AssetCheckSpec("nfo_well_formed_and_matches_db", asset="published_library_files",
+                          description="Each movie's NFO parses strictly and has the database's title and TMDB id."),
+        dg.AssetCheckSpec("published_files_recorded", asset="published_library_files",
+                          description="Every file metarr wrote is present with the size it wrote."),
+    ],
     description="Kodi-compliant NFO, rank-named artwork and .actors/ written into the movie folder, atomically; "
                 "unchanged files are not touched, and only files metarr wrote are ever removed.",
     kinds={"python"},
 )
 def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrResource) -> dg.MaterializeResult:
     keys = list(context.partition_keys)
+    # Runs launched by automation skip movies marked manual and movies already up to date; a run the user
+    # launched from the UI publishes exactly the partitions they chose.
+    automatic = context.run.tags.get("metarr/trigger") in ("schedule", "auto_publish", "config_change")
     try:
         with metarr.providers() as providers:
-            report = publish_movies(metarr.settings_without_roots, metarr.store(), providers, keys)
+            report = publish_movies(metarr.settings_without_roots, metarr.store(), providers, keys,
+                                    automatic=automatic)
     except MetarrError as exc:
-        raise dg.Failure(description=str(exc)) from exc
+        raise_for(exc, context)
     for movie in report.movies:
         meta: dict[str, dg.RawMetadataValue] = {
             "status": movie.status, "written": len(movie.written), "unchanged": len(movie.unchanged),
@@ -48,7 +61,15 @@ def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrRes
     if report.movies and len(report.failures) == len(report.movies):
         raise dg.Failure(description=f"no movie could be published; first: {report.failures[0].error}")
     s = report.summary()
-    return dg.MaterializeResult(metadata={
+    problems = check_published(metarr.store(), keys)
+    checks = [
+        dg.AssetCheckResult(check_name=name, passed=not problems[key], metadata={
+            "movies_checked": len(keys), "problems": len(problems[key]),
+            **({"details": dg.MetadataValue.md(markdown_table(("movie", "problem"), problems[key][:200]))}
+               if problems[key] else {})})
+        for name, key in (("nfo_well_formed_and_matches_db", "nfo"), ("published_files_recorded", "files"))
+    ]
+    return dg.MaterializeResult(check_results=checks, metadata={
         "movies": s["movies"], "published": s["published"], "failed": s["failed"],
         "files_written": s["files_written"], "files_unchanged": s["files_unchanged"],
         "files_removed": s["files_removed"], "warnings": s["warnings"], "reclaimed_blobs": s["reclaimed_blobs"],

@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from dagster_project.failures import raise_for
 from dagster_project.partitions import movies_partitions, sync_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
@@ -23,7 +24,7 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
             context.log.info(providers.describe())
             report = scan_library(settings, metarr.store(), resolver=providers.tmdb)
     except MetarrError as exc:
-        raise dg.Failure(description=str(exc)) from exc
+        raise_for(exc, context)
     added, removed = sync_partitions(context.instance, report.partitions)
     summary = report.summary()
     context.log.info("scan: %s; partitions +%d -%d", summary, len(added), len(removed))

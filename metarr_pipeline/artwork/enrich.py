@@ -242,21 +242,16 @@ def enrich_movies(
 
         def download(url: str, outcomes: dict[str, tuple[str, str] | str] = outcomes) -> None:
             try:
-                check_allowed(url, session.image_hosts)
-                response = session.fetcher.get(session.actual(url), kind="original", provider="image host",
-                                               max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))
-                facts = verify_original(response.content)
-                blob = blobs.put(response.content, facts.extension)
-                bump("originals_downloaded")
-                bump("bytes_downloaded", len(response.content))
-                with lock:
-                    outcomes[url] = (blob.sha256, blob.ext)
-                    new_blobs.append({"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size,
-                                      "width": facts.width, "height": facts.height, "format": facts.format,
-                                      "source_url": url, "created_at": now})
+                row = download_blob(session, settings, blobs, url, "original", now)
             except MetarrError as exc:
                 with lock:
                     outcomes[url] = str(exc)[:300]
+                return
+            bump("originals_downloaded")
+            bump("bytes_downloaded", row["bytes"])
+            with lock:
+                outcomes[url] = (row["sha256"], row["ext"])
+                new_blobs.append(row)
 
         _run_concurrently(download, list(needed), _workers(settings))
         for url, result in outcomes.items():
@@ -343,6 +338,18 @@ def enrich_movies(
 
 # ----------------------------------------------------------------------------------------------------------
 # helpers
+
+
+def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore, url: str, kind: str,
+                  now: datetime) -> dict[str, Any]:
+    """Download an image from an allowlisted host, verify it decodes fully, store it; the ``blobs`` row."""
+    check_allowed(url, session.image_hosts)
+    response = session.fetcher.get(session.actual(url), kind=kind, provider="image host",
+                                   max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))
+    facts = verify_original(response.content)
+    blob = blobs.put(response.content, facts.extension)
+    return {"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size, "width": facts.width,
+            "height": facts.height, "format": facts.format, "source_url": url, "created_at": now}
 
 
 def _workers(settings: Settings) -> int:
@@ -469,21 +476,16 @@ def _headshots(
     def download(a: Actor) -> None:
         url = rows[a.person_id]["thumb_url"]
         try:
-            check_allowed(url, session.image_hosts)
-            response = session.fetcher.get(session.actual(url), kind="headshot", provider="image host",
-                                           max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))
-            facts = verify_original(response.content)
-            blob = blobs.put(response.content, facts.extension)
+            row = download_blob(session, settings, blobs, url, "headshot", now)
         except MetarrError as exc:
             with lock:
                 rows[a.person_id]["error"] = f"headshot unavailable: {str(exc)[:200]}"
             return
         bump("headshots_downloaded")
-        bump("bytes_downloaded", len(response.content))
+        bump("bytes_downloaded", row["bytes"])
         with lock:
-            rows[a.person_id]["blob_sha"] = blob.sha256
-            new_blobs.append({"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size, "width": facts.width,
-                              "height": facts.height, "format": facts.format, "source_url": url, "created_at": now})
+            rows[a.person_id]["blob_sha"] = row["sha256"]
+            new_blobs.append(row)
 
     _run_concurrently(download, todo, _workers(settings))
     return rows

@@ -33,11 +33,11 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.artwork.blobs import BlobStore
-from metarr_pipeline.artwork.imaging import verify_original
+from metarr_pipeline.artwork.enrich import download_blob
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.models import UserState
-from metarr_pipeline.providers.http import check_allowed
+from metarr_pipeline.players.queue import queue_notifications
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.nfo import NfoActor, NfoInput, render_nfo
@@ -64,7 +64,7 @@ class Planned:
 @dataclass
 class MoviePublish:
     partition_key: str
-    status: str  # published | failed
+    status: str  # published | failed | skipped
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -88,6 +88,7 @@ class PublishReport:
         return {
             "movies": len(self.movies),
             "published": sum(1 for m in self.movies if m.status == "published"),
+            "skipped": sum(1 for m in self.movies if m.status == "skipped"),
             "failed": len(self.failures),
             "files_written": sum(len(m.written) for m in self.movies),
             "files_unchanged": sum(len(m.unchanged) for m in self.movies),
@@ -107,11 +108,30 @@ def publish_movies(
     *,
     now: datetime | None = None,
     reclaim: bool = True,
+    automatic: bool = False,
 ) -> PublishReport:
+    """Publish the given movies. ``automatic`` (auto-publish, scheduled runs) skips movies the user marked
+    manual and movies already published and up to date; an explicit request publishes what it names."""
+    from metarr_pipeline.orchestration import publish_fingerprint
+
     started = time.perf_counter()
     now = now or datetime.now().replace(microsecond=0)
     movies = [m for m in store.movies(include_gone=True, partition_keys=partition_keys)
               if m.partition_key and m.status == "identified"]
+    skipped: list[MoviePublish] = []
+    if automatic:
+        states = store.publish_state([m.id for m in movies if m.id is not None])
+        keep = []
+        for m in movies:
+            state = states.get(m.id, {})  # type: ignore[arg-type]
+            if m.manual:
+                skipped.append(MoviePublish(m.partition_key or "", "skipped", warnings=["marked manual"]))
+            elif state.get("state") == "published" or not state.get("enriched"):
+                skipped.append(MoviePublish(m.partition_key or "", "skipped"))
+            else:
+                keep.append(m)
+        movies = keep
+    fingerprint = publish_fingerprint(settings)
     ids = [m.id for m in movies if m.id is not None]
     context = _Context.load(settings, store, session, ids, now)
     results = []
@@ -132,10 +152,14 @@ def publish_movies(
             "unchanged": len(result.unchanged), "removed": len(result.removed), "nfo_sha256": result.nfo_sha256,
             "warnings_json": json.dumps(result.warnings, ensure_ascii=False),
             "changes_json": json.dumps({"written": result.written, "removed": result.removed}, ensure_ascii=False),
-            "error": result.error,
+            "error": result.error, "config_fingerprint": fingerprint,
         })
         results.append(result)
-    report = PublishReport(results)
+    # Players are told later, by their own step: here the changed movies are only queued (never fails).
+    queue_notifications(store, settings, [
+        (m, "modified" if context.state.get(m.id, {}).get("published_at") else "created")  # type: ignore[arg-type]
+        for m, r in zip(movies, results, strict=True) if r.status == "published" and (r.written or r.removed)], now)
+    report = PublishReport(results + skipped)
     if reclaim:
         report.reclaimed_blobs, report.reclaimed_bytes = reclaim_blobs(store, BlobStore(settings.cache_dir))
     report.seconds = time.perf_counter() - started
@@ -308,18 +332,15 @@ def _complete(sha: str | None, url: str, ctx: _Context, result: MoviePublish, wh
     if ctx.session is None:
         raise PublishError(f"{what}: cached image {sha[:12]} is missing or damaged and no provider is available")
     try:
-        check_allowed(url, ctx.session.image_hosts)
-        response = ctx.session.fetcher.get(ctx.session.actual(url), kind="original", provider="image host")
-        facts = verify_original(response.content)
+        row = download_blob(ctx.session, ctx.settings, ctx.blobs, url, "original", ctx.now)
     except MetarrError as exc:
         raise PublishError(f"{what}: cached image {sha[:12]} is missing and could not be downloaded again: {exc}"
                            ) from exc
-    blob = ctx.blobs.put(response.content, facts.extension)
-    if blob.sha256 != sha:
+    if row["sha256"] != sha:
         result.warnings.append(f"{what}: the provider now serves different bytes for {url} "
-                               f"(was {sha[:12]}, now {blob.sha256[:12]}): not published; re-enrich to review it")
+                               f"(was {sha[:12]}, now {row['sha256'][:12]}): not published; re-enrich to review it")
         return None
-    return sha, blob.ext
+    return sha, row["ext"]
 
 
 def _skip_user_files(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]],

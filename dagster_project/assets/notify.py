@@ -1,0 +1,124 @@
+"""Notify stage: telling Kodi, Jellyfin and Plex about what was published.
+
+- ``player_notifications`` (partitioned like the movies, downstream of ``published_library_files`` and part of
+  ``publish_job``): delivers the notifications the publish queued for the batch's movies, one batch per player,
+  and shows per movie and per player what each was told, deferred or why it failed. A failing or sleeping
+  player never fails this asset (the notification is recorded failed and retried); only an unreadable config
+  or state database does.
+- ``player_notification_sensor`` (running by default; it reads nothing while no player is enabled): every
+  minute, when some notification is due (a retry after a failure, a deferral while Kodi was playing, a publish
+  made outside ``publish_job``, or a published movie that left the library), launches one
+  ``player_notification_retry_job`` run that delivers everything due. Nothing due → no run. Pending
+  notifications younger than two minutes are left to the publish run that queued them.
+"""
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import dagster as dg
+
+from dagster_project.assets.publish import published_library_files
+from dagster_project.assets.scan import markdown_table
+from dagster_project.partitions import movies_partitions
+from dagster_project.resources import MetarrResource
+from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.players.deliver import DeliveryReport, deliver_notifications
+
+PENDING_GRACE = timedelta(minutes=2)
+
+
+def _summary(report: DeliveryReport) -> dict[str, Any]:
+    s = report.summary()
+    metadata: dict[str, dg.RawMetadataValue] = {
+        "enabled_players": s["enabled_players"], "sent": s["sent"], "deferred": s["deferred"],
+        "failed": s["failed"], "requests": s["requests"], "removals_queued": s["removals_queued"],
+        "seconds": s["seconds"],
+    }
+    if report.players:
+        rows = [(f"{p.type} '{p.player}'", str(p.sent), str(p.deferred), str(p.failed), str(p.requests),
+                 "; ".join(p.reasons)[:500]) for p in report.players]
+        metadata["players"] = dg.MetadataValue.md(markdown_table(
+            ("player", "sent", "deferred", "failed", "requests", "reasons"), rows))
+    else:
+        metadata["players"] = "no player enabled" if not report.enabled_players else "nothing due"
+    return metadata
+
+
+@dg.asset(
+    group_name="notify",
+    partitions_def=movies_partitions,
+    deps=[published_library_files],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    description="Kodi, Jellyfin and Plex told about the published movies (Kodi: RefreshMovie or a scan of the "
+                "folder; Jellyfin: Media/Updated; Plex: a section refresh of the folder), with path mapping. "
+                "Failures are recorded and retried by player_notification_sensor; they never fail a publish.",
+    kinds={"python"},
+)
+def player_notifications(context: dg.AssetExecutionContext, metarr: MetarrResource) -> dg.MaterializeResult:
+    keys = list(context.partition_keys)
+    try:
+        report = deliver_notifications(metarr.settings_without_roots, metarr.store(), keys)
+    except MetarrError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    told = report.by_partition()
+    for key in keys:
+        meta: dict[str, dg.RawMetadataValue] = dict(told.get(key) or {"players": "nothing due"})
+        context.add_asset_metadata(meta, partition_key=key)
+    for p in report.players:
+        if p.failed:
+            context.log.warning("%s '%s': %d notifications failed: %s", p.type, p.player, p.failed,
+                                "; ".join(p.reasons))
+    return dg.MaterializeResult(metadata=_summary(report))
+
+
+@dg.op(description="Deliver every due player notification (retries, deferrals, removed movies).")
+def deliver_due_notifications(context: dg.OpExecutionContext, metarr: MetarrResource) -> dg.Output[None]:
+    try:
+        report = deliver_notifications(metarr.settings_without_roots, metarr.store())
+    except MetarrError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    existing = set(context.instance.get_dynamic_partitions(movies_partitions.name))
+    for key, told in report.by_partition().items():
+        if key in existing:  # shown on the movie's partition of player_notifications
+            context.log_event(dg.AssetObservation(asset_key=player_notifications.key, partition=key,
+                                                  metadata=dict(told)))
+    return dg.Output(None, metadata=_summary(report))
+
+
+@dg.job(description="Deliver the player notifications that are due (launched by player_notification_sensor).")
+def player_notification_retry_job() -> None:
+    deliver_due_notifications()
+
+
+@dg.sensor(
+    name="player_notification_sensor",
+    job=player_notification_retry_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Launches one delivery run when player notifications are due (failed ones after their backoff, "
+                "deferred ones, removed movies); no run when nothing is due or no player is enabled.",
+)
+def player_notification_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource) -> dg.SensorResult:
+    try:
+        settings = metarr.settings_without_roots
+        players = [p.label for p in settings.enabled_players]
+        if not players:
+            return dg.SensorResult(skip_reason="no player is enabled")
+        now = datetime.now()
+        store = metarr.store()
+        due = [r for r in store.due_notifications(now, players)
+               if r["status"] != "pending" or r["queued_at"] <= now - PENDING_GRACE]
+        removed = store.removed_movies_to_notify(players)
+    except MetarrError as exc:
+        return dg.SensorResult(skip_reason=f"state database or config not readable: {exc}")
+    if not due and not removed:
+        return dg.SensorResult(skip_reason="no player notification is due")
+    # Same due set → same run key (no duplicate run while one is delivering); a new hour allows a new run
+    # should a delivery run have died without recording anything.
+    basis = sorted(f"{r['id']}:{r['attempts']}:{r['status']}" for r in due) + \
+        sorted(f"{r['player']}:{r['movie_id']}:deleted" for r in removed) + [f"{now:%Y%m%d%H}"]
+    run_key = "notify-" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
+    return dg.SensorResult(run_requests=[dg.RunRequest(
+        run_key=run_key, tags={"metarr/notify": "retry",
+                               "metarr/due_notifications": str(len(due) + len(removed))})])

@@ -1,0 +1,251 @@
+"""Loopback test doubles of Kodi (JSON-RPC), Jellyfin and Plex.
+
+Each double is a ``ThreadingHTTPServer`` on 127.0.0.1 with port 0, records every request (method, path,
+query, headers, JSON body) and answers like the real API for the calls metarr makes. ``mode`` switches its
+behaviour at any time:
+
+- ``"ok"``: normal answers (credentials are still checked: a wrong one gets 401);
+- ``"unauthorized"``: 401 to everything;
+- ``"slow"``: every answer waits ``delay`` seconds first (longer than the client's timeout);
+- ``"playing"``: Kodi's ``Player.GetActivePlayers`` reports a video playing.
+
+``closed_port_url()`` gives a URL where nothing listens (an offline player).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+class FakePlayer:
+    """Base of the doubles: serving, recording, modes. Subclasses implement :meth:`answer`."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.delay = 2.0
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                record = Recorded(self.command, parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()},
+                                  {k.lower(): v for k, v in self.headers.items()}, body)
+                with double._lock:
+                    double.requests.append(record)
+                if double.mode == "slow":
+                    time.sleep(double.delay)
+                if double.mode == "unauthorized":
+                    status, payload = 401, {"error": "unauthorized"}
+                else:
+                    status, payload = double.answer(record)
+                data = b"" if payload is None else json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up (timeout)
+
+            do_GET = do_POST = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakePlayer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def answer(self, request: Recorded) -> tuple[int, Any]:
+        raise NotImplementedError
+
+    def all_text(self) -> str:
+        """Everything recorded, for leak checks."""
+        return "".join(repr(r) for r in self.requests)
+
+
+class FakeKodi(FakePlayer):
+    """Kodi's JSON-RPC: Ping, Version, GetActivePlayers, GetMovies (path filters), Refresh/Scan/RemoveMovie,
+    Files.GetSources; batches included. ``movies`` is Kodi's library (movieid → file); a Scan of a folder
+    adds a movie for it, as Kodi would after finding a video there."""
+
+    def __init__(self, username: str = "kodi", password: str = "") -> None:
+        super().__init__()
+        self.username, self.password = username, password
+        self.movies: dict[int, str] = {}
+        self.sources: list[dict[str, str]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def answer(self, request: Recorded) -> tuple[int, Any]:
+        if request.path != "/jsonrpc" or request.method != "POST":
+            return 404, {"error": "not found"}
+        if self.password:
+            expected = "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            if request.headers.get("authorization") != expected:
+                return 401, None
+        body = request.body
+        if isinstance(body, list):
+            return 200, [self._one(c) for c in body]
+        return 200, self._one(body)
+
+    def _one(self, call: dict[str, Any]) -> dict[str, Any]:
+        method, params = call.get("method", ""), call.get("params") or {}
+        with self._lock:
+            self.calls.append((method, params))
+        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": call.get("id")}
+        if method == "JSONRPC.Ping":
+            reply["result"] = "pong"
+        elif method == "JSONRPC.Version":
+            reply["result"] = {"version": {"major": 13, "minor": 5, "patch": 0}}
+        elif method == "Player.GetActivePlayers":
+            reply["result"] = [{"playerid": 1, "playertype": "internal", "type": "video"}] \
+                if self.mode == "playing" else []
+        elif method == "Files.GetSources":
+            reply["result"] = {"limits": {"start": 0, "end": len(self.sources), "total": len(self.sources)},
+                               "sources": self.sources}
+        elif method == "VideoLibrary.GetMovies":
+            rules = params.get("filter", {})
+            rules = rules.get("or", [rules]) if rules else []
+            hits = [{"movieid": i, "label": f"movie {i}", "file": f} for i, f in sorted(self.movies.items())
+                    if not rules or any(self._matches(r, f) for r in rules)]
+            result: dict[str, Any] = {"limits": {"start": 0, "end": len(hits), "total": len(hits)}}
+            if hits:  # like Kodi: no "movies" key when there are none
+                result["movies"] = hits
+            reply["result"] = result
+        elif method == "VideoLibrary.RefreshMovie":
+            if params.get("movieid") in self.movies:
+                reply["result"] = "OK"
+            else:
+                reply["error"] = {"code": -32602, "message": "Invalid params."}
+        elif method == "VideoLibrary.RemoveMovie":
+            if self.movies.pop(params.get("movieid"), None) is not None:
+                reply["result"] = "OK"
+            else:
+                reply["error"] = {"code": -32602, "message": "Invalid params."}
+        elif method == "VideoLibrary.Scan":
+            directory = params.get("directory", "")
+            with self._lock:
+                if directory and not any(f.startswith(directory) for f in self.movies.values()):
+                    self.movies[max(self.movies, default=0) + 1] = directory + "movie.mkv"
+            reply["result"] = "OK"
+        else:
+            reply["error"] = {"code": -32601, "message": "Method not found."}
+        return reply
+
+    @staticmethod
+    def _matches(rule: dict[str, Any], file: str) -> bool:
+        folder = file.rsplit("/", 1)[0] + "/"
+        if rule.get("field") != "path":
+            return False
+        if rule.get("operator") == "startswith":
+            return folder.startswith(rule["value"])
+        return rule.get("operator") == "is" and folder == rule["value"]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [p for m, p in self.calls if m == method]
+
+
+class FakeJellyfin(FakePlayer):
+    """Jellyfin: /System/Info, /Library/VirtualFolders, POST /Library/Media/Updated (204)."""
+
+    def __init__(self, token: str, locations: tuple[str, ...] = ("/data/movies",)) -> None:
+        super().__init__()
+        self.token = token
+        self.locations = locations
+        self.received: list[list[dict[str, str]]] = []  # accepted Media/Updated bodies
+
+    def answer(self, request: Recorded) -> tuple[int, Any]:
+        auth = request.headers.get("authorization", "")
+        if f'Token="{self.token}"' not in auth and request.headers.get("x-emby-token") != self.token:
+            return 401, None
+        if request.method == "GET" and request.path == "/System/Info":
+            return 200, {"ServerName": "fake-jellyfin", "Version": "10.10.3", "Id": "abc"}
+        if request.method == "GET" and request.path == "/Library/VirtualFolders":
+            return 200, [{"Name": "Movies", "CollectionType": "movies", "Locations": list(self.locations)}]
+        if request.method == "POST" and request.path == "/Library/Media/Updated":
+            with self._lock:
+                self.received.append(request.body["Updates"])
+            return 204, None
+        return 404, None
+
+    def updates(self) -> list[list[dict[str, str]]]:
+        """The accepted ``Updates`` lists, one per POST."""
+        return list(self.received)
+
+
+class FakePlex(FakePlayer):
+    """Plex: /identity (no token needed), /library/sections, /library/sections/{id}/refresh."""
+
+    def __init__(self, token: str, sections: dict[str, tuple[str, list[str]]] | None = None) -> None:
+        super().__init__()
+        self.token = token
+        self.sections = sections or {"1": ("Movies", ["/data/movies"]), "2": ("TV Shows", ["/data/tv"])}
+        self.refreshed: list[tuple[str, str | None]] = []  # accepted (section, path) refreshes
+
+    def answer(self, request: Recorded) -> tuple[int, Any]:
+        if request.path == "/identity":
+            return 200, {"MediaContainer": {"machineIdentifier": "fake-plex-1", "version": "1.41.0"}}
+        if request.headers.get("x-plex-token") != self.token:
+            return 401, None
+        if request.path == "/library/sections":
+            return 200, {"MediaContainer": {"size": len(self.sections), "Directory": [
+                {"key": key, "title": title, "type": "show" if "TV" in title else "movie",
+                 "Location": [{"id": i, "path": p} for i, p in enumerate(paths)]}
+                for key, (title, paths) in self.sections.items()]}}
+        parts = request.path.strip("/").split("/")
+        if len(parts) == 4 and parts[:2] == ["library", "sections"] and parts[3] == "refresh" \
+                and parts[2] in self.sections:
+            with self._lock:
+                self.refreshed.append((parts[2], request.query.get("path")))
+            return 200, None
+        return 404, None
+
+    def refreshes(self) -> list[tuple[str, str | None]]:
+        """The accepted refreshes: (section id, path or None for the whole section)."""
+        return list(self.refreshed)
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens: an offline player."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

@@ -1,0 +1,230 @@
+"""Orchestration: batched schedule and sensor requests, auto-publish, stale detection, big and concurrent runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.automation import RANGE_END, RANGE_START, TRIGGER_TAG
+from dagster_project.definitions import auto_publish_sensor, config_change_sensor, defs, enrich_schedule
+from dagster_project.resources import MetarrResource
+from metarr_pipeline.artwork.enrich import enrich_movies
+from metarr_pipeline.orchestration import batched_ranges, due_for_enrichment, outdated_for_publish, stale_movies
+from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.publish.publish import publish_movies
+from metarr_pipeline.simulator import Simulator, SimulatorConfig
+from metarr_pipeline.store import Store
+from tests.test_providers import KEYS, make_settings, seed_movies
+
+SMALL = """
+[artwork.counts]
+poster = 1
+fanart = 1
+clearlogo = 0
+clearart = 0
+discart = 0
+banner = 0
+landscape = 0
+keyart = 0
+[actors]
+max_actors = 2
+[schedule]
+max_movies_per_run = 25
+"""
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory):
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
+        yield s
+
+
+@pytest.mark.parametrize(
+    ("ordered", "wanted", "size", "ranges"),
+    [
+        (list("abcdefgh"), list("abcdefgh"), 3, [("a", "c"), ("d", "f"), ("g", "h")]),
+        (list("abcdefgh"), list("bh"), 3, [("b", "b"), ("h", "h")]),
+        (list("abcdefgh"), list("bd"), 5, [("b", "d")]),
+        (list("abc"), [], 2, []),
+        (list("abc"), list("zc"), 2, [("c", "c")]),
+    ],
+)
+def test_batched_ranges(ordered: list[str], wanted: list[str], size: int, ranges: list[tuple[str, str]]) -> None:
+    assert batched_ranges(ordered, wanted, size) == ranges
+
+
+def run_requests(result) -> list[dg.RunRequest]:
+    """Run requests from a tick evaluation, or from a sensor function's own return value."""
+    if isinstance(result, list):
+        return result
+    return list(getattr(result, "run_requests", None) or [])
+
+
+def test_schedule_requests_a_few_batched_runs_for_due_movies_only(tmp_path: Path, sim: Simulator) -> None:
+    settings = make_settings(tmp_path, sim, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, list(range(3000, 3060))))
+    resource = MetarrResource(config_path=str(settings.config_path))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("movies", keys)
+        ctx = dg.build_schedule_context(instance=instance, resources={"metarr": resource},
+                                        scheduled_execution_time=datetime(2026, 11, 24, 4, 0))
+        requests = run_requests(enrich_schedule.evaluate_tick(ctx))
+        assert len(requests) == 3  # 60 due movies, at most 25 per run
+        covered = [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests]
+        assert covered == [(keys[0], keys[24]), (keys[25], keys[49]), (keys[50], keys[59])]
+        assert all(r.tags[TRIGGER_TAG] == "schedule" for r in requests)
+        # Enrich the first 30: only the other 30 are due now.
+        with open_providers(settings, KEYS) as providers:
+            fetch_metadata(settings, store, providers, keys[:30])
+            enrich_movies(settings, store, providers, keys[:30])
+        assert due_for_enrichment(settings, store) == keys[30:]
+        requests = run_requests(enrich_schedule.evaluate_tick(ctx))
+        assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests] == [(keys[30], keys[54]), (keys[55], keys[59])]
+
+
+def test_auto_publish_only_when_on_and_never_for_manual_movies(tmp_path: Path, sim: Simulator) -> None:
+    root = tmp_path / "lib"
+    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, [603, 949, 807]))
+    for key in keys:  # real folders to publish into
+        movie = store.movie_by_partition(key)
+        os.makedirs(movie.folder.replace("/lib", str(root)), exist_ok=True)
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers)
+        enrich_movies(settings, store, providers)
+    store.set_manual(keys[1], True)
+    resource = MetarrResource(config_path=str(settings.config_path))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("movies", keys)
+        off = auto_publish_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
+        assert isinstance(off, dg.SkipReason) and "auto_publish is off" in off.skip_message
+        cfg = Path(settings.config_path)
+        cfg.write_text(cfg.read_text() + "\n[publish]\nauto_publish = true\n")
+        on = auto_publish_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
+        requests = run_requests(on)
+        assert requests and all(r.tags[TRIGGER_TAG] == "auto_publish" for r in requests)
+    assert outdated_for_publish(store) == [keys[0], keys[2]]  # the manual movie is not wanted
+    report = publish_movies(settings, store, None, keys, automatic=True)
+    by = {m.partition_key: m.status for m in report.movies}
+    assert by == {keys[0]: "published", keys[1]: "skipped", keys[2]: "published"}
+    assert outdated_for_publish(store) == []
+    again = publish_movies(settings, store, None, keys, automatic=True)
+    assert {m.status for m in again.movies} == {"skipped"}
+
+
+def test_config_change_marks_exactly_the_affected_movies_and_rescoring_is_offline(tmp_path: Path, sim: Simulator) -> None:
+    settings = make_settings(tmp_path, sim, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, [603, 949, 27205, 680]))
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers, keys[:3])
+        enrich_movies(settings, store, providers, keys[:3])
+    assert stale_movies(settings, store) == {"enrich": [], "publish": []}
+    rescored = replace(settings, scoring=replace(settings.scoring, weights={**settings.scoring.weights, "language": 60.0}))
+    stale = stale_movies(rescored, store)
+    assert stale["enrich"] == keys[:3]  # exactly the movies enriched under the old weights
+    resource_cfg = Path(settings.config_path)
+    resource_cfg.write_text(resource_cfg.read_text() + "\n[scoring.weights]\nlanguage = 60\n")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("movies", keys)
+        result = config_change_sensor(dg.build_sensor_context(
+            instance=instance, resources={"metarr": MetarrResource(config_path=str(settings.config_path))}))
+        requests = run_requests(result)
+        assert [(r.job_name, r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests] == [("enrich_job", keys[0], keys[2])]
+    sim.clear_log()
+    with open_providers(rescored, KEYS) as providers:
+        report = enrich_movies(rescored, store, providers, stale["enrich"])
+    assert sim.requests() == []  # re-scoring from stored data: zero network
+    assert report.summary()["failed"] == 0
+    assert stale_movies(rescored, store)["enrich"] == []
+
+
+def test_library_wide_job_over_50_movies_in_one_run(tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path, sim, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, list(range(4000, 4050))))
+    monkeypatch.setenv("TMDB_API_KEY", "k")
+    monkeypatch.setenv("FANART_API_KEY", "k")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("movies", keys)
+        result = defs.resolve_job_def("enrich_job").execute_in_process(
+            instance=instance, tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
+            resources={"metarr": MetarrResource(config_path=str(settings.config_path))})
+        assert result.success
+        for asset in ("provider_metadata", "artwork_selection", "cached_artwork", "actor_thumbnails"):
+            assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(keys)
+        assert len(instance.get_run_records()) == 1
+    assert len(store.enrichment_rows([m.id for m in store.movies()])) == 50
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_four_concurrent_multiprocess_runs_over_overlapping_movies(tmp_path: Path, sim: Simulator, round_: int) -> None:
+    settings = make_settings(tmp_path, sim, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, [5000 + round_ * 10 + i for i in range(6)]))
+    ranges = [(keys[0], keys[3]), (keys[2], keys[5]), (keys[1], keys[4]), (keys[0], keys[5])]
+    env = {**os.environ, "METARR_CONFIG": str(settings.config_path), "TMDB_API_KEY": "k", "FANART_API_KEY": "k"}
+    procs = []
+    for i, (start, end) in enumerate(ranges):
+        home = tmp_path / f"dagster{i}"
+        home.mkdir()
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        procs.append(subprocess.Popen(
+            [sys.executable, str(Path(__file__).parent / "helpers" / "concurrent_run.py"), str(home), start, end,
+             ",".join(keys)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            cwd=str(Path(__file__).parents[1])))
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0 and out.startswith("ok"), f"{out}\n{err[-3000:]}"
+        assert "Could not set lock" not in out + err
+    # A consistent final state: every movie enriched once, and a fresh run changes nothing.
+    ids = [m.id for m in store.movies()]
+    assert len(store.enrichment_rows(ids)) == 6
+    with open_providers(settings, KEYS) as providers:
+        again = enrich_movies(settings, store, providers)
+    assert again.summary()["unchanged"] == 6 and again.summary()["originals_downloaded"] == 0
+
+
+def test_publish_chosen_partitions_from_the_ui_with_checks(tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "lib"
+    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, [603, 949, 807]))
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    for m in store.movies():
+        os.makedirs(m.folder, exist_ok=True)
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers)
+        enrich_movies(settings, store, providers)
+    monkeypatch.setenv("TMDB_API_KEY", "k")
+    monkeypatch.setenv("FANART_API_KEY", "k")
+    resources = {"metarr": MetarrResource(config_path=str(settings.config_path))}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("movies", keys)
+        job = defs.resolve_job_def("publish_job")
+        chosen = store.movie_by_partition(keys[0])
+        result = job.execute_in_process(instance=instance, partition_key=keys[0], resources=resources)
+        assert result.success
+        checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+        assert checks == {"nfo_well_formed_and_matches_db": True, "published_files_recorded": True}
+        assert instance.get_materialized_partitions(dg.AssetKey("published_library_files")) == {keys[0]}
+        written = os.listdir(chosen.folder)
+        assert any(n.endswith(".nfo") for n in written)
+        others = [m for m in store.movies() if m.partition_key != keys[0]]
+        assert all(os.listdir(m.folder) == [] for m in others)  # nothing else ran
+        # A published file deleted behind our back fails the files check on the next run.
+        victim = next(n for n in written if n.endswith(".jpg"))
+        os.remove(os.path.join(chosen.folder, victim))
+        from metarr_pipeline.publish.checks import check_published
+        assert check_published(store, [keys[0]])["files"] == [(keys[0], f"{victim}: missing")]

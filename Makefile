@@ -3,6 +3,7 @@
 #   make test   run the test suite
 #   make ui     start the Dagster UI on the demo instance (http://127.0.0.1:3000)
 #   make lint   ruff
+#   make bench  N-movie end-to-end benchmark against the provider simulator (N ?= 1000; minutes)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 RUNTIME := data/runtime
 export DAGSTER_HOME := $(abspath $(RUNTIME)/dagster)
 
-.PHONY: demo test ui lint check-defs tools venv clean-demo
+.PHONY: demo test ui lint check-defs tools venv clean-demo bench
 
 venv: $(STAMP)
 
@@ -45,6 +46,11 @@ demo: venv $(DAGSTER_HOME)/dagster.yaml
 test: venv tools
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
+
+# Not part of `make test`: a 1,000-movie run takes minutes. Results: bench/results/<date>.json and .md.
+N ?= 1000
+bench: venv
+	$(BIN)/python bench/run.py --n $(N)
 
 check-defs: venv
 	cd $(CURDIR) && $(BIN)/dg check defs

@@ -7,6 +7,10 @@ client needs, serve until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -16,9 +20,27 @@ from metarr_pipeline.simulator.service import Simulator, SimulatorError
 from metarr_pipeline.simulator.settings import HOST_NAMES, Faults, SimulatorConfig
 
 
+def write_request_log(sim: Simulator, path: Path) -> int:
+    """The whole request log as JSON lines (``RequestRecord`` fields), written atomically; the count."""
+    records = sim.requests()
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(dataclasses.asdict(record)) + "\n")
+    os.replace(temporary, path)
+    return len(records)
+
+
 def serve_forever(config: SimulatorConfig, ports: Mapping[str, int] | None = None, *,
-                  stop: threading.Event | None = None, out: Callable[[str], None] = print) -> None:
-    """Serve until Ctrl-C (or ``stop`` is set). ``ports``: host name → port; missing or 0 = ephemeral."""
+                  stop: threading.Event | None = None, out: Callable[[str], None] = print,
+                  request_log: Path | None = None) -> None:
+    """Serve until Ctrl-C (or ``stop`` is set). ``ports``: host name → port; missing or 0 = ephemeral.
+
+    ``request_log``: the request log is written there (JSON lines) on SIGUSR1 and when stopping, so another
+    process (the benchmark) can read what was asked of the simulator."""
+    dump = threading.Event()
+    if request_log is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGUSR1, lambda _signum, _frame: dump.set())
     with Simulator(config, ports=ports) as sim:
         out("metarr provider simulator: a loopback test double of TMDB v3 and fanart.tv v3 (not the real services)")
         out(f"  TMDB API         {sim.tmdb_api_url}")
@@ -29,10 +51,14 @@ def serve_forever(config: SimulatorConfig, ports: Mapping[str, int] | None = Non
         out("Press Ctrl-C to stop.")
         waiter = stop or threading.Event()
         try:
-            while not waiter.wait(0.5):
-                pass
+            while not waiter.wait(0.1):
+                if dump.is_set() and request_log is not None:
+                    dump.clear()
+                    write_request_log(sim, request_log)
         except KeyboardInterrupt:
             out("stopping")
+        if request_log is not None:
+            write_request_log(sim, request_log)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="catalog and fault seed (default: %(default)s)")
     parser.add_argument("--image-cache-dir", type=Path, default=None, metavar="DIR",
                         help="keep rendered images here (default: a temporary folder)")
+    parser.add_argument("--request-log", type=Path, default=None, metavar="FILE",
+                        help="write the request log to FILE as JSON lines on SIGUSR1 and at exit (for benchmarks)")
     return parser
 
 
@@ -81,7 +109,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     ports = {name: args.port_base + offset for offset, name in enumerate(HOST_NAMES)} if args.port_base else None
     try:
-        serve_forever(config, ports)
+        serve_forever(config, ports, request_log=args.request_log)
     except SimulatorError as exc:
         print(f"metarr simulator: {exc}", file=sys.stderr)
         return 2

@@ -515,3 +515,25 @@ def test_run_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for flag in ("--host", "--port-base", "--latency", "--tmdb-rps", "--max-connections", "--error-rate", "--seed"):
         assert flag in out
+
+
+def test_serve_forever_writes_the_request_log_on_exit(tmp_path: Path) -> None:
+    """``--request-log``: how the benchmark reads a simulator process's log (also dumped on SIGUSR1)."""
+    from metarr_pipeline.simulator.cli import serve_forever
+
+    stop, lines = threading.Event(), []
+    log = tmp_path / "requests.jsonl"
+    config = SimulatorConfig(rate_limit={}, image_cache_dir=tmp_path / "cache")
+    server = threading.Thread(target=serve_forever, args=(config,),
+                              kwargs={"stop": stop, "out": lines.append, "request_log": log})
+    server.start()
+    deadline = time.monotonic() + 10
+    while not any("TMDB API" in line for line in lines) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    api = next(line.split()[-1] for line in lines if "TMDB API" in line)
+    httpx.get(f"{api}/movie/603", params={"api_key": "secret-key"})
+    stop.set()
+    server.join(timeout=10)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["host"], r["kind"], r["status"]) for r in records] == [("tmdb_api", "movie", 200)]
+    assert "secret" not in log.read_text()

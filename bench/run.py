@@ -317,6 +317,9 @@ requests_per_second = 1000.0
 max_connections = {CONNECTIONS}
 image_requests_per_second = 1000.0
 image_max_connections = {CONNECTIONS}
+
+[publish]
+auto_publish = true
 """
     if weights:
         text += "\n[scoring.weights]\n" + "".join(f"{k} = {v}\n" for k, v in weights.items())
@@ -327,6 +330,7 @@ def worker_env(config: Path, dagster_home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TMDB_", "FANART_", "METARR_"))}
     env.update({"METARR_CONFIG": str(config), "DAGSTER_HOME": str(dagster_home), "TMDB_API_KEY": "bench-key",
                 "FANART_API_KEY": "bench-key", "PYTHONUNBUFFERED": "1"})
+    env.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")  # as the Makefile sets it
     return env
 
 
@@ -406,6 +410,11 @@ def summarise_stage(result: dict[str, Any], n: int) -> dict[str, Any]:
     run_wall = sum(r["wall_s"] for r in runs)
     domain = sum(r["domain_s"] for r in runs)
     part_overhead = sum(r["wall_s"] - r["domain_s"] for r in partitioned)
+    by_job: dict[str, list[float]] = {}
+    for r in partitioned:
+        acc = by_job.setdefault(r["job"], [0.0, 0.0])
+        acc[0] += r["wall_s"] - r["domain_s"]
+        acc[1] += r["partitions"]
     counters: dict[str, Any] = collections.defaultdict(int)
     for r in runs:
         for k, v in r["counters"].items():
@@ -417,6 +426,8 @@ def summarise_stage(result: dict[str, Any], n: int) -> dict[str, Any]:
         "domain_s": round(domain, 2),
         "dagster_overhead_s": round(run_wall - domain, 2),
         "dagster_overhead_ms_per_movie": round(1000 * part_overhead / max(1, n), 1),
+        # per library-wide run: a job's overhead over the movies its runs covered
+        "dagster_overhead_ms_per_movie_by_job": {job: round(1000 * o / max(1, p), 1) for job, (o, p) in by_job.items()},
         "process_startup_s": round(result["wall_s"] - run_wall, 2),
         "counters": dict(counters),
     }
@@ -522,11 +533,12 @@ def verdicts(results: dict[str, Any], n: int) -> list[dict[str, Any]]:
     peak = max((s["peak_rss_mb"] for s in stages.values()), default=0)
     add("peak memory ≤ 1.5 GB (pipeline process)", f"{peak:.0f} MB", "≤ 1536 MB", peak <= PEAK_RSS_MB,
         max(stages, key=lambda k: stages[k]["peak_rss_mb"]) if stages else "")
-    worst = max(stages.items(), key=lambda kv: kv[1]["dagster"]["dagster_overhead_ms_per_movie"]) if stages else None
-    if worst:
-        add("Dagster overhead ≤ 50 ms/movie (library-wide runs)",
-            f"{worst[1]['dagster']['dagster_overhead_ms_per_movie']} ms ({worst[0]})", "≤ 50 ms",
-            worst[1]["dagster"]["dagster_overhead_ms_per_movie"] <= DAGSTER_MS_PER_MOVIE, worst[0])
+    per_run = [(ms, stage, job) for stage, st in stages.items()
+               for job, ms in st["dagster"].get("dagster_overhead_ms_per_movie_by_job", {}).items()]
+    if per_run:
+        ms, stage, job = max(per_run)
+        add("Dagster overhead ≤ 50 ms/movie (per library-wide run)", f"{ms} ms ({stage} {job} runs)", "≤ 50 ms",
+            ms <= DAGSTER_MS_PER_MOVIE, stage)
     return out
 
 
@@ -635,12 +647,9 @@ def main(argv: list[str] | None = None) -> int:
             scratch.mkdir()
             write_config(scratch / "metarr.toml", scratch / "state", library, sim)
             fresh_dagster_home(scratch / "dagster")
-            for weights in (None, RESCORE_WEIGHTS):
-                write_config(scratch / "metarr.toml", scratch / "state", library, sim, weights)
-                prime = run_worker("prime", ["scan", "enrich"], scratch / "metarr.toml", scratch / "dagster", work,
-                                   sim)
-                print(f"bench: primed in {prime['wall_s']} s ({prime['requests']['total']} requests)")
-                results.setdefault("prime_s", []).append(prime["wall_s"])
+            prime = run_worker("prime", ["scan", "enrich"], scratch / "metarr.toml", scratch / "dagster", work, sim)
+            print(f"bench: primed in {prime['wall_s']} s ({prime['requests']['total']} requests)")
+            results["prime_s"] = prime["wall_s"]
             shutil.rmtree(scratch, ignore_errors=True)
             sim_cache.mkdir(parents=True, exist_ok=True)
             primed_marker.write_text(json.dumps({"n": n}))
@@ -688,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
         if "warm" in stages_wanted:
             results["stages"]["warm"] = stage("warm", ["scan", "enrich", "publish"])
         if "rescore" in stages_wanted:
-            results["stages"]["rescore"] = stage("rescore", ["enrich"], RESCORE_WEIGHTS)
+            results["stages"]["rescore"] = stage("rescore", ["backfill"], RESCORE_WEIGHTS)
 
         # --- image analysis alone -----------------------------------------------------------------------------
         previews = [f"{sim.urls['tmdb_images'].rsplit('/t/p', 1)[0]}{r['path']}" if r["host"] == "tmdb_images"
@@ -720,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
                 profiled = stage("warm", ["scan", "enrich", "publish"], profile_to=target)
             else:  # flip the weights: the same amount of re-scoring
                 now = json.loads(weights_file.read_text())
-                profiled = stage("rescore", ["enrich"], ORIGINAL_WEIGHTS if now == RESCORE_WEIGHTS
+                profiled = stage("rescore", ["backfill"], ORIGINAL_WEIGHTS if now == RESCORE_WEIGHTS
                                  else RESCORE_WEIGHTS, profile_to=target)
             summary = (f"# {name}, profiled run: {profiled['wall_s']} s wall, {profiled['cpu_s']} s CPU "
                        f"(unprofiled: {results['stages'][name]['wall_s']} s)\n\n## pipeline process\n\n"
@@ -773,14 +782,32 @@ def _worker(plan_path: str, out_path: str) -> int:
 
     import dagster as dg
 
-    from dagster_project.definitions import defs
-    from dagster_project.partitions import movies_partitions
-    from metarr_pipeline.config import load_settings
+    from dagster_project.definitions import auto_publish_sensor, config_change_sensor, defs, enrich_schedule
+    from dagster_project.resources import MetarrResource
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    settings = load_settings(os.environ["METARR_CONFIG"])
-    per_run = int(getattr(settings.schedule, "max_movies_per_run", 0) or 0)
-    job_names = {"scan": "scan_library_job", "enrich": "enrich_job", "publish": "publish_job"}
+    resources = {"metarr": MetarrResource()}  # $METARR_CONFIG, as in the user's code location
+
+    def requests_for(step: str, instance: dg.DagsterInstance) -> list[tuple[str, dict[str, str], int, Any]]:
+        """(job, tags, partitions) of the runs a user's automation launches for this step, asked of the real
+        schedule and sensors: the nightly enrichment schedule, the auto-publish sensor, the config-change
+        backfill sensor. Nothing due → no run."""
+        if step == "scan":
+            return [("scan_library_job", {}, 0, None)]
+        if step == "enrich":
+            result = enrich_schedule.evaluate_tick(dg.build_schedule_context(
+                instance=instance, resources=resources, scheduled_execution_time=dt.datetime.now()))
+            reqs, default_job = list(result.run_requests or []), "enrich_job"
+        else:
+            sensor = auto_publish_sensor if step == "publish" else config_change_sensor
+            result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+            reqs = result if isinstance(result, list) else list(getattr(result, "run_requests", None) or [])
+            default_job = "publish_job"
+        keys = instance.get_dynamic_partitions("movies")
+        position = {k: i for i, k in enumerate(keys)}
+        return [(r.job_name or default_job, dict(r.tags),
+                 position[r.tags["dagster/asset_partition_range_end"]]
+                 - position[r.tags["dagster/asset_partition_range_start"]] + 1, r.asset_selection) for r in reqs]
     # asset → the metadata key that holds the domain function's own time (its report's ``seconds``)
     domain_seconds_of = {"library_scan": "seconds", "provider_metadata": "seconds", "cached_artwork": "seconds",
                          "published_library_files": "seconds"}
@@ -793,20 +820,14 @@ def _worker(plan_path: str, out_path: str) -> int:
         profiler.start()
     with dg.DagsterInstance.get() as instance:
         runs_before = instance.get_runs_count()
-        for job in plan["jobs"]:
-            job_def = defs.resolve_job_def(job_names[job])
-            if job == "scan":
-                batches: list[list[str]] = [[]]
-            else:
-                keys = instance.get_dynamic_partitions(movies_partitions.name)
-                size = per_run or len(keys) or 1
-                batches = [keys[i:i + size] for i in range(0, len(keys), size)]
-            for batch in batches:
-                tags = ({"dagster/asset_partition_range_start": batch[0],
-                         "dagster/asset_partition_range_end": batch[-1]} if batch else {})
+        for step in plan["jobs"]:
+            for job_name, tags, partitions, assets in requests_for(step, instance):
+                job = {"scan_library_job": "scan", "enrich_job": "enrich", "publish_job": "publish"}[job_name]
+                job_def = defs.resolve_job_def(job_name)
                 cpu0 = resource.getrusage(resource.RUSAGE_SELF)
                 t0 = time.perf_counter()
-                result = job_def.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+                result = job_def.execute_in_process(instance=instance, tags=tags, raise_on_error=False,
+                                                    asset_selection=assets)
                 wall = time.perf_counter() - t0
                 cpu1 = resource.getrusage(resource.RUSAGE_SELF)
                 per_asset: dict[str, dict[str, Any]] = {}
@@ -824,14 +845,14 @@ def _worker(plan_path: str, out_path: str) -> int:
                     for k, v in per_asset.get(asset, {}).items():
                         if k != "seconds":
                             counters[k] = counters.get(k, 0) + v
-                runs.append({"job": job, "partitions": len(batch), "success": result.success,
+                runs.append({"job": job, "partitions": partitions, "success": result.success,
                              "wall_s": round(wall, 3), "domain_s": round(domain, 3),
                              "cpu_s": round(cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime, 2),
                              "domain_s_by_asset": {a: per_asset.get(a, {}).get(k) for a, k in domain_seconds_of.items()
                                                    if a in per_asset},
                              "counters": counters,
                              "peak_rss_mb_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-                print(f"{job}: {len(batch)} partitions, {wall:.1f} s, success={result.success}", flush=True)
+                print(f"{job}: {partitions} partitions, {wall:.1f} s, success={result.success}", flush=True)
                 if not result.success:
                     raise SystemExit(f"the {job} run failed; see the log above")
         launched = instance.get_runs_count() - runs_before

@@ -88,8 +88,11 @@ def build_auto_publish_sensor(job: Any) -> dg.SensorDefinition:
     return auto_publish_sensor
 
 
-def build_config_change_sensor(enrich_job: Any,
-                               publish_job: Any) -> dg.SensorDefinition:
+def build_config_change_sensor(enrich_job: Any, publish_job: Any,
+                               rescore_assets: Any = None) -> dg.SensorDefinition:
+    """``rescore_assets``: what an enrichment backfill materialises (the artwork assets: provider metadata does not
+    depend on the config, so its partitions are left alone)."""
+
     @dg.sensor(jobs=[enrich_job, publish_job], name="config_change_backfill_sensor", minimum_interval_seconds=300,
                default_status=dg.DefaultSensorStatus.STOPPED,
                description="After a config change (scoring, counts, languages, naming), re-runs exactly the movies "
@@ -104,7 +107,8 @@ def build_config_change_sensor(enrich_job: Any,
         requests = []
         for req in range_requests(context.instance, stale["enrich"], settings.schedule.max_movies_per_run,
                                   "config_change", f"config-{config_fingerprint(settings)}"):
-            requests.append(req.with_replaced_attrs(job_name=enrich_job.name))
+            requests.append(req.with_replaced_attrs(job_name=enrich_job.name, asset_selection=(
+                list(rescore_assets) if rescore_assets else None)))
         publish_keys = [k for k in stale["publish"] if k not in set(stale["enrich"])]
         for req in range_requests(context.instance, publish_keys, settings.schedule.max_movies_per_run,
                                   "config_change", f"republish-{publish_fingerprint(settings)}"):

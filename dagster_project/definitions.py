@@ -18,7 +18,6 @@ from dagster_project.automation import (
     build_config_change_sensor,
     build_enrich_schedule,
 )
-from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from dagster_project.sensors import movie_partitions_sensor
 
@@ -31,20 +30,18 @@ scan_job = dg.define_asset_job(
 enrich_job = dg.define_asset_job(
     "enrich_job",
     selection=dg.AssetSelection.assets(provider_metadata, enriched_artwork),
-    partitions_def=movies_partitions,
     description="Fetch provider metadata and enrich artwork and actors for the selected movies (batched).",
 )
 
 publish_job = dg.define_asset_job(
     "publish_job",
     selection=dg.AssetSelection.assets(published_library_files, player_notifications),
-    partitions_def=movies_partitions,
     description="Write NFO, artwork and .actors/ into the selected movies' folders (batched), then tell the players.",
 )
 
 enrich_schedule = build_enrich_schedule(enrich_job)
 auto_publish_sensor = build_auto_publish_sensor(publish_job)
-config_change_sensor = build_config_change_sensor(enrich_job, publish_job)
+config_change_sensor = build_config_change_sensor(enrich_job, publish_job, rescore_assets=enriched_artwork.keys)
 
 defs = dg.Definitions(
     assets=[library_scan, scanned_movie, provider_metadata, enriched_artwork, published_library_files,

@@ -216,7 +216,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return 0
     with open_providers(settings) as providers:
         if stale["enrich"]:
-            print(enrich_text(enrich_movies(settings, store, providers, stale["enrich"])))
+            print(enrich_text(enrich_movies(settings, store, providers, stale["enrich"], download_originals=False)))
         movies = {m.partition_key: m.id for m in store.movies(partition_keys=stale["enrich"])}
         published = store.publish_fingerprints([i for i in movies.values() if i is not None])
         republish = sorted(set(stale["publish"]) | {k for k, i in movies.items() if i in published})

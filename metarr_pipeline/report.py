@@ -139,7 +139,8 @@ def enrich_text(report: object) -> str:
         f"Enriched {s['movies']} movies in {s['seconds']:.2f}s: {s['enriched']} changed, {s['unchanged']} unchanged, "
         f"{s['failed']} failed; {s['selection_changed']} with a new selection.",
         f"Candidates {s['candidates']}: {s['previews_analysed']} renditions analysed, {s['previews_cached']} from "
-        f"cache; originals {s['originals_downloaded']} downloaded, {s['originals_reused']} reused; headshots "
+        f"cache; originals {s['originals_downloaded']} downloaded, {s['originals_reused']} reused"
+        + (f", {s['originals_deferred']} left for publish" if s.get("originals_deferred") else "") + "; headshots "
         f"{s['headshots_downloaded']} downloaded, {s['headshots_reused']} reused; "
         f"{s['bytes_downloaded'] / 1e6:.1f} MB in {s['requests']} requests.",
     ]

@@ -313,8 +313,20 @@ def test_an_original_is_verified_at_its_declared_size(poster: ImageEntry) -> Non
     data = original(poster)
     facts = verify_original(data)
     assert facts == ImageFacts("jpeg", poster.width, poster.height, 0, False)
+    for cut in (len(data) // 2, len(data) - 2, 4096):  # half; all but the end marker; inside the header
+        with pytest.raises(ImageError, match="truncated or corrupt JPEG|cannot identify"):
+            verify_original(data[:cut])
+    assert verify_original(data + b"\0" * 64).width == poster.width  # padding after the end marker is harmless
+
+
+def test_a_progressive_original_is_verified_complete_only_with_every_scan() -> None:
+    image = Image.radial_gradient("L").resize((600, 900)).convert("RGB")
+    data = encode(image, "JPEG", progressive=True)
+    assert verify_original(data).height == 900
+    scans = [i for i in range(len(data)) if data[i:i + 2] == b"\xff\xda"]
+    assert len(scans) > 1
     with pytest.raises(ImageError, match="truncated or corrupt JPEG"):
-        verify_original(data[: len(data) // 2])
+        verify_original(data[:scans[-1] - 1])  # every scan but the last
 
 
 def test_an_original_logo_is_a_png_with_alpha() -> None:

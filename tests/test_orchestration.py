@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from dagster_project.automation import RANGE_END, RANGE_START, TRIGGER_TAG
@@ -123,7 +124,8 @@ def test_auto_publish_only_when_on_and_never_for_manual_movies(tmp_path: Path, s
     assert {m.status for m in again.movies} == {"skipped"}
 
 
-def test_config_change_marks_exactly_the_affected_movies_and_rescoring_is_offline(tmp_path: Path, sim: Simulator) -> None:
+def test_config_change_marks_exactly_the_affected_movies_and_rescoring_is_offline(
+        tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = make_settings(tmp_path, sim, extra=SMALL)
     store = Store(settings.database_path)
     keys = sorted(seed_movies(store, [603, 949, 27205, 680]))
@@ -131,23 +133,53 @@ def test_config_change_marks_exactly_the_affected_movies_and_rescoring_is_offlin
         fetch_metadata(settings, store, providers, keys[:3])
         enrich_movies(settings, store, providers, keys[:3])
     assert stale_movies(settings, store) == {"enrich": [], "publish": []}
-    rescored = replace(settings, scoring=replace(settings.scoring, weights={**settings.scoring.weights, "language": 60.0}))
+    ids = [m.id for m in store.movies(partition_keys=keys[:3])]
+    before = store.artwork_candidates(ids).filter(pl.col("selected_rank").is_not_null())
+    # Weights that change winners: only community votes count now, no longer size or language.
+    weights = {"resolution": 0.0, "aspect": 0.0, "language": 0.0, "community": 100.0, "provider": 0.0}
+    rescored = replace(settings, scoring=replace(settings.scoring, weights=weights))
     stale = stale_movies(rescored, store)
     assert stale["enrich"] == keys[:3]  # exactly the movies enriched under the old weights
     resource_cfg = Path(settings.config_path)
-    resource_cfg.write_text(resource_cfg.read_text() + "\n[scoring.weights]\nlanguage = 60\n")
+    resource_cfg.write_text(resource_cfg.read_text() + "\n[scoring.weights]\n"
+                            + "".join(f"{k} = {v}\n" for k, v in weights.items()))
+    monkeypatch.setenv("TMDB_API_KEY", KEYS.tmdb_api_key)
+    monkeypatch.setenv("FANART_API_KEY", KEYS.fanart_api_key or "")
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("movies", keys)
-        result = config_change_sensor(dg.build_sensor_context(
-            instance=instance, resources={"metarr": MetarrResource(config_path=str(settings.config_path))}))
+        resources = {"metarr": MetarrResource(config_path=str(settings.config_path))}
+        result = config_change_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         requests = run_requests(result)
         assert [(r.job_name, r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests] == [("enrich_job", keys[0], keys[2])]
-    sim.clear_log()
-    with open_providers(rescored, KEYS) as providers:
-        report = enrich_movies(rescored, store, providers, stale["enrich"])
-    assert sim.requests() == []  # re-scoring from stored data: zero network
-    assert report.summary()["failed"] == 0
+        sim.clear_log()
+        # Only the artwork assets are backfilled: provider metadata does not depend on the config.
+        assert {k.to_user_string() for k in requests[0].asset_selection} == {
+            "artwork_candidates", "artwork_selection", "cached_artwork", "actor_thumbnails"}
+        monkeypatch.setenv("METARR_CONFIG", str(settings.config_path))  # the code location's own resource
+        run = defs.resolve_job_def("enrich_job").execute_in_process(
+            instance=instance, tags=dict(requests[0].tags), asset_selection=requests[0].asset_selection)
+        assert run.success
+        assert {e.asset_key.to_user_string() for e in run.get_asset_materialization_events()} == {
+            "artwork_candidates", "artwork_selection", "cached_artwork", "actor_thumbnails"}
+    assert sim.requests() == []  # re-scoring and re-selecting from stored data: zero network
     assert stale_movies(rescored, store)["enrich"] == []
+    after = store.artwork_candidates(ids).filter(pl.col("selected_rank").is_not_null())
+    changed = set(after["candidate_id"]) - set(before["candidate_id"])
+    assert changed, "the new weights must choose other winners for this test to mean anything"
+    deferred = after.filter(pl.col("blob_sha").is_null())
+    assert set(deferred["candidate_id"]) <= changed and deferred.height > 0  # new winners wait for their original
+    enriched_at = {mid: row["enriched_at"] for mid, row in store.enrichment_rows(ids).items()}
+
+    # The next regular enrichment fetches exactly those originals; nothing else changes.
+    with open_providers(rescored, KEYS) as providers:
+        again = enrich_movies(rescored, store, providers, keys[:3])
+    fetched = [(r.host, r.path) for r in sim.requests()]
+    assert again.summary()["unchanged"] == 3 and again.summary()["originals_downloaded"] == deferred.height
+    assert len(fetched) == deferred.height and all(
+        "/original/" in path or path.startswith("/fanart/") for _host, path in fetched), fetched
+    final = store.artwork_candidates(ids).filter(pl.col("selected_rank").is_not_null())
+    assert final["blob_sha"].null_count() == 0
+    assert {mid: row["enriched_at"] for mid, row in store.enrichment_rows(ids).items()} == enriched_at
 
 
 def test_library_wide_job_over_50_movies_in_one_run(tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,12 @@
 Candidates, their scored selection, the cached originals and the actor headshots come out of one pass over
 the batch (the selection needs the analysis, the cache needs the selection), so they are one ``multi_asset``
 that always materialises its four assets together. Each movie's review screen (contact sheet, top candidates
-with score parts, duplicates dropped) is attached to that movie's partition with ``add_asset_metadata``.
+with score parts, duplicates dropped) is attached to that movie's partition with ``add_asset_metadata``: every
+movie of a small run, and in a library-wide run the movies that changed or failed (see ``metadata_budget``).
+
+A run launched by a config-change backfill (tag ``metarr/trigger=config_change``) or with ``defer_originals``
+re-scores offline: no provider request at all; originals of newly chosen winners are fetched by the next
+regular enrichment or when the movie is published.
 """
 
 import dagster as dg
@@ -11,6 +16,7 @@ import dagster as dg
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
 from dagster_project.failures import raise_for
+from dagster_project.metadata_budget import partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.artwork.choices import apply_choices
@@ -35,8 +41,10 @@ class ArtworkConfig(dg.Config):
     """'movie-key:type' entries whose current selection is frozen."""
     unlocks: list[str] = []
     """'movie-key:type' entries to unfreeze (their picks are forgotten)."""
-    contact_sheets: int = 200
-    """Movies per run that get a contact-sheet preview in their metadata."""
+    contact_sheets: int = 25
+    """Movies per run that get a contact-sheet preview in their metadata (each costs decoding its images)."""
+    defer_originals: bool = False
+    """Re-score offline: do not download originals of newly chosen winners now (publish fetches them)."""
 
 
 @dg.multi_asset(
@@ -62,6 +70,7 @@ class ArtworkConfig(dg.Config):
 )
 def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, config: ArtworkConfig):
     keys = list(context.partition_keys)
+    defer = config.defer_originals or context.run.tags.get("metarr/trigger") == "config_change"
     settings = metarr.settings_without_roots
     store = metarr.store()
     try:
@@ -69,16 +78,18 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
                       unlocks=config.unlocks)
         with metarr.providers() as providers:
             context.log.info(providers.describe())
-            report = enrich_movies(settings, store, providers, keys)
+            report = enrich_movies(settings, store, providers, keys, download_originals=not defer)
     except MetarrError as exc:
         raise_for(exc, context)
 
     by_key = {m.partition_key: m for m in report.movies}
     fingerprint = config_fingerprint(settings)
+    described = partitions_to_describe(keys, [m.partition_key for m in report.movies if m.status == "enriched"],
+                                       [m.partition_key for m in report.failures])
     sheets = 0
     for key in keys:
         movie = by_key.get(key)
-        if movie is None:
+        if movie is None or key not in described:
             continue
         _partition_metadata(context, movie, settings.cache_dir, with_sheet=sheets < config.contact_sheets,
                             fingerprint=fingerprint)
@@ -97,12 +108,17 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
                                         "movies": ", ".join(without_poster[:50])})
     yield dg.MaterializeResult(asset_key=CANDIDATES, metadata={
         "movies": s["movies"], "candidates": s["candidates"], "previews_analysed": s["previews_analysed"],
-        "previews_cached": s["previews_cached"], "failed_movies": s["failed"]})
+        "previews_cached": s["previews_cached"], "failed_movies": s["failed"],
+        "partitions_described": len(described),
+        **({"failures": dg.MetadataValue.md(markdown_table(
+            ("movie", "error"), [(m.partition_key, m.error) for m in report.failures[:200]]))}
+           if report.failures else {})})
     yield dg.MaterializeResult(asset_key=SELECTION, metadata={
         "enriched": s["enriched"], "unchanged": s["unchanged"], "selection_changed": s["selection_changed"]})
     yield dg.MaterializeResult(asset_key=CACHED, metadata={
         "originals_downloaded": s["originals_downloaded"], "originals_reused": s["originals_reused"],
-        "bytes_downloaded": s["bytes_downloaded"], "seconds": s["seconds"]})
+        "originals_deferred": s["originals_deferred"], "bytes_downloaded": s["bytes_downloaded"],
+        "seconds": s["seconds"]})
     yield dg.MaterializeResult(asset_key=ACTORS, metadata={
         "headshots_downloaded": s["headshots_downloaded"], "headshots_reused": s["headshots_reused"]})
 
@@ -123,9 +139,9 @@ def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichmen
                                 "selection_changed": movie.selection_changed,
                                 "config_fingerprint": fingerprint}, asset_key=SELECTION, partition_key=key)
     chosen = {"chosen": dg.MetadataValue.md(markdown_table(
-        ("type", "rank", "candidate", "provider", "lang", "size", "score"),
+        ("type", "rank", "candidate", "provider", "lang", "size", "score", "original"),
         [(c.type, c.rank, c.candidate_id, c.provider, c.language or "textless", f"{c.width}x{c.height}",
-          f"{c.score:.1f}") for c in movie.chosen]))}
+          f"{c.score:.1f}", "cached" if c.blob_sha else "fetched at publish") for c in movie.chosen]))}
     if with_sheet:
         sheet = contact_sheet_for(movie, cache_dir)
         if sheet:

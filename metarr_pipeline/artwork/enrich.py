@@ -3,13 +3,16 @@
     cached provider responses → candidates (one polars frame for the whole batch)
       → analysis of each small rendition (size, format, perceptual hash; cached by URL, fetched concurrently)
       → score + rank (polars, window per movie × type) → gates, duplicates, selection
-      → originals of the winners into the content-addressed blob store (verified; reused when present)
+      → originals of the winners into the content-addressed blob store (verified; reused when present;
+        deferred on an offline re-score, see ``download_originals``)
       → actors and their headshots (shared blobs)
       → one write for the movies whose result changed.
 
 Idempotent by construction: with the same provider data, config and user choices, the analysis comes from
 the cache, the ranking is deterministic, the winners' blobs exist, and each movie's state hash matches the
-stored one, so a second run downloads nothing and writes nothing.
+stored one, so a second run downloads nothing and writes nothing. The state hash covers what was chosen, not
+whether its bytes are cached yet: fetching an already chosen original later (next enrichment, or publish)
+only attaches the blob to the candidate row and is not a new result.
 """
 
 from __future__ import annotations
@@ -130,8 +133,11 @@ def enrich_movies(
     partition_keys: Sequence[str] | None = None,
     *,
     now: datetime | None = None,
-    contact_sheets: int = 200,
+    download_originals: bool = True,
 ) -> EnrichReport:
+    """Enrich a batch. ``download_originals=False`` is the offline re-score (a backfill after a scoring or
+    selection config change): everything comes from stored data, and winners whose original is not cached
+    keep ``blob_sha`` empty; publish (or the next regular enrichment) fetches them when they are needed."""
     started = time.perf_counter()
     now = now or datetime.now().replace(microsecond=0)
     stats_before = session.fetcher.stats.snapshot()
@@ -140,7 +146,8 @@ def enrich_movies(
     enabled = {k for k, v in counts.items() if v > 0}
     blobs = BlobStore(settings.cache_dir)
     counters = {"candidates": 0, "previews_analysed": 0, "previews_cached": 0, "originals_downloaded": 0,
-                "originals_reused": 0, "headshots_downloaded": 0, "headshots_reused": 0, "bytes_downloaded": 0}
+                "originals_reused": 0, "originals_deferred": 0, "headshots_downloaded": 0, "headshots_reused": 0,
+                "bytes_downloaded": 0}
     lock = threading.Lock()
 
     def bump(name: str, n: int = 1) -> None:
@@ -238,6 +245,9 @@ def enrich_movies(
             needed.setdefault(url, []).append((movie_id, kind, cid))
         if not needed:
             break
+        if not download_originals:
+            counters["originals_deferred"] = len(needed)
+            break
         outcomes: dict[str, tuple[str, str] | str] = {}
 
         def download(url: str, outcomes: dict[str, tuple[str, str] | str] = outcomes) -> None:
@@ -284,6 +294,7 @@ def enrich_movies(
     actor_rows: list[dict[str, Any]] = []
     enrichment_rows: list[dict[str, Any]] = []
     per_movie = {k[0]: g for k, g in selected.partition_by("movie_id", as_dict=True).items()} if selected.height else {}
+    blob_updates: list[tuple[int, str, str]] = []
     for m in movies:
         assert m.id is not None and m.partition_key is not None
         if m.id in failed_movies:
@@ -292,13 +303,15 @@ def enrich_movies(
         group = per_movie.get(m.id, selected.clear())
         table = _stored_columns(group)
         actors = cast_by_movie.get(m.id, [])
-        state = _hash({"candidates": table.to_dicts(), "actors": [a.__dict__ for a in actors],
+        state = _hash({"candidates": table.drop("blob_sha").to_dicts(), "actors": [a.__dict__ for a in actors],
                        "headshots": [people_rows.get(a.person_id, {}).get("blob_sha") for a in actors],
                        "fingerprint": fingerprint})
         sel = table.filter(pl.col("selected_rank").is_not_null()).sort(["type", "selected_rank"])
-        selection_hash = _hash(sel.select("type", "selected_rank", "candidate_id", "blob_sha").to_dicts())
+        selection_hash = _hash(sel.select("type", "selected_rank", "candidate_id").to_dicts())
         prior = stored.get(m.id)
         unchanged = prior is not None and prior["state_hash"] == state
+        if unchanged:
+            blob_updates += _blob_updates(m.id, sel, prev_blobs)
         selection_changed = prior is None or prior["selection_hash"] != selection_hash
         result = _describe(m, group, blob_info, actors, people_rows, "unchanged" if unchanged else "enriched",
                            selection_changed and not unchanged)
@@ -329,6 +342,7 @@ def enrich_movies(
         blobs=pl.DataFrame(new_blobs).unique(subset=["sha256"]) if new_blobs else None,
         enrichment=pl.DataFrame(enrichment_rows) if enrichment_rows else None,
     )
+    store.set_candidate_blobs(blob_updates)  # unchanged movies whose winners' originals were fetched just now
     after = session.fetcher.stats.snapshot()
     requests = {k: after[k] - stats_before[k] for k in ("requests", "retries", "failures", "bytes")}
     report = EnrichReport(results, counters, requests, time.perf_counter() - started)
@@ -431,6 +445,16 @@ def _previous_blobs(previous: pl.DataFrame) -> dict[tuple[int, str], tuple[str, 
     for movie_id, cid, sha, url in rows.iter_rows():
         out[(movie_id, cid)] = (sha, _ext_of(url))
     return out
+
+
+def _blob_updates(movie_id: int, winners: pl.DataFrame,
+                  prev_blobs: dict[tuple[int, str], tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """Winners of an unchanged movie whose cached original differs from the stored row (fetched now after an
+    offline re-score deferred it, or fetched again because the cached file was gone)."""
+    if not winners.height:
+        return []
+    return [(movie_id, cid, sha) for cid, sha in winners.select("candidate_id", "blob_sha").iter_rows()
+            if sha is not None and prev_blobs.get((movie_id, cid), ("",))[0] != sha]
 
 
 def _ext_of(url: str) -> str:

@@ -581,11 +581,38 @@ class Store:
                 con.unregister("new_files")
 
     def log_publish(self, row: dict[str, Any]) -> None:
+        self.log_publish_many([row])
+
+    def log_publish_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """One transaction for a batch's publish log (a crash before it only means those movies count as not
+        yet published: publishing them again finds their files already right and writes nothing)."""
+        if not rows:
+            return
         with self._connect(write=True) as con:
-            frame = pl.DataFrame([row])
+            frame = pl.DataFrame(list(rows))
             con.register("new_log", frame)
             con.execute("INSERT INTO publish_log BY NAME SELECT * FROM new_log")
             con.unregister("new_log")
+
+    def set_candidate_blobs(self, rows: Sequence[tuple[int, str, str]], blobs: pl.DataFrame | None = None) -> None:
+        """Attach cached originals ``(movie_id, candidate_id, sha256)`` to selected candidates, without touching
+        the enrichment state: fetching the bytes of an already chosen image changes no choice (originals of
+        winners chosen by an offline re-score are fetched later, by the next enrichment or by publish)."""
+        if not rows:
+            return
+        with self._connect(write=True) as con:
+            if blobs is not None and blobs.height:
+                con.register("new_blobs", blobs)
+                con.execute("INSERT INTO blobs BY NAME SELECT * FROM new_blobs"
+                            " WHERE sha256 NOT IN (SELECT sha256 FROM blobs)")
+                con.unregister("new_blobs")
+            frame = pl.DataFrame(list(rows), schema={"movie_id": pl.Int64, "candidate_id": pl.String,
+                                                     "blob_sha": pl.String}, orient="row")
+            con.register("new_blob_refs", frame)
+            con.execute("UPDATE artwork_candidates SET blob_sha = n.blob_sha FROM new_blob_refs n"
+                        " WHERE artwork_candidates.movie_id = n.movie_id"
+                        " AND artwork_candidates.candidate_id = n.candidate_id")
+            con.unregister("new_blob_refs")
 
     def publish_state(self, movie_ids: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
         """Per movie: last successful publish, last enrichment / metadata change, and the derived state."""

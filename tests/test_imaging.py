@@ -314,7 +314,7 @@ def test_an_original_is_verified_at_its_declared_size(poster: ImageEntry) -> Non
     facts = verify_original(data)
     assert facts == ImageFacts("jpeg", poster.width, poster.height, 0, False)
     for cut in (len(data) // 2, len(data) - 2, 4096):  # half; all but the end marker; inside the header
-        with pytest.raises(ImageError, match="truncated or corrupt JPEG|cannot identify"):
+        with pytest.raises(ImageError, match="truncated or corrupt JPEG"):
             verify_original(data[:cut])
     assert verify_original(data + b"\0" * 64).width == poster.width  # padding after the end marker is harmless
 

@@ -20,6 +20,7 @@ import dagster as dg
 
 from dagster_project.assets.publish import published_library_files
 from dagster_project.assets.scan import markdown_table
+from dagster_project.metadata_budget import partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
@@ -62,7 +63,7 @@ def player_notifications(context: dg.AssetExecutionContext, metarr: MetarrResour
     except MetarrError as exc:
         raise dg.Failure(description=str(exc)) from exc
     told = report.by_partition()
-    for key in keys:
+    for key in partitions_to_describe(keys, [k for k in keys if k in told], []):
         meta: dict[str, dg.RawMetadataValue] = dict(told.get(key) or {"players": "nothing due"})
         context.add_asset_metadata(meta, partition_key=key)
     for p in report.players:

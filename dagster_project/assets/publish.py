@@ -10,6 +10,7 @@ from dagster_project.assets.artwork import ACTORS, CACHED
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
 from dagster_project.failures import raise_for
+from dagster_project.metadata_budget import partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
@@ -44,14 +45,20 @@ def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrRes
                                     automatic=automatic)
     except MetarrError as exc:
         raise_for(exc, context)
+    described = partitions_to_describe(
+        keys, [m.partition_key for m in report.movies if m.written or m.removed or m.warnings],
+        [m.partition_key for m in report.failures])
     for movie in report.movies:
+        if movie.error:
+            context.log.warning("%s: %s", movie.partition_key, movie.error)
+        if movie.partition_key not in described:
+            continue
         meta: dict[str, dg.RawMetadataValue] = {
             "status": movie.status, "written": len(movie.written), "unchanged": len(movie.unchanged),
             "removed": len(movie.removed),
         }
         if movie.error:
             meta["error"] = movie.error
-            context.log.warning("%s: %s", movie.partition_key, movie.error)
         if movie.written or movie.removed:
             meta["changes"] = dg.MetadataValue.md(markdown_table(
                 ("file", "change"), [(p, "written") for p in movie.written] + [(p, "removed") for p in movie.removed]))
@@ -73,5 +80,8 @@ def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrRes
         "movies": s["movies"], "published": s["published"], "failed": s["failed"],
         "files_written": s["files_written"], "files_unchanged": s["files_unchanged"],
         "files_removed": s["files_removed"], "warnings": s["warnings"], "reclaimed_blobs": s["reclaimed_blobs"],
-        "reclaimed_bytes": s["reclaimed_bytes"], "seconds": s["seconds"],
+        "reclaimed_bytes": s["reclaimed_bytes"], "seconds": s["seconds"], "partitions_described": len(described),
+        **({"failures": dg.MetadataValue.md(markdown_table(
+            ("movie", "error"), [(m.partition_key, m.error) for m in report.failures[:200]]))}
+           if report.failures else {}),
     })

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,24 @@ class BlobStore:
 
     def read(self, sha256: str, ext: str) -> bytes:
         return self.path_for(sha256, ext).read_bytes()
+
+    def present(self, sha256: str, ext: str, size: int | None) -> bool:
+        """The cheap check (one ``stat``): the file exists and, when the recorded size is known, has that size.
+        It does not read the content: use :meth:`read_verified` when the bytes are needed."""
+        try:
+            st = self.path_for(sha256, ext).stat()
+        except OSError:
+            return False
+        return stat.S_ISREG(st.st_mode) and (size is None or st.st_size == size)
+
+    def read_verified(self, sha256: str, ext: str) -> bytes | None:
+        """The blob's bytes when present and intact (they hash to its name), else ``None``: one read serves
+        both the check and the use."""
+        try:
+            data = self.path_for(sha256, ext).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
     def verify(self, sha256: str, ext: str) -> bool:
         """Present and intact: the content still hashes to its name."""

@@ -3,16 +3,24 @@
 Per movie:
 1. **Validate**: enriched (or already published), folder present and writable (a real temp-file probe), free
    space (< 100 MB is a warning). A failed validation writes nothing and says why.
-2. **Cache completeness**: every blob to publish is present and hashes to its name, else it is downloaded
-   again and verified; a provider that now serves different bytes is reported, never silently published.
-3. **Plan**: NFO (``naming.nfo_path``), rank-named artwork, ``.actors/`` (and ``extrafanart/`` when enabled).
+2. **Plan**: NFO (``naming.nfo_path``), rank-named artwork, ``.actors/`` (and ``extrafanart/`` when enabled).
    A file at a planned path that we did not write (the user's own ``-poster.jpg``) is left alone and
    reported; the user's own NFO is the one exception: it is backed up into the blob store once, its state and
    foreign tags are carried into ours, and ours replaces it.
+3. **Cache completeness**, only as deep as needed: a file already right in the library needs its blob only
+   present (one ``stat``: exists, recorded size; restored from the library's own copy when it is not); a file
+   to write has its blob read once and hashed, and a missing or damaged blob is downloaded again and verified
+   before anything is written. A provider that now serves different bytes is reported, never silently
+   published.
 4. **Write**: the plan is recorded first (so a crash still knows what we may have written), then each file is
    written atomically unless its bytes are already right (mtime untouched, so players see no change).
 5. **Remove** files we wrote before that are no longer planned, only if they still hold our bytes.
-6. **Record** the files, the NFO hash and a publish-log row.
+6. **Record** the files (only when they changed) and, once per batch, the publish-log rows.
+
+Winners chosen by an offline re-score may have no cached original yet (``blob_sha`` empty): they are
+downloaded (concurrently, for the whole batch) before the movies are published and attached to their
+candidate rows; one that cannot be fetched is not published and is reported on its movie, whose other files
+are published as usual (an earlier file of ours at that name is kept until the new original can be fetched).
 
 Unreferenced blobs are reclaimed at the end of a publish run (``reclaim_blobs``).
 """
@@ -25,6 +33,7 @@ import logging
 import shutil
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +68,8 @@ class Planned:
     sha256: str
     data: bytes | None = None  # NFO text
     blob: tuple[str, str] | None = None  # (sha, ext) for images
+    url: str = ""  # where an image's original can be downloaded again
+    what: str = ""  # how messages name an image ("poster 1", "headshot of ...")
 
 
 @dataclass
@@ -134,27 +145,36 @@ def publish_movies(
     fingerprint = publish_fingerprint(settings)
     ids = [m.id for m in movies if m.id is not None]
     context = _Context.load(settings, store, session, ids, now)
-    results = []
-    for movie in movies:
-        assert movie.id is not None and movie.partition_key is not None
-        result = MoviePublish(movie.partition_key, "published")
-        try:
-            _publish_one(movie, context, result)
-        except PublishError as exc:
-            result.status, result.error = "failed", str(exc)
-        except (MetarrError, OSError) as exc:
-            result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # one movie never stops the batch; the log keeps the traceback
-            log.exception("unexpected error publishing %s", movie.partition_key)
-            result.status, result.error = "failed", f"unexpected error: {type(exc).__name__}: {exc}"
-        store.log_publish({
-            "movie_id": movie.id, "published_at": now, "status": result.status, "written": len(result.written),
-            "unchanged": len(result.unchanged), "removed": len(result.removed), "nfo_sha256": result.nfo_sha256,
-            "warnings_json": json.dumps(result.warnings, ensure_ascii=False),
-            "changes_json": json.dumps({"written": result.written, "removed": result.removed}, ensure_ascii=False),
-            "error": result.error, "config_fingerprint": fingerprint,
-        })
-        results.append(result)
+    _fetch_deferred_originals(context, [m.id for m in movies if m.id is not None and m.gone_at is None])
+    results: list[MoviePublish] = []
+    log_rows: list[dict[str, Any]] = []
+    try:
+        for movie in movies:
+            assert movie.id is not None and movie.partition_key is not None
+            result = MoviePublish(movie.partition_key, "published")
+            try:
+                _publish_one(movie, context, result)
+            except PublishError as exc:
+                result.status, result.error = "failed", str(exc)
+            except (MetarrError, OSError) as exc:
+                result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+            except Exception as exc:  # one movie never stops the batch; the log keeps the traceback
+                log.exception("unexpected error publishing %s", movie.partition_key)
+                result.status, result.error = "failed", f"unexpected error: {type(exc).__name__}: {exc}"
+            log_rows.append({
+                "movie_id": movie.id, "published_at": now, "status": result.status,
+                "written": len(result.written), "unchanged": len(result.unchanged), "removed": len(result.removed),
+                "nfo_sha256": result.nfo_sha256, "warnings_json": json.dumps(result.warnings, ensure_ascii=False),
+                "changes_json": json.dumps({"written": result.written, "removed": result.removed},
+                                           ensure_ascii=False),
+                "error": result.error, "config_fingerprint": fingerprint,
+            })
+            results.append(result)
+    finally:
+        # One transaction for the batch, written even when the loop is interrupted: the movies done so far
+        # are logged (a crash before this only means they count as not yet published, and publishing them
+        # again finds their files already right).
+        store.log_publish_many(log_rows)
     # Players are told later, by their own step: here the changed movies are only queued (never fails).
     queue_notifications(store, settings, [
         (m, "modified" if context.state.get(m.id, {}).get("published_at") else "created")  # type: ignore[arg-type]
@@ -176,24 +196,70 @@ class _Context:
     now: datetime
     metadata: dict[int, Any]
     streams: dict[int, Any]
-    candidates: pl.DataFrame
+    selected: dict[int, list[dict[str, Any]]]  # movie → its selected candidates, by type then rank
     actors: dict[int, list[dict[str, Any]]]
     files: dict[int, dict[str, dict[str, Any]]]
     state: dict[int, dict[str, Any]]
     blob_rows: dict[str, dict[str, Any]]
+    deferred_errors: dict[tuple[int, str], str] = field(default_factory=dict)  # (movie, candidate) → why
 
     @classmethod
     def load(cls, settings: Settings, store: Store, session: ProviderSession | None, ids: list[int],
              now: datetime) -> _Context:
         candidates = store.artwork_candidates(ids) if ids else pl.DataFrame()
         selected = candidates.filter(pl.col("selected_rank").is_not_null()) if candidates.height else candidates
+        by_movie: dict[int, list[dict[str, Any]]] = {}
+        if selected.height:
+            for row in selected.sort(["movie_id", "type", "selected_rank"]).iter_rows(named=True):
+                by_movie.setdefault(row["movie_id"], []).append(row)
         actors = store.movie_actors(ids) if ids else {}
         shas = set(selected["blob_sha"].drop_nulls().to_list()) if selected.height else set()
         shas |= {a["blob_sha"] for rows in actors.values() for a in rows if a["blob_sha"]}
         return cls(settings, store, session, BlobStore(settings.cache_dir), now,
-                   store.movie_metadata(ids) if ids else {}, store.streams(ids) if ids else {}, selected, actors,
+                   store.movie_metadata(ids) if ids else {}, store.streams(ids) if ids else {}, by_movie, actors,
                    store.library_files(ids) if ids else {}, store.publish_state(ids) if ids else {},
                    store.blob_rows(sorted(shas)))
+
+
+def _fetch_deferred_originals(ctx: _Context, movie_ids: list[int]) -> None:
+    """Download the originals of selected winners that have none cached yet (an offline re-score chose them),
+    concurrently for the whole batch, and attach them to their candidate rows in one store write."""
+    missing = [row for movie_id in movie_ids for row in ctx.selected.get(movie_id, []) if not row["blob_sha"]]
+    if not missing:
+        return
+    session = ctx.session
+    if session is None:
+        for row in missing:
+            ctx.deferred_errors[(row["movie_id"], row["candidate_id"])] = "no provider is available"
+        return
+    outcomes: dict[str, dict[str, Any] | str] = {}
+
+    def fetch(url: str) -> None:
+        try:
+            outcomes[url] = download_blob(session, ctx.settings, ctx.blobs, url, "original", ctx.now)
+        except (MetarrError, OSError) as exc:
+            outcomes[url] = str(exc)[:300] or type(exc).__name__
+
+    urls = sorted({row["url"] for row in missing})
+    workers = max(2, ctx.settings.providers.tmdb.image_max_connections)
+    with ThreadPoolExecutor(max_workers=min(workers, len(urls)), thread_name_prefix="publish-art") as pool:
+        for _ in pool.map(fetch, urls):
+            pass
+    refs: list[tuple[int, str, str]] = []
+    new_blobs: dict[str, dict[str, Any]] = {}
+    for row in missing:
+        got = outcomes[row["url"]]
+        if isinstance(got, str):
+            ctx.deferred_errors[(row["movie_id"], row["candidate_id"])] = got
+            continue
+        row["blob_sha"] = got["sha256"]
+        refs.append((row["movie_id"], row["candidate_id"], got["sha256"]))
+        new_blobs.setdefault(got["sha256"], got)
+        ctx.blob_rows.setdefault(got["sha256"], got)
+    if refs:
+        ctx.store.set_candidate_blobs(refs, pl.DataFrame(list(new_blobs.values())))
+    log.info("publish: %d deferred original(s) downloaded, %d failed", len(new_blobs),
+             len(urls) - sum(1 for v in outcomes.values() if not isinstance(v, str)))
 
 
 def _publish_one(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> None:
@@ -217,33 +283,61 @@ def _publish_one(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> Non
         result.warnings.append(f"only {free // (1024 * 1024)} MB free on the library volume")
     remove_stale_temps(folder)
 
-    # 2 + 3. plan, with the cache made complete
-    plan = _plan(movie, ctx, result)
+    # 2. plan (no blob is read here: step 3 checks each one only as deeply as its file needs)
+    keep: set[str] = set()
+    plan = _plan(movie, ctx, result, keep)
     ours = ctx.files.get(movie.id, {})
     plan = _skip_user_files(folder, plan, ours, result)
+
+    # 3. cache completeness; every image to write is read, verified (or repaired) before anything is written
+    to_write: dict[str, bytes] = {}
+    resolved: dict[str, bytes | None] = {}  # sha → verified bytes (None: not publishable), once per movie
+    ready: list[Planned] = []
+    for item in plan:
+        target = folder / item.path
+        right = _already_right(target, item, ours.get(item.path))
+        if right and item.blob is not None and not _blob_present(item, target, ctx):
+            right = False  # the library copy did not hash right either: repair the cache, then write
+        if not right:
+            if item.data is not None:
+                data: bytes | None = item.data
+            else:
+                assert item.blob is not None
+                if item.blob[0] not in resolved:
+                    resolved[item.blob[0]] = _blob_bytes(item, ctx, result)
+                data = resolved[item.blob[0]]
+            if data is None:
+                continue  # the provider now serves different bytes: reported, not published
+            to_write[item.path] = data
+        ready.append(item)
+    plan = ready
+
     if movie.kind == "file" and (folder / "movie.nfo").is_file() and "movie.nfo" not in ours \
             and naming.nfo_path(movie.kind, movie.basename or "") != "movie.nfo":
         result.warnings.append("a movie.nfo not written by metarr is in the folder: Kodi's folder mode would read "
                                "it instead of ours (kept; remove or rename it if that is not what you want)")
     _backup_user_nfo(movie, folder, plan, ours, ctx, result)
 
-    # 4. record intent, then write
+    # 4. record intent (before any write, so a crash still knows what we may have written), then write
     intent = [{"path": p.path, "role": p.role, "sha256": p.sha256, "bytes": 0, "mtime_ns": None,
                "written_at": ctx.now} for p in plan if p.path not in ours or ours[p.path]["sha256"] != p.sha256]
-    ctx.store.record_library_files(movie.id, intent, replace_all=False)
+    if intent:
+        ctx.store.record_library_files(movie.id, intent, replace_all=False)
     final: list[dict[str, Any]] = []
     for item in plan:
         target = folder / item.path
-        record = ours.get(item.path)
-        if _already_right(target, item, record):
-            result.unchanged.append(item.path)
-        else:
-            data = item.data if item.data is not None else ctx.blobs.read(*item.blob)  # type: ignore[misc]
-            write_atomic(target, data)
+        if item.path in to_write:
+            write_atomic(target, to_write.pop(item.path))
             result.written.append(item.path)
+        else:
+            result.unchanged.append(item.path)
         st = target.stat()
-        final.append({"path": item.path, "role": item.role, "sha256": item.sha256, "bytes": st.st_size,
-                      "mtime_ns": st.st_mtime_ns, "written_at": ctx.now})
+        row = {"path": item.path, "role": item.role, "sha256": item.sha256, "bytes": st.st_size,
+               "mtime_ns": st.st_mtime_ns, "written_at": ctx.now}
+        before = ours.get(item.path)
+        if before is not None and _record_key(before) == _record_key(row):
+            row["written_at"] = before["written_at"]  # the same file as recorded: keep when it was written
+        final.append(row)
         if item.role == "nfo":
             result.nfo_sha256 = item.sha256
 
@@ -255,14 +349,28 @@ def _publish_one(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> Non
         target = folder / path
         if not target.is_file():
             continue
+        if _kept(path, keep):
+            final.append({k: record[k] for k in ("path", "role", "sha256", "bytes", "mtime_ns", "written_at")})
+            continue  # its new original could not be fetched: the earlier file stays until it can
         if sha256_file(target) != record["sha256"]:
             result.warnings.append(f"'{path}' was changed since we wrote it: kept, and no longer managed")
             continue
         target.unlink()
         result.removed.append(path)
 
-    # 6. record
-    ctx.store.record_library_files(movie.id, final, replace_all=True)
+    # 6. record, only when something differs from what is recorded (written_at aside)
+    if {r["path"]: _record_key(r) for r in final} != {p: _record_key(r) for p, r in ours.items()}:
+        ctx.store.record_library_files(movie.id, final, replace_all=True)
+
+
+def _record_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return row["role"], row["sha256"], row["bytes"], row["mtime_ns"]
+
+
+def _kept(path: str, keep: set[str]) -> bool:
+    """A file of ours named for an image whose new original could not be fetched (``keep`` holds the
+    names without their extension, which depends on the image not yet known)."""
+    return any(path.startswith(prefix) and "/" not in path[len(prefix):] for prefix in keep)
 
 
 def _already_right(target: Path, item: Planned, record: dict[str, Any] | None) -> bool:
@@ -276,21 +384,27 @@ def _already_right(target: Path, item: Planned, record: dict[str, Any] | None) -
     return sha256_file(target) == item.sha256
 
 
-def _plan(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> list[Planned]:
+def _plan(movie: MovieRecord, ctx: _Context, result: MoviePublish, keep: set[str]) -> list[Planned]:
     assert movie.id is not None
     kind, base = movie.kind, movie.basename or ""
     plan: list[Planned] = []
-    selected = ctx.candidates.filter(pl.col("movie_id") == movie.id).sort(["type", "selected_rank"]) \
-        if ctx.candidates.height else ctx.candidates
-    for row in selected.iter_rows(named=True) if selected.height else []:
-        blob = _complete(row["blob_sha"], row["url"], ctx, result, f"{row['type']} {row['selected_rank']}")
-        if blob is None:
+    extrafanart = ctx.settings.publish.extrafanart
+    for row in ctx.selected.get(movie.id, []):
+        what, sha = f"{row['type']} {row['selected_rank']}", row["blob_sha"]
+        if not sha:
+            reason = ctx.deferred_errors.get((movie.id, row["candidate_id"]), "not downloaded")
+            result.warnings.append(f"{what}: its original {row['url']} is not cached and could not be downloaded "
+                                   f"({reason}): not published")
+            keep.add(naming.artwork_path(kind, base, row["type"], row["selected_rank"], ""))
+            if extrafanart and row["type"] == "fanart":
+                keep.add(naming.extrafanart_path(row["selected_rank"], ""))
             continue
+        blob = (sha, ctx.blob_rows.get(sha, {}).get("ext") or "jpg")
         plan.append(Planned(naming.artwork_path(kind, base, row["type"], row["selected_rank"], blob[1]), "art",
-                            blob[0], blob=blob))
-        if ctx.settings.publish.extrafanart and row["type"] == "fanart":
-            plan.append(Planned(naming.extrafanart_path(row["selected_rank"], blob[1]), "extrafanart", blob[0],
-                                blob=blob))
+                            sha, blob=blob, url=row["url"], what=what))
+        if extrafanart and row["type"] == "fanart":
+            plan.append(Planned(naming.extrafanart_path(row["selected_rank"], blob[1]), "extrafanart", sha,
+                                blob=blob, url=row["url"], what=what))
     actors_dir = naming.actors_dir(kind)
     nfo_actors = []
     used: set[str] = set()
@@ -298,14 +412,13 @@ def _plan(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> list[Plann
         nfo_actors.append(NfoActor(actor["name"], actor["role"] or "", actor["position"], actor["thumb_url"] or ""))
         if not actor["blob_sha"]:
             continue
-        info = ctx.blob_rows.get(actor["blob_sha"], {})
-        blob = _complete(actor["blob_sha"], actor["thumb_url"], ctx, result, f"headshot of {actor['name']}",
-                         ext=info.get("ext", "jpg"))
-        name = naming.actor_file_name(actor["name"], blob[1]) if blob else None
-        if blob is None or name is None or name in used:
+        ext = ctx.blob_rows.get(actor["blob_sha"], {}).get("ext") or "jpg"
+        name = naming.actor_file_name(actor["name"], ext)
+        if name is None or name in used:
             continue
         used.add(name)
-        plan.append(Planned(f"{actors_dir}/{name}", "actor", blob[0], blob=blob))
+        plan.append(Planned(f"{actors_dir}/{name}", "actor", actor["blob_sha"], blob=(actor["blob_sha"], ext),
+                            url=actor["thumb_url"] or "", what=f"headshot of {actor['name']}"))
     nfo_state = movie.nfo()
     data = render_nfo(NfoInput(
         fields=ctx.metadata[movie.id].fields(),
@@ -321,26 +434,47 @@ def _plan(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> list[Plann
     return plan
 
 
-def _complete(sha: str | None, url: str, ctx: _Context, result: MoviePublish, what: str,
-              ext: str | None = None) -> tuple[str, str] | None:
-    """The blob to publish, present and intact; downloaded again (and verified) when it is not."""
-    if not sha:
-        return None
-    ext = ext or ctx.blob_rows.get(sha, {}).get("ext") or "jpg"
-    if ctx.blobs.verify(sha, ext):
-        return sha, ext
+def _blob_present(item: Planned, target: Path, ctx: _Context) -> bool:
+    """For a library file already right: its blob need only be present (one ``stat``, recorded size). A missing
+    one is restored from the library's copy when that hashes right (offline, nothing downloaded)."""
+    assert item.blob is not None
+    sha, ext = item.blob
+    if ctx.blobs.present(sha, ext, ctx.blob_rows.get(sha, {}).get("bytes")):
+        return True
+    data = target.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha:
+        return False
+    ctx.blobs.put(data, ext)  # absent or of the wrong size, so put() really writes it
+    log.info("publish: cached image %s restored from %s", sha[:12], target)
+    return True
+
+
+def _blob_bytes(item: Planned, ctx: _Context, result: MoviePublish) -> bytes | None:
+    """The verified bytes of an image to write: read once and hashed; a missing or damaged blob is downloaded
+    again (and verified). ``None`` when the provider now serves different bytes (reported on the movie)."""
+    assert item.blob is not None
+    sha, ext = item.blob
+    data = ctx.blobs.read_verified(sha, ext)
+    if data is not None:
+        return data
+    what, url = item.what, item.url
     if ctx.session is None:
         raise PublishError(f"{what}: cached image {sha[:12]} is missing or damaged and no provider is available")
+    log.warning("publish: cached image %s (%s) is missing or damaged: downloading it again", sha[:12], what)
+    ctx.blobs.remove(sha, ext)  # a damaged copy of the right size would otherwise be kept by put()
     try:
         row = download_blob(ctx.session, ctx.settings, ctx.blobs, url, "original", ctx.now)
     except MetarrError as exc:
-        raise PublishError(f"{what}: cached image {sha[:12]} is missing and could not be downloaded again: {exc}"
-                           ) from exc
+        raise PublishError(f"{what}: cached image {sha[:12]} is missing or damaged and could not be downloaded "
+                           f"again: {exc}") from exc
     if row["sha256"] != sha:
         result.warnings.append(f"{what}: the provider now serves different bytes for {url} "
                                f"(was {sha[:12]}, now {row['sha256'][:12]}): not published; re-enrich to review it")
         return None
-    return sha, row["ext"]
+    data = ctx.blobs.read_verified(sha, row["ext"])
+    if data is None:
+        raise PublishError(f"{what}: cached image {sha[:12]} is still damaged after downloading it again")
+    return data
 
 
 def _skip_user_files(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]],

@@ -75,6 +75,11 @@ class Calls:
         return self.calls[name]
 
 
+def recorded(calls: Calls) -> list[tuple[int, bool]]:
+    """(movie, replace_all) for every movie whose file records were written."""
+    return [(movie_id, kw["replace_all"]) for args, kw in calls["record_library_files_many"] for movie_id in args[0]]
+
+
 def winner(store: Store, key: str, kind: str, rank: int) -> dict[str, Any]:
     movie = store.movie_by_partition(key)
     rows = store.artwork_candidates([movie.id]).filter(
@@ -99,7 +104,7 @@ def test_republishing_unchanged_movies_writes_nothing_reads_no_blob_and_logs_onc
     assert not first.failures and first.summary()["files_written"] > 10
     before = tree(root)
     sim.clear_log()
-    calls = Calls(monkeypatch, (Store, "record_library_files"), (Store, "log_publish_many"),
+    calls = Calls(monkeypatch, (Store, "record_library_files_many"), (Store, "log_publish_many"),
                   (Store, "set_candidate_blobs"), (BlobStore, "read_verified"), (BlobStore, "verify"),
                   (BlobStore, "read"), (BlobStore, "put"))
     second = publish(settings, store)
@@ -107,7 +112,7 @@ def test_republishing_unchanged_movies_writes_nothing_reads_no_blob_and_logs_onc
     assert second.summary()["files_written"] == 0 and second.summary()["files_removed"] == 0
     assert second.summary()["files_unchanged"] == first.summary()["files_written"]
     assert tree(root) == before  # not one byte or mtime changed
-    assert calls["record_library_files"] == []  # nothing changed: no per-movie store write at all
+    assert recorded(calls) == []  # nothing changed: no file record written at all
     assert len(calls["log_publish_many"]) == 1  # the batch's log rows in one transaction
     (rows,), _ = calls["log_publish_many"][0]
     assert sorted(r["movie_id"] for r in rows) == sorted(
@@ -143,27 +148,29 @@ def test_files_are_recorded_before_they_are_written_and_once_after(
         real_write(path, data)
 
     monkeypatch.setattr(publishing, "write_atomic", checked_write)
-    calls = Calls(monkeypatch, (Store, "record_library_files"), (BlobStore, "read_verified"))
+    calls = Calls(monkeypatch, (Store, "record_library_files_many"), (BlobStore, "read_verified"))
     first = publish(settings, store)
     assert not first.failures and len(seen) == first.summary()["files_written"] > 10
-    assert sorted((args[0], kw["replace_all"]) for args, kw in calls["record_library_files"]) == sorted([
+    assert sorted(recorded(calls)) == sorted([
         (matrix_id, False), (matrix_id, True), (heat_id, False), (heat_id, True)])
+    # Both movies' intents in one transaction before any write, their final rows in one after.
+    assert [sorted(args[0]) for args, _ in calls["record_library_files_many"]] == [sorted([matrix_id, heat_id])] * 2
     # A file of ours deleted by hand: written again; its record (same hash) needs no new intent, and the
     # final records are written once, for that movie only.
     poster = folder / f"{MATRIX}-poster.jpg"
     poster.unlink()
     seen.clear()
-    calls["record_library_files"].clear()
+    calls["record_library_files_many"].clear()
     calls["read_verified"].clear()
     report = publish(settings, store)
     by = {m.partition_key: m for m in report.movies}
     assert by[MATRIX_KEY].written == [poster.name] == seen
-    assert [(args[0], kw["replace_all"]) for args, kw in calls["record_library_files"]] == [(matrix_id, True)]
+    assert recorded(calls) == [(matrix_id, True)]
     assert len(calls["read_verified"]) == 1  # only the blob that was written was read (and hashed)
     sha = winner(store, MATRIX_KEY, "poster", 1)["blob_sha"]
     assert hashlib.sha256(poster.read_bytes()).hexdigest() == sha
-    recorded = store.library_files([matrix_id])[matrix_id][poster.name]
-    assert (recorded["sha256"], recorded["bytes"], recorded["mtime_ns"]) == (
+    row = store.library_files([matrix_id])[matrix_id][poster.name]
+    assert (row["sha256"], row["bytes"], row["mtime_ns"]) == (
         sha, poster.stat().st_size, poster.stat().st_mtime_ns)
     assert publish(settings, store).summary()["files_written"] == 0
 
@@ -301,13 +308,13 @@ def test_an_earlier_file_is_kept_while_its_new_original_cannot_be_fetched(
     target = root / MATRIX / artwork_path("file", MATRIX, "poster", 1, blob_ext(store, poster["blob_sha"]))
     stamp = target.stat().st_mtime_ns
     drop_blob_reference(store, settings, poster)
-    calls = Calls(monkeypatch, (Store, "record_library_files"))
+    calls = Calls(monkeypatch, (Store, "record_library_files_many"))
     report = publish(settings, store, [MATRIX_KEY], session=False)
     (result,) = report.movies
     assert result.status == "published" and result.removed == [] and result.written == []
     assert any(w.startswith("poster 1:") and "not cached" in w for w in result.warnings)
     assert target.is_file() and target.stat().st_mtime_ns == stamp  # kept, untouched, still ours
-    assert calls["record_library_files"] == []
+    assert recorded(calls) == []
     # With a provider again, the original is fetched, the same bytes: nothing to write.
     second = publish(settings, store, [MATRIX_KEY])
     (result,) = second.movies

@@ -23,7 +23,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
@@ -566,17 +566,26 @@ class Store:
 
     def record_library_files(self, movie_id: int, rows: Sequence[dict[str, Any]], *, replace_all: bool) -> None:
         """Upsert file records; with ``replace_all`` the movie's records become exactly ``rows``."""
+        self.record_library_files_many({movie_id: rows}, replace_all=replace_all)
+
+    def record_library_files_many(self, by_movie: Mapping[int, Sequence[dict[str, Any]]], *,
+                                  replace_all: bool) -> None:
+        """``record_library_files`` for several movies in one transaction (publish records a chunk of movies'
+        intents before writing any of their files, then their final rows)."""
+        if not by_movie:
+            return
+        rows = [{**r, "movie_id": movie_id} for movie_id, movie_rows in by_movie.items() for r in movie_rows]
+        frame = pl.DataFrame(rows, schema={
+            "movie_id": pl.Int64, "path": pl.String, "role": pl.String, "sha256": pl.String,
+            "bytes": pl.Int64, "mtime_ns": pl.Int64, "written_at": pl.Datetime("us")}) if rows else None
         with self._connect(write=True) as con:
             if replace_all:
-                con.execute("DELETE FROM library_files WHERE movie_id = ?", [movie_id])
-            elif rows:
-                con.execute("DELETE FROM library_files WHERE movie_id = ? AND path IN (SELECT UNNEST(?))",
-                            [movie_id, [r["path"] for r in rows]])
-            if rows:
-                frame = pl.DataFrame([{**r, "movie_id": movie_id} for r in rows], schema={
-                    "movie_id": pl.Int64, "path": pl.String, "role": pl.String, "sha256": pl.String,
-                    "bytes": pl.Int64, "mtime_ns": pl.Int64, "written_at": pl.Datetime("us")})
+                con.execute("DELETE FROM library_files WHERE movie_id IN (SELECT UNNEST(?))", [list(by_movie)])
+            if frame is not None:
                 con.register("new_files", frame)
+                if not replace_all:
+                    con.execute("DELETE FROM library_files USING new_files n"
+                                " WHERE library_files.movie_id = n.movie_id AND library_files.path = n.path")
                 con.execute("INSERT INTO library_files BY NAME SELECT * FROM new_files")
                 con.unregister("new_files")
 

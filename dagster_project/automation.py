@@ -48,6 +48,17 @@ def enrich_schedule_cron() -> tuple[str, dg.DefaultScheduleStatus]:
     return (cron or "0 4 * * *", dg.DefaultScheduleStatus.RUNNING if cron else dg.DefaultScheduleStatus.STOPPED)
 
 
+def config_code_versions() -> tuple[str | None, str | None]:
+    """(enrichment, publish) config fingerprints, used as the assets' code versions: after a config change (and
+    a reload of the code location), partitions materialised under the old config show as stale in the UI
+    ("code version changed"), as they do in `metarr status`. None when the config cannot be read."""
+    try:
+        settings = load_settings(check_roots=False)
+    except MetarrError:
+        return None, None
+    return config_fingerprint(settings), publish_fingerprint(settings)
+
+
 def build_enrich_schedule(job: Any) -> dg.ScheduleDefinition:
     cron, status = enrich_schedule_cron()
 

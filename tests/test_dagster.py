@@ -118,3 +118,30 @@ def test_partition_metadata_budget_keeps_failures_and_caps_changes() -> None:
     assert set(failed) <= chosen  # failures always, on top of the cap
     assert len(chosen - set(failed)) == MAX_DESCRIBED
     assert chosen <= set(failed) | set(changed)  # unchanged movies of a big run get no per-partition metadata
+
+
+def test_asset_code_versions_follow_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The artwork assets' code version is the enrichment config fingerprint (publish: the publish one), so a
+    config change shows up in the UI as "code version changed" once the code location reloads."""
+    from dagster_project.automation import config_code_versions
+    from dagster_project.definitions import defs
+    from metarr_pipeline.artwork.enrich import config_fingerprint
+    from metarr_pipeline.config import DEMO_CONFIG, load_settings
+    from metarr_pipeline.orchestration import publish_fingerprint
+
+    demo = load_settings(DEMO_CONFIG, check_roots=False)
+    monkeypatch.delenv("METARR_CONFIG", raising=False)
+    assert config_code_versions() == (config_fingerprint(demo), publish_fingerprint(demo))
+    versions = defs.resolve_assets_def("artwork_selection").code_versions_by_key
+    assert {versions[dg.AssetKey(k)] for k in ("artwork_candidates", "artwork_selection", "cached_artwork",
+                                               "actor_thumbnails")} == {config_fingerprint(demo)}
+    changed = tmp_path / "metarr.toml"
+    changed.write_text(DEMO_CONFIG.read_text(encoding="utf-8") + "\n[scoring.weights]\nlanguage = 55\n",
+                       encoding="utf-8")
+    monkeypatch.setenv("METARR_CONFIG", str(changed))
+    enrich_version, publish_version = config_code_versions()
+    assert enrich_version != config_fingerprint(demo) and publish_version == publish_fingerprint(demo)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("this is not toml [", encoding="utf-8")
+    monkeypatch.setenv("METARR_CONFIG", str(broken))
+    assert config_code_versions() == (None, None)

@@ -15,6 +15,7 @@ import dagster as dg
 
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
+from dagster_project.automation import config_code_versions
 from dagster_project.failures import raise_for
 from dagster_project.metadata_budget import partitions_to_describe
 from dagster_project.partitions import movies_partitions
@@ -28,6 +29,7 @@ CANDIDATES = dg.AssetKey("artwork_candidates")
 SELECTION = dg.AssetKey("artwork_selection")
 CACHED = dg.AssetKey("cached_artwork")
 ACTORS = dg.AssetKey("actor_thumbnails")
+ENRICH_VERSION = config_code_versions()[0]
 
 
 class ArtworkConfig(dg.Config):
@@ -50,15 +52,19 @@ class ArtworkConfig(dg.Config):
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(CANDIDATES, deps=[provider_metadata], partitions_def=movies_partitions, group_name="enrich",
+                     code_version=ENRICH_VERSION,
                      description="Every artwork image both providers offer, analysed from a small rendition "
                                  "(real format and size, perceptual hash).", kinds={"polars"}),
         dg.AssetSpec(SELECTION, deps=[CANDIDATES], partitions_def=movies_partitions, group_name="enrich",
+                     code_version=ENRICH_VERSION,
                      description="Scored (named parts), ranked per movie × type, near-duplicates dropped, top N "
                                  "chosen; user picks, rejects and locks respected.", kinds={"polars"}),
         dg.AssetSpec(CACHED, deps=[SELECTION], partitions_def=movies_partitions, group_name="enrich",
+                     code_version=ENRICH_VERSION,
                      description="The chosen originals, verified, in the content-addressed cache. The review "
                                  "screen: a contact sheet of the chosen art per movie.", kinds={"python"}),
         dg.AssetSpec(ACTORS, deps=[provider_metadata], partitions_def=movies_partitions, group_name="enrich",
+                     code_version=ENRICH_VERSION,
                      description="Top-billed actors (one per person) with their headshots cached as shared blobs.",
                      kinds={"python"}),
     ],

@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_project.assets.artwork import ACTORS, CACHED
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
+from dagster_project.automation import config_code_versions
 from dagster_project.failures import raise_for
 from dagster_project.metadata_budget import partitions_to_describe
 from dagster_project.partitions import movies_partitions
@@ -24,6 +25,7 @@ from metarr_pipeline.publish.publish import publish_movies
     deps=[CACHED, ACTORS, provider_metadata],
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="metarr_library_writes",
+    code_version=config_code_versions()[1],
     check_specs=[
         dg.AssetCheckSpec("nfo_well_formed_and_matches_db", asset="published_library_files",
                           description="Each movie's NFO parses strictly and has the database's title and TMDB id."),

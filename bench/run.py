@@ -242,12 +242,15 @@ def classify(record: dict[str, Any]) -> str:
 
 def request_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
     by_kind: collections.Counter[str] = collections.Counter()
+    answered: collections.Counter[str] = collections.Counter()  # by kind, without 429 refusals (not calls made)
     by_host: collections.Counter[str] = collections.Counter()
     necessary: dict[str, set[str]] = {h: set() for h in HOSTS}
     status: collections.Counter[str] = collections.Counter()
     bytes_by_host: collections.Counter[str] = collections.Counter()
     for r in records:
         by_kind[classify(r)] += 1
+        if r["status"] != 429:
+            answered[classify(r)] += 1
         by_host[r["host"]] += 1
         bytes_by_host[r["host"]] += r["bytes_sent"]
         status[str(r["status"])] += 1
@@ -259,6 +262,7 @@ def request_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
         "total": len(records),
         "by_host": dict(sorted(by_host.items())),
         "by_kind": dict(sorted(by_kind.items())),
+        "answered_by_kind": dict(sorted(answered.items())),
         "by_status": dict(sorted(status.items())),
         "necessary_by_host": {h: len(s) for h, s in necessary.items()},
         "repeated": duplicates,
@@ -507,7 +511,9 @@ def verdicts(results: dict[str, Any], n: int) -> list[dict[str, Any]]:
             "≤ 1.5 ×", cold["ratio_to_bound"] <= COLD_BOUND_RATIO, "cold")
         per = cold["per_movie_calls"]
         add("cold: ≤ 1 TMDB + 1 fanart.tv call per movie (+ collections)",
-            f"{per['tmdb_movie']} + {per['fanart_movie']} (+ {per['tmdb_collection']} collections)",
+            f"{per['tmdb_movie']} + {per['fanart_movie']} (+ {per['tmdb_collection']} collections)"
+            + (f"; {cold['requests']['by_status']['429']} refused with 429 and retried"
+               if cold["requests"]["by_status"].get("429") else ""),
             "≤ 1 + 1", per["tmdb_movie"] <= 1.0 and per["fanart_movie"] <= 1.0, "cold")
     warm = stages.get("warm")
     if warm:
@@ -688,8 +694,8 @@ def main(argv: list[str] | None = None) -> int:
             cold["ratio_to_overlapped_bound"] = round(cold["wall_s"] / max(0.01, cold["bound"]["overlapped_bound_s"]),
                                                       2)
             movies = max(1, cold["dagster"]["counters"].get("identified", n))
-            cold["per_movie_calls"] = {k: round(req["by_kind"].get(f"tmdb_{k}" if k != "fanart_movie" else k, 0)
-                                                / movies, 3)
+            answered = req["answered_by_kind"]
+            cold["per_movie_calls"] = {k: round(answered.get(f"tmdb_{k}" if k != "fanart_movie" else k, 0) / movies, 3)
                                        for k in ("movie", "fanart_movie", "collection", "search")}
             cold["per_movie_calls"]["tmdb_movie"] = cold["per_movie_calls"].pop("movie")
             cold["per_movie_calls"]["tmdb_collection"] = cold["per_movie_calls"].pop("collection")

@@ -178,6 +178,14 @@ def enrich_movies(
     frame = candidates_frame(rows)
     counters["candidates"] = frame.height
 
+    # --- actors: their headshots download alongside the analysis below (both keep the image hosts busy) ----
+    cast_by_movie = {mid: select_actors(((b.get("credits") or {}).get("cast") or []), settings.actors.max_actors)
+                     for mid, b in bodies.items()}
+    headshot_blobs: list[dict[str, Any]] = []
+    background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots")
+    headshots = background.submit(_headshots, cast_by_movie, store, session, settings, base, blobs, now, bump,
+                                  headshot_blobs)
+
     # --- analysis of the small renditions (cached by URL) ------------------------------------------------
     previews = frame.get_column("preview_url").unique(maintain_order=True).to_list()
     known = store.image_analysis(previews)
@@ -281,9 +289,9 @@ def enrich_movies(
     )
 
     # --- actors ---------------------------------------------------------------------------------------------
-    cast_by_movie = {mid: select_actors(((b.get("credits") or {}).get("cast") or []), settings.actors.max_actors)
-                     for mid, b in bodies.items()}
-    people_rows = _headshots(cast_by_movie, store, session, settings, base, blobs, now, bump, new_blobs)
+    people_rows = headshots.result()
+    background.shutdown()
+    new_blobs += headshot_blobs
 
     # --- compare with what is stored, write only what changed ---------------------------------------------
     fingerprint = config_fingerprint(settings)
@@ -367,7 +375,9 @@ def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore
 
 
 def _workers(settings: Settings) -> int:
-    return max(2, settings.providers.tmdb.image_max_connections)
+    """Threads for image downloads: enough to fill every image host's connection limit at once (each host's
+    limiter still caps its own connections); fewer would leave one host idle while the other is busy."""
+    return max(2, settings.providers.tmdb.image_max_connections + settings.providers.fanart.image_max_connections)
 
 
 def _run_concurrently(fn: Any, items: Sequence[Any], workers: int) -> None:

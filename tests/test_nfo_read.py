@@ -35,7 +35,7 @@ def test_reads_ids_user_state_locks_and_foreign_tags() -> None:
         3, "2024-12-24 21:03:00", "2019-05-01 10:00:00", 9.0, True)
     assert (s.resume_position, s.resume_total) == (1234.0, 7320.0)
     assert nfo.foreign_tags == ("<mycollection>Favourites</mycollection>",)
-    assert nfo.locked_fields == ("name", "overview")
+    assert nfo.locked_fields == ("Name", "Overview")  # Jellyfin's names as written, case kept
     assert nfo.lockdata is False
 
 

@@ -89,9 +89,9 @@ def parse_nfo(raw: bytes, path: str = "") -> ExistingNfo:
         year=_year(movie),
         user_state=_user_state(movie),
         lockdata=_text(movie, "lockdata").lower() == "true",
-        locked_fields=tuple(
-            f.strip().lower() for f in _text(movie, "lockedfields").split("|") if f.strip()
-        ),
+        # As written (Jellyfin writes its enum names, "Name|Overview"): kept so our NFO gives them back the
+        # same; the merge compares them case-insensitively.
+        locked_fields=tuple(f.strip() for f in _text(movie, "lockedfields").split("|") if f.strip()),
         foreign_tags=_foreign(movie),
         fields=_fields(movie, uniqueids),
         recovered=recovered,

@@ -308,3 +308,19 @@ def test_provider_serving_different_bytes_is_reported_not_published(library: tup
     assert any("serves different bytes" in w for w in result.warnings)
     assert not (root / MATRIX / f"{MATRIX}-poster.jpg").exists()  # not silently published
     assert (root / MATRIX / f"{MATRIX}-poster1.jpg").exists()
+
+
+def test_a_stack_gets_its_nfo_beside_the_first_part_and_art_under_the_stacked_title() -> None:
+    """Kodi (VideoTagLoaderNFO::FindNFO, CFileItem::GetLocalArt): a stack's NFO is looked for beside its first
+    part, then under the stacked title; its artwork under the stacked title only."""
+    from metarr_pipeline.scan.discover import _stacked_title
+    from metarr_pipeline.scan.nfo import candidate_nfo_names
+
+    first = "Stacked (2007) cd1.mkv"
+    title = _stacked_title(first)
+    assert title == "Stacked (2007)"
+    assert nfo_path("file", title, first) == "Stacked (2007) cd1.nfo"
+    assert artwork_path("file", title, "poster", 1, "jpg") == "Stacked (2007)-poster.jpg"
+    assert candidate_nfo_names("file", title, first) == ("Stacked (2007) cd1.nfo", "Stacked (2007).nfo", "movie.nfo")
+    assert nfo_path("file", "Movie", "Movie.mkv") == "Movie.nfo"  # not a stack: unchanged
+    assert _stacked_title("Movie (1999) part1 [1080p].mkv") == "Movie (1999) [1080p]"

@@ -257,12 +257,15 @@ def test_folder_shapes_that_are_not_one_movie(bad_library: Path, tmp_path: Path)
     only_art = bad_library / "Only Art (2008)"
     only_art.mkdir()
     (only_art / "poster.jpg").write_bytes(b"\xff\xd8\xff")
-    _, outcomes, _ = scan(bad_library, tmp_path)
+    _, outcomes, store = scan(bad_library, tmp_path)
     assert outcomes["Empty (2005)"].status == "invalid" and "empty folder" in outcomes["Empty (2005)"].reason
     assert outcomes["Two Films (2006)"].status == "invalid"
     assert "2 videos in one folder" in outcomes["Two Films (2006)"].reason
     assert "Film A.mkv" in outcomes["Two Films (2006)"].reason
     assert outcomes["Stacked (2007) {tmdb-1007}"].status == "identified"
+    # Kodi names a stack's artwork after the stacked title (part marker removed): "Stacked (2007)-poster.jpg"
+    (stack,) = [m for m in store.movies() if m.folder.endswith("Stacked (2007) {tmdb-1007}")]
+    assert (stack.video_file, stack.basename) == ("Stacked (2007) cd1.mkv", "Stacked (2007)")
     assert "no video file" in outcomes["Only Art (2008)"].reason and "poster.jpg" in outcomes["Only Art (2008)"].reason
 
 

@@ -1,7 +1,8 @@
 """Where Kodi looks for each file (KODI.md, measured on Kodi 20.1), in one place.
 
 - An ordinary video ``M/Name.mkv`` (or ``.iso``): ``Name.nfo``, ``Name-poster.jpg``, ``Name-poster1.jpg``...,
-  ``M/.actors/``.
+  ``M/.actors/``. A stack ``Name-cd1.mkv``, ``Name-cd2.mkv``: ``Name-cd1.nfo`` (Kodi reads the first part's NFO
+  first), ``Name-poster.jpg`` (a stack's art is named after the stacked title).
 - A DVD ``M/VIDEO_TS/``: ``M/VIDEO_TS/VIDEO_TS.nfo``, bare art names in ``M/`` (``poster.jpg``, ``poster1.jpg``),
   ``M/VIDEO_TS/.actors/``. A flat DVD: ``M/VIDEO_TS.nfo``, bare names, ``M/.actors/``.
 - A Blu-ray ``M/BDMV/``: ``M/BDMV/index.nfo``, bare names in ``M/``, ``M/BDMV/.actors/``.
@@ -17,9 +18,14 @@ import unicodedata
 _ILLEGAL = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
-def nfo_path(kind: str, basename: str) -> str:
-    return {"dvd": "VIDEO_TS/VIDEO_TS.nfo", "bluray": "BDMV/index.nfo", "dvd_flat": "VIDEO_TS.nfo"}.get(
-        kind, f"{basename}.nfo")
+def nfo_path(kind: str, basename: str, video_file: str | None = None) -> str:
+    """A stack's NFO goes beside its first part (``Movie-cd1.nfo``: where Kodi looks first), its artwork under
+    the stacked title (``basename``, ``Movie-poster.jpg``: where Kodi looks for a stack's art)."""
+    if kind in ("dvd", "bluray", "dvd_flat"):
+        return {"dvd": "VIDEO_TS/VIDEO_TS.nfo", "bluray": "BDMV/index.nfo", "dvd_flat": "VIDEO_TS.nfo"}[kind]
+    if video_file and "." in video_file and "/" not in video_file:
+        return f"{video_file.rpartition('.')[0]}.nfo"
+    return f"{basename}.nfo"
 
 
 def artwork_path(kind: str, basename: str, art_type: str, rank: int, ext: str) -> str:

@@ -367,7 +367,7 @@ def _prepare(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> _Prepar
     plan = ready
 
     if movie.kind == "file" and (folder / "movie.nfo").is_file() and "movie.nfo" not in ours \
-            and naming.nfo_path(movie.kind, movie.basename or "") != "movie.nfo":
+            and naming.nfo_path(movie.kind, movie.basename or "", movie.video_file) != "movie.nfo":
         result.warnings.append("a movie.nfo not written by metarr is in the folder: Kodi's folder mode would read "
                                "it instead of ours (kept; remove or rename it if that is not what you want)")
     _backup_user_nfo(movie, folder, plan, ours, ctx, result)
@@ -490,7 +490,8 @@ def _plan(movie: MovieRecord, ctx: _Context, result: MoviePublish, keep: set[str
         locked_fields=movie.locked_fields,
         dateadded=f"{movie.first_seen:%Y-%m-%d %H:%M:%S}",
     ))
-    plan.insert(0, Planned(naming.nfo_path(kind, base), "nfo", hashlib.sha256(data).hexdigest(), data=data))
+    plan.insert(0, Planned(naming.nfo_path(kind, base, movie.video_file), "nfo", hashlib.sha256(data).hexdigest(),
+                           data=data))
     return plan
 
 

@@ -233,7 +233,7 @@ def _classify(
         st = main.stat()
     except OSError as exc:
         return _invalid(root, folder, f"cannot read video file '{main.name}': {exc.strerror or exc}", listing)
-    basename = main.name.rpartition(".")[0]
+    basename = _stacked_title(main.name) if len(videos) > 1 else main.name.rpartition(".")[0]
     warnings = []
     if len((basename + _LONGEST_SUFFIX).encode()) > _NAME_MAX:
         warnings.append(f"file name is {len(basename.encode())} bytes long: artwork names such as "
@@ -241,6 +241,16 @@ def _classify(
     return FoundMovie(root=str(root), folder=safe_text(folder), kind="file", video_file=main.name,
                       basename=basename, size=st.st_size, mtime_ns=st.st_mtime_ns, listing=listing,
                       warnings=tuple(warnings))
+
+
+def _stacked_title(name: str) -> str:
+    """The name Kodi gives a stack (``CStackDirectory::GetStackedTitlePath``: the part marker removed), without
+    the extension: Kodi looks for a stack's artwork under it (``Movie-poster.jpg`` for ``Movie-cd1.avi``), and
+    for its NFO first beside the first part, then under it, so one basename serves both."""
+    m = _STACK.match(name)
+    if not m:
+        return name.rpartition(".")[0]
+    return (m["head"] + m["tail"]).rpartition(".")[0] or name.rpartition(".")[0]
 
 
 def _main_video(videos: list[os.DirEntry[str]]) -> tuple[os.DirEntry[str] | None, str]:

@@ -31,19 +31,21 @@ _TMDB_URL = re.compile(r"themoviedb\.org/movie/(\d+)")
 _IMDB_ID = re.compile(r"\b(tt\d{7,9})\b")
 
 
-def candidate_nfo_names(kind: str, basename: str) -> tuple[str, ...]:
-    """NFO files to look for, relative to the movie folder, in the order Kodi would read them."""
+def candidate_nfo_names(kind: str, basename: str, video_file: str | None = None) -> tuple[str, ...]:
+    """NFO files to look for, relative to the movie folder, in the order Kodi would read them (for a stack:
+    beside its first part, then under the stacked title)."""
     if kind == "dvd":
         return ("VIDEO_TS/VIDEO_TS.nfo", "movie.nfo")
     if kind == "bluray":
         return ("BDMV/index.nfo", "movie.nfo")
     if kind == "dvd_flat":
         return ("VIDEO_TS.nfo", "movie.nfo")
-    return (f"{basename}.nfo", "movie.nfo")
+    first = f"{video_file.rpartition('.')[0]}.nfo" if video_file and "." in video_file else f"{basename}.nfo"
+    return tuple(dict.fromkeys((first, f"{basename}.nfo", "movie.nfo")))
 
 
-def find_nfo(folder: Path, kind: str, basename: str) -> Path | None:
-    for name in candidate_nfo_names(kind, basename):
+def find_nfo(folder: Path, kind: str, basename: str, video_file: str | None = None) -> Path | None:
+    for name in candidate_nfo_names(kind, basename, video_file):
         path = folder / name
         if path.is_file():
             return path

@@ -186,7 +186,7 @@ def _plan(found: FoundMovie, prior: MovieRecord | None, resolver: IdResolver | N
     if found.kind == "invalid":
         return _Plan(found, prior, None, None, "")
     try:
-        nfo_path = find_nfo(found.path, found.kind, found.basename)
+        nfo_path = find_nfo(found.path, found.kind, found.basename, found.video_file)
         nfo = read_nfo(nfo_path) if nfo_path else None
         nfo_file = nfo_path.relative_to(found.path).as_posix() if nfo_path else ""
         identity = _reuse_search(prior, found, nfo) or identify(
@@ -365,7 +365,7 @@ def _match_moves(new: Sequence[FoundMovie], vanished: Sequence[MovieRecord]) -> 
         if found.folder in matched or found.kind == "invalid":
             continue
         try:
-            nfo_path = find_nfo(found.path, found.kind, found.basename)
+            nfo_path = find_nfo(found.path, found.kind, found.basename, found.video_file)
             nfo = read_nfo(nfo_path) if nfo_path else None
         except OSError:
             nfo = None

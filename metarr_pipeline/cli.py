@@ -70,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backfill", help="re-run exactly the movies a config change made stale",
                        description="Compare each movie's stored config fingerprints with the current config and "
-                                   "re-enrich (and republish, for published movies) exactly the stale ones. A "
-                                   "scoring-only change re-scores from stored data with zero provider requests.")
+                                   "re-enrich exactly the stale ones (republishing published movies only with "
+                                   "auto_publish on; files written under another naming config always). A "
+                                   "scoring-only change re-scores from stored data with zero provider requests: "
+                                   "new winners' originals are downloaded when the movie is published.")
     p.add_argument("--dry-run", action="store_true", help="only list the stale movies")
     p.set_defaults(func=cmd_backfill)
 
@@ -217,9 +219,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     with open_providers(settings) as providers:
         if stale["enrich"]:
             print(enrich_text(enrich_movies(settings, store, providers, stale["enrich"], download_originals=False)))
-        movies = {m.partition_key: m.id for m in store.movies(partition_keys=stale["enrich"])}
-        published = store.publish_fingerprints([i for i in movies.values() if i is not None])
-        republish = sorted(set(stale["publish"]) | {k for k, i in movies.items() if i in published})
+        # Files written under another naming/format config are republished; a new selection is left for review
+        # (the UI, `metarr publish`) unless auto_publish is on, as the sensors do.
+        republish_set = set(stale["publish"])
+        if settings.publish.auto_publish:
+            movies = {m.partition_key: m.id for m in store.movies(partition_keys=stale["enrich"])}
+            published = store.publish_fingerprints([i for i in movies.values() if i is not None])
+            republish_set |= {k for k, i in movies.items() if i in published and k}
+        republish = sorted(republish_set)
         if republish:
             print(publish_text(publish_movies(settings, store, providers, republish, automatic=True)))
     return 0

@@ -17,6 +17,7 @@ from dagster_project.automation import RANGE_END, RANGE_START, TRIGGER_TAG
 from dagster_project.definitions import auto_publish_sensor, config_change_sensor, defs, enrich_schedule
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.artwork.enrich import enrich_movies
+from metarr_pipeline.config import load_settings
 from metarr_pipeline.orchestration import batched_ranges, due_for_enrichment, outdated_for_publish, stale_movies
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
@@ -260,3 +261,35 @@ def test_publish_chosen_partitions_from_the_ui_with_checks(tmp_path: Path, sim: 
         os.remove(os.path.join(chosen.folder, victim))
         from metarr_pipeline.publish.checks import check_published
         assert check_published(store, [keys[0]])["files"] == [(keys[0], f"{victim}: missing")]
+
+
+def test_metarr_backfill_rescores_offline_and_leaves_the_new_selection_for_review(
+        tmp_path: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from metarr_pipeline.cli import main
+
+    root = tmp_path / "lib"
+    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, [603, 949]))
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    for m in store.movies():
+        os.makedirs(m.folder, exist_ok=True)
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers, keys)
+        enrich_movies(settings, store, providers, keys)
+        assert not publish_movies(settings, store, providers, keys).failures
+    files = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    cfg = Path(settings.config_path)
+    cfg.write_text(cfg.read_text() + "\n[scoring.weights]\nresolution = 0\naspect = 0\nlanguage = 0\n"
+                   "community = 100\nprovider = 0\n")
+    monkeypatch.setenv("TMDB_API_KEY", KEYS.tmdb_api_key)
+    monkeypatch.setenv("FANART_API_KEY", KEYS.fanart_api_key or "")
+    assert main(["--config", str(cfg), "backfill", "--dry-run"]) == 0
+    assert f"enrich: {keys[0]}" in capsys.readouterr().out
+    sim.clear_log()
+    assert main(["--config", str(cfg), "backfill"]) == 0
+    out = capsys.readouterr().out
+    assert sim.requests() == [] and "left for publish" in out  # re-scored offline, new winners deferred
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()} == files  # nothing published
+    assert stale_movies(load_settings(cfg, check_roots=False), store)["enrich"] == []
+    assert {s["state"] for s in store.publish_state().values()} == {"outdated"}  # waiting for the user's review

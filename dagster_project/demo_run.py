@@ -11,8 +11,10 @@ import warnings
 
 import dagster as dg
 
-from dagster_project.definitions import defs, enrich_job, publish_job, scan_job
-from dagster_project.partitions import movies_partitions
+warnings.filterwarnings("ignore", category=dg.BetaWarning)  # before the definitions import: they emit them
+
+from dagster_project.definitions import defs, enrich_job, publish_job, scan_job  # noqa: E402
+from dagster_project.partitions import movies_partitions  # noqa: E402
 
 
 def main() -> int:

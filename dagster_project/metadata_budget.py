@@ -8,6 +8,9 @@ changed (up to a cap); the run's own metadata counts everything and lists the fa
 """
 
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+import dagster as dg
 
 SMALL_RUN = 50
 """A run of at most this many partitions describes all of them."""
@@ -28,3 +31,13 @@ def partitions_to_describe(keys: Sequence[str], changed: Iterable[str], failed: 
             chosen.add(key)
             budget -= 1
     return chosen
+
+
+def failures_metadata(failures: Sequence[Any], limit: int = 200) -> dict[str, dg.MetadataValue]:
+    """The run-level list of the movies that failed (``partition_key``, ``error``), or nothing when none did."""
+    if not failures:
+        return {}
+    from dagster_project.assets.scan import markdown_table
+
+    return {"failures": dg.MetadataValue.md(markdown_table(
+        ("movie", "error"), [(m.partition_key, m.error) for m in failures[:limit]]))}

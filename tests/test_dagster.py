@@ -145,3 +145,14 @@ def test_asset_code_versions_follow_the_config(tmp_path: Path, monkeypatch: pyte
     broken.write_text("this is not toml [", encoding="utf-8")
     monkeypatch.setenv("METARR_CONFIG", str(broken))
     assert config_code_versions() == (None, None)
+
+
+def test_failures_metadata_lists_failed_movies_or_nothing() -> None:
+    from types import SimpleNamespace
+
+    from dagster_project.metadata_budget import failures_metadata
+
+    assert failures_metadata([]) == {}
+    failed = [SimpleNamespace(partition_key=f"m{i}", error=f"bad | {i}") for i in range(3)]
+    table = failures_metadata(failed, limit=2)["failures"].value
+    assert "m0" in table and "m1" in table and "m2" not in table and "bad \\| 0" in table

@@ -17,7 +17,7 @@ from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
 from dagster_project.automation import config_code_versions
 from dagster_project.failures import raise_for
-from dagster_project.metadata_budget import partitions_to_describe
+from dagster_project.metadata_budget import failures_metadata, partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.artwork.choices import apply_choices
@@ -116,9 +116,7 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         "movies": s["movies"], "candidates": s["candidates"], "previews_analysed": s["previews_analysed"],
         "previews_cached": s["previews_cached"], "failed_movies": s["failed"],
         "partitions_described": len(described),
-        **({"failures": dg.MetadataValue.md(markdown_table(
-            ("movie", "error"), [(m.partition_key, m.error) for m in report.failures[:200]]))}
-           if report.failures else {})})
+        **failures_metadata(report.failures)})
     yield dg.MaterializeResult(asset_key=SELECTION, metadata={
         "enriched": s["enriched"], "unchanged": s["unchanged"], "selection_changed": s["selection_changed"]})
     yield dg.MaterializeResult(asset_key=CACHED, metadata={

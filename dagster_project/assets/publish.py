@@ -11,7 +11,7 @@ from dagster_project.assets.enrich import provider_metadata
 from dagster_project.assets.scan import markdown_table
 from dagster_project.automation import config_code_versions
 from dagster_project.failures import raise_for
-from dagster_project.metadata_budget import partitions_to_describe
+from dagster_project.metadata_budget import failures_metadata, partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
@@ -83,7 +83,5 @@ def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrRes
         "files_written": s["files_written"], "files_unchanged": s["files_unchanged"],
         "files_removed": s["files_removed"], "warnings": s["warnings"], "reclaimed_blobs": s["reclaimed_blobs"],
         "reclaimed_bytes": s["reclaimed_bytes"], "seconds": s["seconds"], "partitions_described": len(described),
-        **({"failures": dg.MetadataValue.md(markdown_table(
-            ("movie", "error"), [(m.partition_key, m.error) for m in report.failures[:200]]))}
-           if report.failures else {}),
+        **failures_metadata(report.failures),
     })

@@ -214,7 +214,7 @@ def enrich_movies(
         bump("previews_analysed")
 
     todo = [p for p in previews if p not in known]
-    _run_concurrently(analyse, todo, _workers(settings))
+    _run_concurrently(analyse, todo, download_workers(settings))
     for row in fresh_analysis:
         known[row["preview_url"]] = (row["format"], row["width"], row["height"], row["phash"], row["error"])
 
@@ -271,7 +271,7 @@ def enrich_movies(
                 outcomes[url] = (row["sha256"], row["ext"])
                 new_blobs.append(row)
 
-        _run_concurrently(download, list(needed), _workers(settings))
+        _run_concurrently(download, list(needed), download_workers(settings))
         for url, result in outcomes.items():
             if isinstance(result, tuple):
                 winner_blob[url] = result
@@ -374,7 +374,7 @@ def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore
             "height": facts.height, "format": facts.format, "source_url": url, "created_at": now}
 
 
-def _workers(settings: Settings) -> int:
+def download_workers(settings: Settings) -> int:
     """Threads for image downloads: enough to fill every image host's connection limit at once (each host's
     limiter still caps its own connections); fewer would leave one host idle while the other is busy."""
     return max(2, settings.providers.tmdb.image_max_connections + settings.providers.fanart.image_max_connections)
@@ -521,7 +521,7 @@ def _headshots(
             rows[a.person_id]["blob_sha"] = row["sha256"]
             new_blobs.append(row)
 
-    _run_concurrently(download, todo, _workers(settings))
+    _run_concurrently(download, todo, download_workers(settings))
     return rows
 
 

@@ -42,7 +42,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.artwork.blobs import BlobStore
-from metarr_pipeline.artwork.enrich import download_blob
+from metarr_pipeline.artwork.enrich import download_blob, download_workers
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.models import UserState
@@ -234,8 +234,8 @@ def _fetch_deferred_originals(ctx: _Context, movie_ids: list[int]) -> None:
             outcomes[url] = str(exc)[:300] or type(exc).__name__
 
     urls = sorted({row["url"] for row in missing})
-    workers = max(2, ctx.settings.providers.tmdb.image_max_connections)
-    with ThreadPoolExecutor(max_workers=min(workers, len(urls)), thread_name_prefix="publish-art") as pool:
+    with ThreadPoolExecutor(max_workers=min(download_workers(ctx.settings), len(urls)),
+                            thread_name_prefix="publish-art") as pool:
         for _ in pool.map(fetch, urls):
             pass
     refs: list[tuple[int, str, str]] = []

@@ -1,0 +1,65 @@
+"""The benchmark's arithmetic (bench/run.py): the provider bound, what counts as a call, the per-run Dagster
+overhead and the verdicts. The stages themselves run only in ``make bench``."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SPEC = importlib.util.spec_from_file_location("bench_run", Path(__file__).parents[1] / "bench" / "run.py")
+assert SPEC is not None and SPEC.loader is not None
+bench = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(bench)
+
+
+def record(host: str, path: str, status: int = 200, kind: str = "", size: int = 10) -> dict[str, Any]:
+    return {"host": host, "path": path, "query": "api_key=secret&language=en", "status": status, "kind": kind,
+            "bytes_sent": size}
+
+
+def test_the_bound_is_the_rate_limit_for_the_api_and_connections_times_latency_for_images() -> None:
+    bound = bench.provider_bound({"tmdb_api": 1000, "fanart_api": 1000, "tmdb_images": 4000, "fanart_assets": 2000})
+    assert bound["per_host_s"]["tmdb_api"] == pytest.approx(1000 / bench.TMDB_RPS)  # 25 s: the rate binds
+    assert bound["per_host_s"]["fanart_api"] == pytest.approx(1000 * bench.LATENCY / bench.CONNECTIONS)
+    assert bound["images_s"] == pytest.approx(4000 * bench.LATENCY / bench.CONNECTIONS)
+    assert bound["bound_s"] == pytest.approx(bound["api_s"] + bound["images_s"])
+    assert bound["overlapped_bound_s"] == max(bound["per_host_s"].values())
+
+
+def test_refused_and_repeated_requests_are_not_necessary_calls() -> None:
+    records = [
+        record("tmdb_api", "/3/movie/603", 429, "movie"),  # refused, then retried
+        record("tmdb_api", "/3/movie/603", 200, "movie"),
+        record("tmdb_api", "/3/movie/604", 200, "movie"),
+        record("tmdb_images", "/t/p/w300/a.jpg", size=100),
+        record("tmdb_images", "/t/p/w300/a.jpg", size=100),  # the same URL again
+        record("fanart_assets", "/preview/movies/603/poster/b.jpg", 503),
+    ]
+    stats = bench.request_stats(records)
+    assert stats["by_kind"]["tmdb_movie"] == 3 and stats["answered_by_kind"]["tmdb_movie"] == 2
+    assert stats["necessary_by_host"] == {"tmdb_api": 2, "fanart_api": 0, "tmdb_images": 1, "fanart_assets": 0}
+    assert stats["repeated"] == 1
+    assert stats["image_downloads"] == 3 and stats["by_kind"]["tmdb_preview"] == 2
+
+
+def test_dagster_overhead_is_per_library_wide_run_and_the_worst_job_decides() -> None:
+    runs = [
+        {"job": "scan", "partitions": 0, "wall_s": 2.0, "domain_s": 1.0, "counters": {}},
+        {"job": "enrich", "partitions": 500, "wall_s": 100.0, "domain_s": 70.0, "counters": {"enriched": 500}},
+        {"job": "enrich", "partitions": 500, "wall_s": 110.0, "domain_s": 80.0, "counters": {"enriched": 500}},
+        {"job": "publish", "partitions": 1000, "wall_s": 40.0, "domain_s": 30.0, "counters": {}},
+    ]
+    summary = bench.summarise_stage({"runs": runs, "dagster_runs_launched": 4, "wall_s": 260.0}, 1000)
+    assert summary["dagster_overhead_ms_per_movie_by_job"] == {"enrich": 60.0, "publish": 10.0}
+    assert summary["dagster_overhead_ms_per_movie"] == 70.0  # the stage's total over N
+    assert summary["counters"]["enriched"] == 1000
+    stage = {"dagster": summary, "peak_rss_mb": 500.0, "wall_s": 3.0, "library_writes": 0,
+             "requests": {"total": 0, "image_downloads": 0, "by_kind": {}}}
+    verdicts = {v["target"]: v for v in bench.verdicts({"stages": {"warm": stage}}, 1000)}
+    overhead = verdicts["Dagster overhead ≤ 50 ms/movie (per library-wide run)"]
+    assert overhead["met"] is False and "60.0 ms (warm enrich runs)" in overhead["measured"]
+    assert verdicts["warm: ≤ 30.0 s"]["met"] is True
+    assert verdicts["warm: zero provider requests, downloads, library writes"]["met"] is True

@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.artwork.enrich import config_fingerprint
-from metarr_pipeline.config import load_settings
+from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.orchestration import (
     batched_ranges,
@@ -41,10 +41,8 @@ def range_requests(instance: dg.DagsterInstance, wanted: list[str], max_per_run:
 def enrich_schedule_cron() -> tuple[str, dg.DefaultScheduleStatus]:
     """The schedule's cron is part of the definitions, so it is read when they load (from $METARR_CONFIG or the
     demo config); an empty ``schedule.enrich_cron`` (the default) leaves the schedule stopped."""
-    try:
-        cron = load_settings(check_roots=False).schedule.enrich_cron.strip()
-    except MetarrError:
-        cron = ""
+    settings = _settings_at_load()
+    cron = settings.schedule.enrich_cron.strip() if settings else ""
     return (cron or "0 4 * * *", dg.DefaultScheduleStatus.RUNNING if cron else dg.DefaultScheduleStatus.STOPPED)
 
 
@@ -52,11 +50,19 @@ def config_code_versions() -> tuple[str | None, str | None]:
     """(enrichment, publish) config fingerprints, used as the assets' code versions: after a config change (and
     a reload of the code location), partitions materialised under the old config show as stale in the UI
     ("code version changed"), as they do in `metarr status`. None when the config cannot be read."""
-    try:
-        settings = load_settings(check_roots=False)
-    except MetarrError:
+    settings = _settings_at_load()
+    if settings is None:
         return None, None
     return config_fingerprint(settings), publish_fingerprint(settings)
+
+
+def _settings_at_load() -> Settings | None:
+    """The settings as the definitions load ($METARR_CONFIG or the demo config); None when unreadable, so a
+    broken config still lets the code location load (runs then report the config error)."""
+    try:
+        return load_settings(check_roots=False)
+    except MetarrError:
+        return None
 
 
 def build_enrich_schedule(job: Any) -> dg.ScheduleDefinition:

@@ -398,7 +398,7 @@ def test_a_removed_movie_is_removed_from_kodi_and_announced_deleted(tmp_path: Pa
     kodi.movies[7] = "smb://nas/movies/Heat (1995)/Heat (1995).mkv"
     kodi.movies[8] = "smb://nas/movies/Alien (1979)/Alien (1979).mkv"
     for m in (gone, kept):
-        store.log_publish({"movie_id": m.id, "published_at": T0, "status": "published"})
+        store.log_publish_many([{"movie_id": m.id, "published_at": T0, "status": "published"}])
     store.apply_scan(ScanWrite(gone_ids=[gone.id, never.id], seen_at=T0 + timedelta(minutes=1)))
 
     now = T0 + timedelta(minutes=2)

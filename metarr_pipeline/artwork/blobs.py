@@ -54,9 +54,6 @@ class BlobStore:
             raise
         return Blob(sha, ext, len(data), path)
 
-    def read(self, sha256: str, ext: str) -> bytes:
-        return self.path_for(sha256, ext).read_bytes()
-
     def present(self, sha256: str, ext: str, size: int | None) -> bool:
         """The cheap check (one ``stat``): the file exists and, when the recorded size is known, has that size.
         It does not read the content: use :meth:`read_verified` when the bytes are needed."""
@@ -74,17 +71,6 @@ class BlobStore:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         return data if hashlib.sha256(data).hexdigest() == sha256 else None
-
-    def verify(self, sha256: str, ext: str) -> bool:
-        """Present and intact: the content still hashes to its name."""
-        path = self.path_for(sha256, ext)
-        if not path.is_file():
-            return False
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest() == sha256
 
     def remove(self, sha256: str, ext: str) -> int:
         """Delete one blob (publish's garbage collection calls this for blobs nothing refers to)."""

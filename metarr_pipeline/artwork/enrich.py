@@ -364,7 +364,7 @@ def enrich_movies(
 
 def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore, url: str, kind: str,
                   now: datetime) -> dict[str, Any]:
-    """Download an image from an allowlisted host, verify it decodes fully, store it; the ``blobs`` row."""
+    """Download an image from an allowlisted host, check it is complete, store it; the ``blobs`` row."""
     check_allowed(url, session.image_hosts)
     response = session.fetcher.get(session.actual(url), kind=kind, provider="image host",
                                    max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))

@@ -564,14 +564,11 @@ class Store:
                 out.setdefault(row["movie_id"], {})[row["path"]] = row
             return out
 
-    def record_library_files(self, movie_id: int, rows: Sequence[dict[str, Any]], *, replace_all: bool) -> None:
-        """Upsert file records; with ``replace_all`` the movie's records become exactly ``rows``."""
-        self.record_library_files_many({movie_id: rows}, replace_all=replace_all)
-
     def record_library_files_many(self, by_movie: Mapping[int, Sequence[dict[str, Any]]], *,
                                   replace_all: bool) -> None:
-        """``record_library_files`` for several movies in one transaction (publish records a chunk of movies'
-        intents before writing any of their files, then their final rows)."""
+        """Upsert file records of several movies in one transaction (publish records a chunk of movies' intents
+        before writing any of their files, then their final rows); with ``replace_all`` each movie's records
+        become exactly its rows."""
         if not by_movie:
             return
         rows = [{**r, "movie_id": movie_id} for movie_id, movie_rows in by_movie.items() for r in movie_rows]
@@ -588,9 +585,6 @@ class Store:
                                 " WHERE library_files.movie_id = n.movie_id AND library_files.path = n.path")
                 con.execute("INSERT INTO library_files BY NAME SELECT * FROM new_files")
                 con.unregister("new_files")
-
-    def log_publish(self, row: dict[str, Any]) -> None:
-        self.log_publish_many([row])
 
     def log_publish_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """One transaction for a batch's publish log (a crash before it only means those movies count as not

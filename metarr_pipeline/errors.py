@@ -7,6 +7,7 @@ happen, with ``raise ... from exc`` so the cause stays inspectable.
 
     MetarrError
     ├── ConfigError        the settings file is wrong (names the key and the file)
+    │   └── InvalidSetting a settings type refused one of its values (metarr_pipeline.config.rules)
     ├── StoreError         the state database could not be opened, migrated or written
     │   └── StoreBusyError another process held the database for longer than we were willing to wait
     ├── ScanError          a library folder could not be scanned (one movie; the scan goes on)

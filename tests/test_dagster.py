@@ -147,6 +147,21 @@ def test_asset_code_versions_follow_the_config(tmp_path: Path, monkeypatch: pyte
     assert config_code_versions() == (None, None)
 
 
+def test_a_bad_enrich_cron_is_a_config_error_not_a_broken_code_location(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cron is read as the definitions load: a bad one must fail the config (named key), leaving the schedule
+    stopped on its default, never reach Dagster, which would refuse the whole code location."""
+    from dagster_project.automation import enrich_schedule_cron
+    from metarr_pipeline.errors import ConfigError
+
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text('[schedule]\nenrich_cron = "0 25 * * *"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"schedule\.enrich_cron"):
+        load_settings(cfg, check_roots=False)
+    monkeypatch.setenv("METARR_CONFIG", str(cfg))
+    assert enrich_schedule_cron() == ("0 4 * * *", dg.DefaultScheduleStatus.STOPPED)
+
+
 def test_failures_metadata_lists_failed_movies_or_nothing() -> None:
     from types import SimpleNamespace
 

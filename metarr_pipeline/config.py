@@ -109,8 +109,9 @@ class ProviderSettings:
 
 
 def _default_counts() -> dict[str, int]:
-    return {"poster": 3, "fanart": 5, "clearlogo": 1, "clearart": 1, "discart": 1, "banner": 1,
-            "landscape": 1, "keyart": 1}
+    from metarr_pipeline.art_types import default_counts  # per-type defaults live in the one table
+
+    return default_counts()
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """Artwork candidates: every image both providers offer, normalised into one polars frame per batch.
 
-Mapping (DOMAIN §4): TMDB posters → poster (and keyart when textless); TMDB backdrops → fanart and
-landscape; TMDB logos → clearlogo; fanart.tv keys as in ``FANART_TYPES``. fanart.tv gives no sizes, so
-its images get the type's nominal size until measured; TMDB's declared sizes are checked against the
-measured aspect of the small rendition during analysis.
+Mapping (DOMAIN §4, the ``sources`` column of ``art_types``): TMDB posters → poster (and keyart when
+textless); TMDB backdrops → fanart and landscape; TMDB logos → clearlogo; each fanart.tv key → its type.
+fanart.tv gives no sizes, so its images get the key's nominal size until measured; TMDB's declared sizes
+are checked against the measured aspect of the small rendition during analysis.
 """
 
 from __future__ import annotations
@@ -14,19 +14,8 @@ from typing import Any
 
 import polars as pl
 
-# fanart.tv key → (our types, nominal width, nominal height)
-FANART_TYPES: dict[str, tuple[tuple[str, ...], int, int]] = {
-    "hdmovielogo": (("clearlogo",), 800, 310),
-    "movielogo": (("clearlogo",), 400, 155),
-    "hdmovieclearart": (("clearart",), 1000, 562),
-    "movieclearart": (("clearart",), 500, 281),
-    "movieart": (("clearart",), 1000, 562),
-    "movieposter": (("poster",), 1000, 1426),
-    "moviebackground": (("fanart",), 1920, 1080),
-    "moviebanner": (("banner",), 1000, 185),
-    "moviethumb": (("landscape",), 1000, 562),
-    "moviedisc": (("discart",), 1000, 1000),
-}
+from metarr_pipeline.art_types import provider_feeds
+
 TMDB_PREVIEW_SIZE = "w300"
 
 SCHEMA: dict[str, Any] = {
@@ -70,34 +59,29 @@ def tmdb_candidates(movie_id: int, body: Mapping[str, Any], image_base: str, ena
                     "votes": int(image.get("vote_count") or 0), "vote_average": float(image.get("vote_average") or 0.0),
                 })
 
-    for image in images.get("posters") or []:
-        textless = not _tmdb_language(image.get("iso_639_1"))
-        add(("poster", "keyart") if textless else ("poster",), image)
-    for image in images.get("backdrops") or []:
-        add(("fanart", "landscape"), image)
-    for image in images.get("logos") or []:
-        add(("clearlogo",), image)
+    for key, feeds in provider_feeds("tmdb"):
+        for image in images.get(key) or []:
+            textless = not _tmdb_language(image.get("iso_639_1"))
+            add([kind for kind, source in feeds if textless or not source.textless_only], image)
     return rows
 
 
 def fanart_candidates(movie_id: int, body: Mapping[str, Any] | None, enabled: set[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for key, (kinds, width, height) in FANART_TYPES.items():
+    for key, feeds in provider_feeds("fanart"):
         for image in (body or {}).get(key) or []:
             url = image.get("url") if isinstance(image, Mapping) else None
             if not isinstance(url, str) or "://" not in url:
                 continue
             lang = _fanart_language(image.get("lang"))
-            targets = list(kinds)
-            if key == "movieposter" and not lang:
-                targets.append("keyart")
             try:
                 likes = int(str(image.get("likes") or "0"))
             except ValueError:
                 likes = 0
-            for kind in targets:
-                if kind not in enabled:
+            for kind, source in feeds:
+                if kind not in enabled or (source.textless_only and lang):
                     continue
+                width, height = source.nominal or (0, 0)
                 rows.append({
                     "movie_id": movie_id, "type": kind, "candidate_id": candidate_id("fanart", url),
                     "provider": "fanart", "url": url, "preview_url": url.replace("/fanart/", "/preview/", 1),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from metarr_pipeline.config import ARTWORK_TYPES
+from metarr_pipeline.art_types import ART_TYPE_NAMES
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.store import Store
 
@@ -18,8 +18,8 @@ class ChoiceError(MetarrError):
 
 
 def record(store: Store, partition_key: str, kind: str, candidate_id: str | None, action: str) -> None:
-    if kind not in ARTWORK_TYPES:
-        raise ChoiceError(f"unknown artwork type '{kind}' (known: {', '.join(ARTWORK_TYPES)})")
+    if kind not in ART_TYPE_NAMES:
+        raise ChoiceError(f"unknown artwork type '{kind}' (known: {', '.join(ART_TYPE_NAMES)})")
     movie = store.movie_by_partition(partition_key)
     if movie is None or movie.id is None:
         raise ChoiceError(f"no movie with partition key '{partition_key}'")

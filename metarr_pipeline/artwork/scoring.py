@@ -12,6 +12,8 @@ score (0–100) = Σ weight × part, every part in 0..1 (DOMAIN §4; weights fro
   fanart.tv: likes saturating (1 − e^(−likes/5)).
 - **provider**: the configured preference (TMDB 1.0, fanart.tv 0.9).
 
+The per-type facts (ideal size, textless first) are ``art_types`` columns.
+
 Ranking is a window per movie × type: score, then votes, then pixels, then the stable candidate id, so the same
 input always gives the same order.
 """
@@ -22,12 +24,12 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-IDEAL_SIZE: dict[str, tuple[int, int]] = {
-    "poster": (2000, 3000), "keyart": (2000, 3000), "fanart": (1920, 1080), "landscape": (1920, 1080),
-    "banner": (1000, 185), "clearlogo": (800, 310), "clearart": (1000, 562), "discart": (1000, 1000),
-}
+from metarr_pipeline.art_types import ART_TYPES
+
 PARTS = ("resolution", "aspect", "language", "community", "provider")
-TEXTLESS_FIRST = frozenset({"fanart", "keyart"})
+_IDEAL_WIDTH = {t.name: t.ideal_width for t in ART_TYPES}
+_IDEAL_HEIGHT = {t.name: t.ideal_height for t in ART_TYPES}
+_TEXTLESS_FIRST = frozenset(t.name for t in ART_TYPES if t.textless_first)
 DEFAULT_LADDER = ("preferred", "en", "textless", "other")
 
 
@@ -52,13 +54,17 @@ def community_part(provider: pl.Expr, votes: pl.Expr, average: pl.Expr) -> pl.Ex
 
 
 def ladder_for(kind: str, preferred: str, ladder: Sequence[str] = DEFAULT_LADDER) -> list[str]:
-    """Concrete rungs for a type: 'preferred' resolved, duplicates removed, textless first for fanart/keyart."""
+    """Concrete rungs for a type: 'preferred' resolved, duplicates removed, textless first when the type says so."""
+    return _rungs(kind in _TEXTLESS_FIRST, preferred, ladder)
+
+
+def _rungs(textless_first: bool, preferred: str, ladder: Sequence[str]) -> list[str]:
     rungs: list[str] = []
     for rung in ladder:
         value = preferred if rung == "preferred" else rung
         if value not in rungs:
             rungs.append(value)
-    if kind in TEXTLESS_FIRST and "textless" in rungs:
+    if textless_first and "textless" in rungs:
         rungs.remove("textless")
         rungs.insert(0, "textless")
     return rungs
@@ -68,12 +74,12 @@ def language_part(kind: pl.Expr, language: pl.Expr, preferred: str, ladder: Sequ
     rung = pl.when(language == "").then(pl.lit("textless")).otherwise(language)
     exprs = []
     for textless_first in (True, False):
-        rungs = ladder_for("fanart" if textless_first else "poster", preferred, ladder)
+        rungs = _rungs(textless_first, preferred, ladder)
         k = len(rungs)
         mapping = {r: ((k - 1 - i) / (k - 1)) ** 2 for i, r in enumerate(rungs)} if k > 1 else {rungs[0]: 1.0}
         other = mapping.get("other", 0.0)
         exprs.append(rung.replace_strict(mapping, default=other, return_dtype=pl.Float64))
-    return pl.when(kind.is_in(list(TEXTLESS_FIRST))).then(exprs[0]).otherwise(exprs[1])
+    return pl.when(kind.is_in(sorted(_TEXTLESS_FIRST))).then(exprs[0]).otherwise(exprs[1])
 
 
 def score_candidates(
@@ -84,8 +90,8 @@ def score_candidates(
     ladder: Sequence[str] = DEFAULT_LADDER,
 ) -> pl.DataFrame:
     """Add ``s_<part>`` (0..1), ``score`` (0..100) and ``rank`` (per movie × type). Pure: no I/O."""
-    ideal_w = pl.col("type").replace_strict({k: v[0] for k, v in IDEAL_SIZE.items()}, return_dtype=pl.Float64)
-    ideal_h = pl.col("type").replace_strict({k: v[1] for k, v in IDEAL_SIZE.items()}, return_dtype=pl.Float64)
+    ideal_w = pl.col("type").replace_strict(_IDEAL_WIDTH, return_dtype=pl.Float64)
+    ideal_h = pl.col("type").replace_strict(_IDEAL_HEIGHT, return_dtype=pl.Float64)
     width = pl.col("width").cast(pl.Float64)
     height = pl.col("height").cast(pl.Float64)
     scored = frame.with_columns(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from metarr_pipeline.artwork.scoring import IDEAL_SIZE
+from metarr_pipeline.art_types import art_type
 
 MIN_WIDTH_FRACTION = 0.25  # of the type's ideal width
 
@@ -99,7 +99,7 @@ def _gate(row: dict, movie_id: int, kind: str, choices: UserChoices) -> str:
         return f"original unusable: {failed}"
     if row["s_aspect"] == 0.0:
         return f"wrong aspect ratio for {kind} ({row['width']}x{row['height']})"
-    if row["width"] is not None and row["width"] < IDEAL_SIZE[kind][0] * MIN_WIDTH_FRACTION:
+    if row["width"] is not None and row["width"] < art_type(kind).ideal_width * MIN_WIDTH_FRACTION:
         return f"too small ({row['width']}x{row['height']})"
     return ""
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from metarr_pipeline.art_types import ART_TYPE_NAMES, default_counts
 from metarr_pipeline.config.rules import between, known_names, not_negative
 
-ARTWORK_TYPES = ("poster", "fanart", "clearlogo", "clearart", "discart", "banner", "landscape", "keyart")
+ARTWORK_TYPES = ART_TYPE_NAMES  # the one table of artwork types (art_types.py) names them
 
 
 def _default_counts() -> dict[str, int]:
-    return {"poster": 3, "fanart": 5, "clearlogo": 1, "clearart": 1, "discart": 1, "banner": 1,
-            "landscape": 1, "keyart": 1}
+    return default_counts()
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@
   ``M/VIDEO_TS/.actors/``. A flat DVD: ``M/VIDEO_TS.nfo``, bare names, ``M/.actors/``.
 - A Blu-ray ``M/BDMV/``: ``M/BDMV/index.nfo``, bare names in ``M/``, ``M/BDMV/.actors/``.
 
-Rank 1 of a type has no number; rank n + 1 is ``{type}{n}`` (``-fanart.jpg``, ``-fanart1.jpg``...).
+Rank 1 of a type has no number; rank n + 1 is ``{type}{n}`` (``-fanart.jpg``, ``-fanart1.jpg``...); the
+stems are ``art_types``' ``kodi_name`` column.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from metarr_pipeline import art_types
 
 _ILLEGAL = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
@@ -29,14 +32,16 @@ def nfo_path(kind: str, basename: str, video_file: str | None = None) -> str:
 
 
 def artwork_path(kind: str, basename: str, art_type: str, rank: int, ext: str) -> str:
-    suffix = "" if rank <= 1 else str(rank - 1)
+    stem = art_types.file_stem(art_type, rank)
     if kind in ("dvd", "bluray", "dvd_flat"):
-        return f"{art_type}{suffix}.{ext}"
-    return f"{basename}-{art_type}{suffix}.{ext}"
+        return f"{stem}.{ext}"
+    return f"{basename}-{stem}.{ext}"
 
 
 def extrafanart_path(rank: int, ext: str) -> str:
-    return f"extrafanart/fanart{rank}.{ext}"
+    """Kodi's legacy extra copies number from 1 (``extrafanart/fanart1.jpg``), unlike the rank names."""
+    fanart = art_types.art_type("fanart")
+    return f"{fanart.extra_folder}/{fanart.kodi_name}{rank}.{ext}"
 
 
 def actors_dir(kind: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from metarr_pipeline.art_types import LONGEST_KODI_NAME
 from metarr_pipeline.errors import ProbeError
 from metarr_pipeline.scan.probe import main_title_file
 
@@ -28,7 +29,7 @@ VIDEO_EXTENSIONS = frozenset({
 })
 TEMP_PREFIX = ".metarr-tmp-"
 # Longest artwork suffix the publish stage writes; used to warn about names the filesystem would refuse.
-_LONGEST_SUFFIX = "-clearlogo10.png"
+_LONGEST_SUFFIX = f"-{LONGEST_KODI_NAME}10.png"
 _NAME_MAX = 255
 
 # Kodi's default video exclusions (advancedsettings), applied to the path below the root.

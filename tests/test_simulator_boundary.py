@@ -6,7 +6,8 @@
   named entry points, from the package itself, in the named modules: the providers' session starts it
   and then talks to it through URLs like any provider; the CLI hands ``metarr simulator ...`` to it.
 
-Tests and ``bench/`` are harnesses, not product, and may drive the double directly.
+Tests and ``bench/`` are harnesses, not product, and may drive the double directly. The session translates
+the simulator's own error into a provider error (the last test), so the product's one exception tree holds.
 Imports are read with ``ast``, so a lazy import inside a function counts as much as one at the top.
 """
 
@@ -92,3 +93,22 @@ def test_every_entry_point_is_exported_by_the_simulator_package(name: str) -> No
     import metarr_pipeline.simulator as simulator
 
     assert name in simulator.__all__ and getattr(simulator, name) is not None
+
+
+def test_the_session_translates_the_simulators_errors_into_the_products(tmp_path: Path) -> None:
+    from metarr_pipeline.config import load_settings
+    from metarr_pipeline.errors import ProviderUnavailable
+    from metarr_pipeline.providers.keys import ProviderKeys
+    from metarr_pipeline.providers.session import open_providers
+
+    (tmp_path / "lib").mkdir()
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{tmp_path / "lib"}"]\n'
+                   '[providers]\nmode = "simulator"\n', encoding="utf-8")
+    settings = load_settings(cfg)
+    settings.cache_dir.mkdir(parents=True)
+    (settings.cache_dir / "simulator").write_text("a file where the image cache folder should be")
+    with pytest.raises(ProviderUnavailable, match="cannot use image cache folder") as raised, \
+            open_providers(settings, ProviderKeys()):
+        pass
+    assert type(raised.value.__cause__).__name__ == "SimulatorError"

@@ -290,7 +290,7 @@ def cmd_players_status(args: argparse.Namespace) -> int:
 
 
 def cmd_simulator(args: argparse.Namespace) -> int:
-    from metarr_pipeline.simulator.cli import run_cli
+    from metarr_pipeline.simulator import run_cli
 
     return int(run_cli(args.args) or 0)
 
@@ -349,7 +349,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulator"]:  # its options belong to the simulator's own parser
-        from metarr_pipeline.simulator.cli import run_cli
+        from metarr_pipeline.simulator import run_cli
 
         return int(run_cli(argv[1:]) or 0)
     parser = build_parser()

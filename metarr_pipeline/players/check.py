@@ -8,8 +8,9 @@ import httpx
 
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import ConfigError
-from metarr_pipeline.players.base import CheckReport, open_player
 from metarr_pipeline.players.errors import PlayerError
+from metarr_pipeline.players.registry import open_player
+from metarr_pipeline.players.types import CheckReport
 
 
 def check_players(settings: Settings, names: Sequence[str] = (), *, env: Mapping[str, str] | None = None,

@@ -26,9 +26,10 @@ from typing import Any
 import httpx
 
 from metarr_pipeline.config import PlayerSettings, Settings
-from metarr_pipeline.players.base import Notification, Outcome, open_player
 from metarr_pipeline.players.errors import PlayerError
 from metarr_pipeline.players.queue import queue_removals
+from metarr_pipeline.players.registry import open_player
+from metarr_pipeline.players.types import Notification, Outcome
 from metarr_pipeline.providers.keys import redact
 from metarr_pipeline.store import Store
 

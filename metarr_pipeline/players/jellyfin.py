@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 
 from metarr_pipeline.config import PlayerSettings
-from metarr_pipeline.players.base import CheckReport, Notification, Outcome
 from metarr_pipeline.players.client import USER_AGENT, PlayerCredentials, PlayerHttp
 from metarr_pipeline.players.errors import PlayerError, UnmappedPathError
 from metarr_pipeline.players.mapping import PathMapper, contains
+from metarr_pipeline.players.types import CheckReport, Notification, Outcome
 
 UPDATE_TYPES = {"created": "Created", "modified": "Modified", "deleted": "Deleted"}
 

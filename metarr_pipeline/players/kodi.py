@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 
 from metarr_pipeline.config import PlayerSettings
-from metarr_pipeline.players.base import CheckReport, Notification, Outcome
 from metarr_pipeline.players.client import PlayerCredentials, PlayerHttp
 from metarr_pipeline.players.errors import PlayerError, PlayerResponseError, UnmappedPathError
 from metarr_pipeline.players.mapping import PathMapper, as_folder, contains, join, parse
+from metarr_pipeline.players.types import CheckReport, Notification, Outcome
 
 FILTER_CHUNK = 50  # folders per GetMovies filter
 _DISC_FOLDERS = {"video_ts", "bdmv"}

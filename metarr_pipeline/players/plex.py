@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from metarr_pipeline.config import PlayerSettings
-from metarr_pipeline.players.base import CheckReport, Notification, Outcome
 from metarr_pipeline.players.client import PlayerCredentials, PlayerHttp
 from metarr_pipeline.players.errors import PlayerAuthError, PlayerError, PlayerUnavailable, UnmappedPathError
 from metarr_pipeline.players.mapping import PathMapper, contains, parse, separator
+from metarr_pipeline.players.types import CheckReport, Notification, Outcome
 
 MAX_PATH_REFRESHES = 20
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from metarr_pipeline.players.base import CheckReport
 from metarr_pipeline.players.deliver import DeliveryReport
+from metarr_pipeline.players.types import CheckReport
 
 
 def delivery_text(report: DeliveryReport) -> str:

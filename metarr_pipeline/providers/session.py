@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metarr_pipeline.config import Settings
+from metarr_pipeline.errors import ProviderUnavailable
 from metarr_pipeline.providers.fanart import FanartClient
 from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, host_of
 from metarr_pipeline.providers.keys import ProviderKeys
@@ -74,6 +75,16 @@ class ProviderSession:
         return f"providers: {self.tmdb.api_url}" + (f" + {self.fanart.api_url}" if self.fanart else " (fanart.tv off)")
 
 
+def _start_simulator(settings: Settings) -> Any:
+    """The embedded simulator, through its one entry point; its errors become provider errors here, once."""
+    from metarr_pipeline.simulator import SimulatorError, start  # only the demo pays for importing it
+
+    try:
+        return start(image_cache_dir=settings.cache_dir / "simulator")
+    except SimulatorError as exc:
+        raise ProviderUnavailable(str(exc)) from exc
+
+
 def resolve_mode(settings: Settings, keys: ProviderKeys) -> str:
     mode = settings.providers.mode
     if mode == "auto":
@@ -89,9 +100,7 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     simulator = None
     url_map: dict[str, str] = {}
     if mode == "simulator":
-        from metarr_pipeline.simulator import Simulator, SimulatorConfig
-
-        simulator = Simulator(SimulatorConfig(image_cache_dir=settings.cache_dir / "simulator")).start()
+        simulator = _start_simulator(settings)
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
         fanart_assets = simulator.fanart_assets_host
         image_hosts = (host_of(CANONICAL_TMDB_IMAGES), host_of(CANONICAL_FANART_ASSETS))

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.simulator.assets import FanartAssets, TmdbImages
 from metarr_pipeline.simulator.catalog import Catalog
 from metarr_pipeline.simulator.fanart_api import FanartApi
@@ -24,8 +23,21 @@ from metarr_pipeline.simulator.settings import HOST_NAMES, SimulatorConfig
 from metarr_pipeline.simulator.tmdb_api import TmdbApi
 
 
-class SimulatorError(MetarrError):
-    """The simulator could not start (a port in use, a bad host, an unusable image cache folder)."""
+class SimulatorError(Exception):
+    """The simulator could not start (a port in use, a bad host, an unusable image cache folder).
+
+    The simulator's own root error, not a ``MetarrError``: the simulator imports nothing from the product.
+    The product's one caller that starts it (``providers.session``) translates it into a provider error.
+    """
+
+
+def start(*, image_cache_dir: Path | None = None) -> Simulator:
+    """A simulator with the default knobs, started on ephemeral loopback ports: the demo's embedded provider.
+
+    Rendered images are kept in ``image_cache_dir`` (shared by the processes of one run) when given. The
+    caller reads the base URLs from the result and calls ``stop()`` when done.
+    """
+    return Simulator(SimulatorConfig(image_cache_dir=image_cache_dir)).start()
 
 
 class Simulator:

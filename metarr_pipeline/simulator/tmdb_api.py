@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from metarr_pipeline.simulator import tmdb_json
+import metarr_pipeline.simulator.tmdb_json as tmdb_json
 from metarr_pipeline.simulator.catalog import Catalog
 from metarr_pipeline.simulator.replies import (
     JSON_TYPE,

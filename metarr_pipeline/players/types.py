@@ -1,5 +1,7 @@
 """What every player module shares: the notification it is handed, the outcome it returns, its check report.
 
+This module imports no player, so every player (and the :mod:`.registry` that lists them) can import it.
+
 A player is told about a **batch** of notifications at once (:meth:`Player.notify`) and answers one
 :class:`Outcome` per notification: ``sent`` (with what it was told), ``deferred`` (busy playing) or
 ``failed`` (with the reason, and whether retrying later can help). Per-movie problems (an unmapped path)
@@ -8,12 +10,10 @@ fail that movie only; a player-wide problem (offline, 401) is raised and fails t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-
-import httpx
 
 from metarr_pipeline.config import PlayerSettings
 
@@ -67,16 +67,3 @@ class Player(Protocol):
     def check(self, roots: Sequence[Path]) -> CheckReport: ...
 
     def close(self) -> None: ...
-
-
-def open_player(settings: PlayerSettings, env: Mapping[str, str] | None = None,
-                transport: httpx.BaseTransport | None = None) -> Player:
-    """The client for one configured player (credentials read from the environment now)."""
-    from metarr_pipeline.players.client import PlayerCredentials
-    from metarr_pipeline.players.jellyfin import JellyfinPlayer
-    from metarr_pipeline.players.kodi import KodiPlayer
-    from metarr_pipeline.players.plex import PlexPlayer
-
-    credentials = PlayerCredentials.from_env(settings, env)
-    kinds: dict[str, type] = {"kodi": KodiPlayer, "jellyfin": JellyfinPlayer, "plex": PlexPlayer}
-    return kinds[settings.type](settings, credentials, transport=transport)  # type: ignore[no-any-return]

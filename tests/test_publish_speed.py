@@ -133,7 +133,7 @@ def test_files_are_recorded_before_they_are_written_and_once_after(
     heat_id = store.movie_by_partition(HEAT_KEY).id
     folders = {root / MATRIX: matrix_id, root / HEAT: heat_id}
     folder = root / MATRIX
-    import metarr_pipeline.publish.publish as publishing
+    import metarr_pipeline.publish.apply as publishing
     real_write = publishing.write_atomic
     seen: list[str] = []
 

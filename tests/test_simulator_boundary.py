@@ -24,7 +24,7 @@ SIMULATOR = "metarr_pipeline.simulator"
 # product module -> the names it may import from metarr_pipeline.simulator
 ENTRY_POINTS: dict[str, frozenset[str]] = {
     "metarr_pipeline.providers.session": frozenset({"start", "SimulatorError"}),
-    "metarr_pipeline.cli": frozenset({"run_cli"}),
+    "metarr_pipeline.cli.tools": frozenset({"run_cli"}),
 }
 
 

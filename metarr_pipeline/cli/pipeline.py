@@ -1,0 +1,167 @@
+"""The pipeline's own commands, in the order they run: scan, status, fetch, enrich, publish, backfill."""
+
+from __future__ import annotations
+
+import argparse
+
+from metarr_pipeline.config import Settings, load_settings
+from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.report import enrich_text, fetch_text, publish_text, scan_text, status_table
+from metarr_pipeline.scan.scan import ScanReport, scan_library
+from metarr_pipeline.store import Store
+
+
+def add_pipeline_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("scan", help="find, identify and probe the movies in the library roots",
+                       description="Scan the library roots: find movie folders, identify each film, probe its "
+                                   "streams (unchanged files are not re-probed). Writes only the state database.")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("status", help="a table of every movie: identity, state and streams",
+                       description="Show every movie the state database knows, with its identity, state and "
+                                   "a summary of its streams. Reads only.")
+    p.add_argument("--problems", action="store_true", help="only movies that need attention")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("fetch", help="fetch provider metadata (TMDB, fanart.tv) for identified movies",
+                       description="Fetch TMDB and fanart.tv data for identified movies (all, or the given "
+                                   "partition keys), reusing cached responses younger than the TTL, and merge it "
+                                   "into each movie's metadata. Never writes into the library.")
+    p.add_argument("keys", nargs="*", help="partition keys (default: every identified movie)")
+    p.add_argument("--force", action="store_true", help="refetch even when the cache is fresh")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("enrich", help="fetch provider data, then choose, score and cache artwork and actors",
+                       description="For identified movies (all, or the given partition keys): fetch provider "
+                                   "metadata (cached for the TTL), then score every artwork candidate, drop "
+                                   "near-duplicates, select the best per type, cache the winners and the actors' "
+                                   "headshots. Never writes into the library.")
+    p.add_argument("keys", nargs="*", help="partition keys (default: every identified movie)")
+    p.add_argument("--refresh", action="store_true", help="refetch provider data even when the cache is fresh")
+    p.set_defaults(func=cmd_enrich)
+    _add_publish_commands(sub)
+
+
+def _add_publish_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("publish", help="write NFO, artwork and .actors/ into the movie folders",
+                       description="Publish enriched movies (the given partition keys, or every movie that is "
+                                   "unpublished or outdated): write the NFO, rank-named artwork and .actors/ "
+                                   "atomically, skip files whose bytes are already right, and remove only files "
+                                   "metarr wrote before that are no longer selected.")
+    p.add_argument("keys", nargs="*", help="partition keys (default: every unpublished or outdated movie)")
+    p.add_argument("--all", action="store_true", help="republish every enriched movie, not only outdated ones")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("backfill", help="re-run exactly the movies a config change made stale",
+                       description="Compare each movie's stored config fingerprints with the current config and "
+                                   "re-enrich exactly the stale ones (republishing published movies only with "
+                                   "auto_publish on; files written under another naming config always). A "
+                                   "scoring-only change re-scores from stored data with zero provider requests: "
+                                   "new winners' originals are downloaded when the movie is published.")
+    p.add_argument("--dry-run", action="store_true", help="only list the stale movies")
+    p.set_defaults(func=cmd_backfill)
+
+
+def run_scan(settings: Settings) -> ScanReport:
+    with open_providers(settings) as providers:
+        print(providers.describe())
+        return scan_library(settings, Store(settings.database_path), resolver=providers.tmdb)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    print(scan_text(run_scan(settings)))
+    return 0
+
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    movies = store.movies()
+    if args.problems:
+        movies = [m for m in movies if m.status != "identified" or m.probe_error or m.warnings]
+    if not movies:
+        print("No movies known yet: run 'metarr scan'." if not args.problems else "No problems.")
+        return 0
+    from metarr_pipeline.orchestration import stale_movies
+
+    stale = stale_movies(settings, store)
+    print(status_table(movies, store.streams(), store.publish_state(), stale))
+    counts: dict[str, int] = {}
+    for m in movies:
+        state = "gone" if m.gone_at else m.status
+        counts[state] = counts.get(state, 0) + 1
+    print("\n" + ", ".join(f"{n} {state}" for state, n in sorted(counts.items())))
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, check_roots=False)
+    with open_providers(settings) as providers:
+        print(providers.describe())
+        report = fetch_metadata(settings, Store(settings.database_path), providers, args.keys or None,
+                                force=args.force)
+    print(fetch_text(report))
+    return 1 if report.outcomes and len(report.failures) == len(report.outcomes) else 0
+
+
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from metarr_pipeline.artwork.enrich import enrich_movies
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    with open_providers(settings) as providers:
+        print(providers.describe())
+        fetched = fetch_metadata(settings, store, providers, args.keys or None, force=args.refresh)
+        print(fetch_text(fetched))
+        report = enrich_movies(settings, store, providers, args.keys or None)
+    print(enrich_text(report))
+    return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from metarr_pipeline.publish.publish import publish_movies
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    keys = args.keys or None
+    if keys is None:
+        states = store.publish_state()
+        wanted = {mid for mid, s in states.items() if s["enriched"] and (args.all or s["state"] != "published")}
+        keys = [m.partition_key for m in store.movies(include_gone=False) if m.id in wanted and m.partition_key]
+    with open_providers(settings) as providers:
+        report = publish_movies(settings, store, providers, keys)
+    print(publish_text(report))
+    return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from metarr_pipeline.artwork.enrich import enrich_movies
+    from metarr_pipeline.orchestration import stale_movies
+    from metarr_pipeline.publish.publish import publish_movies
+
+    settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    stale = stale_movies(settings, store)
+    print(f"Stale after the config change: {len(stale['enrich'])} to re-enrich, {len(stale['publish'])} to republish.")
+    for stage, keys in stale.items():
+        for key in keys:
+            print(f"  {stage}: {key}")
+    if args.dry_run or not (stale["enrich"] or stale["publish"]):
+        return 0
+    with open_providers(settings) as providers:
+        if stale["enrich"]:
+            print(enrich_text(enrich_movies(settings, store, providers, stale["enrich"], download_originals=False)))
+        # Files written under another naming/format config are republished; a new selection is left for review
+        # (the UI, `metarr publish`) unless auto_publish is on, as the sensors do.
+        republish_set = set(stale["publish"])
+        if settings.publish.auto_publish:
+            movies = {m.partition_key: m.id for m in store.movies(partition_keys=stale["enrich"])}
+            published = store.publish_fingerprints([i for i in movies.values() if i is not None])
+            republish_set |= {k for k, i in movies.items() if i in published and k}
+        republish = sorted(republish_set)
+        if republish:
+            print(publish_text(publish_movies(settings, store, providers, republish, automatic=True)))
+    return 0

@@ -14,7 +14,7 @@ import pytest
 from metarr_pipeline.errors import StoreBusyError, StoreError
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
 from metarr_pipeline.store import ScanWrite, Store
-from metarr_pipeline.store.store import available_migrations
+from metarr_pipeline.store.connection import available_migrations
 from tests.helpers.store_worker import movie
 
 HELPERS = Path(__file__).parent / "helpers"

@@ -33,7 +33,7 @@ idempotent. Readers take the same path and simply wait their turn.
 **Modules, in reading order.**
 
 - ``rows``: the row types (:class:`MovieRecord`, :class:`ScanWrite`, :class:`ProviderResponse`,
-  :class:`MetadataRow`, the notification rows);
+  :class:`MetadataRow`, :class:`ScanRun`, :class:`NotificationRow`, :class:`RemovedMovie`);
 - ``connection``: :class:`~metarr_pipeline.store.connection.StoreBase`, the file lock, the retries and the
   migrations;
 - one module per area, each a class over ``StoreBase``: ``movies``, ``provider_cache``, ``artwork``,
@@ -41,7 +41,24 @@ idempotent. Readers take the same path and simply wait their turn.
 - ``store``: :class:`Store`, the facade composed of the area classes.
 """
 
-from metarr_pipeline.store.rows import MetadataRow, MovieRecord, ProviderResponse, ScanWrite
+from metarr_pipeline.store.rows import (
+    MetadataRow,
+    MovieRecord,
+    NotificationRow,
+    ProviderResponse,
+    RemovedMovie,
+    ScanRun,
+    ScanWrite,
+)
 from metarr_pipeline.store.store import Store
 
-__all__ = ["MetadataRow", "MovieRecord", "ProviderResponse", "ScanWrite", "Store"]
+__all__ = [
+    "MetadataRow",
+    "MovieRecord",
+    "NotificationRow",
+    "ProviderResponse",
+    "RemovedMovie",
+    "ScanRun",
+    "ScanWrite",
+    "Store",
+]

@@ -15,7 +15,7 @@ import polars as pl
 
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
 from metarr_pipeline.store.connection import StoreBase, now_to_second
-from metarr_pipeline.store.rows import MovieRecord, ScanWrite
+from metarr_pipeline.store.rows import MovieRecord, ScanRun, ScanWrite
 
 _MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
 _MOVIE_SCHEMA: dict[str, Any] = {
@@ -123,7 +123,7 @@ class MoviesStore(StoreBase):
                 con.execute("INSERT INTO scan_runs VALUES (?, ?, ?, ?)",
                             [write.started_at, now, list(write.roots), json.dumps(write.summary, sort_keys=True)])
 
-    def last_scan(self) -> dict[str, Any] | None:
+    def last_scan(self) -> ScanRun | None:
         with self._connect(write=False) as con:
             row = con.execute(
                 "SELECT started_at, finished_at, roots, summary_json FROM scan_runs"
@@ -131,7 +131,7 @@ class MoviesStore(StoreBase):
             ).fetchone()
         if not row:
             return None
-        return {"started_at": row[0], "finished_at": row[1], "roots": row[2], "summary": json.loads(row[3])}
+        return ScanRun(started_at=row[0], finished_at=row[1], roots=tuple(row[2]), summary=json.loads(row[3]))
 
     def set_manual(self, partition_key: str, manual: bool) -> bool:
         with self._connect(write=True) as con:

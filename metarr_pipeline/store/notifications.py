@@ -6,12 +6,18 @@ Publishing queues, delivery records outcomes; one undelivered row per player and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.rows import NotificationRow, RemovedMovie
+
+_NOTIFICATION_SELECT = ", ".join(
+    "coalesce(m.partition_key, '') AS partition_key" if f.name == "partition_key" else f"n.{f.name}"
+    for f in fields(NotificationRow))
 
 
 class NotificationsStore(StoreBase):
@@ -55,11 +61,9 @@ class NotificationsStore(StoreBase):
         return len(merged)
 
     def due_notifications(self, now: datetime, players: Sequence[str], *, movie_ids: Sequence[int] | None = None,
-                          force: bool = False) -> list[dict[str, Any]]:
+                          force: bool = False) -> list[NotificationRow]:
         """Undelivered notifications of these players that are due (all undelivered ones with ``force``)."""
-        sql = ("SELECT n.id, n.player, n.movie_id, coalesce(m.partition_key, '') AS partition_key, n.event,"
-               " n.folder, n.video_file, n.status, n.attempts, n.detail, n.queued_at, n.next_attempt_at"
-               " FROM notifications n LEFT JOIN movies m ON m.id = n.movie_id"
+        sql = (f"SELECT {_NOTIFICATION_SELECT} FROM notifications n LEFT JOIN movies m ON m.id = n.movie_id"
                " WHERE n.status IN ('pending', 'deferred', 'failed') AND n.player IN (SELECT UNNEST(?))"
                " AND (? OR n.next_attempt_at <= ?)")
         params: list[Any] = [list(players), force, now]
@@ -67,9 +71,8 @@ class NotificationsStore(StoreBase):
             sql += " AND n.movie_id IN (SELECT UNNEST(?))"
             params.append(list(movie_ids))
         with self._connect(write=False) as con:
-            cur = con.execute(sql + " ORDER BY n.player, n.folder, n.id", params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            rows = con.execute(sql + " ORDER BY n.player, n.folder, n.id", params).fetchall()
+        return [NotificationRow(*r) for r in rows]
 
     def record_notification_results(self, rows: Sequence[dict[str, Any]]) -> None:
         """Apply delivery outcomes (id, status, attempts, detail, last_attempt_at, next_attempt_at, sent_at)."""
@@ -87,9 +90,9 @@ class NotificationsStore(StoreBase):
             con.unregister("results")
 
     def notifications(self, *, movie_ids: Sequence[int] | None = None, undelivered: bool = False,
-                      limit: int | None = None) -> list[dict[str, Any]]:
+                      limit: int | None = None) -> list[NotificationRow]:
         """Notifications, newest first, with the movie's partition key."""
-        sql = ("SELECT n.*, coalesce(m.partition_key, '') AS partition_key FROM notifications n"
+        sql = (f"SELECT {_NOTIFICATION_SELECT} FROM notifications n"
                " LEFT JOIN movies m ON m.id = n.movie_id WHERE true")
         params: list[Any] = []
         if movie_ids is not None:
@@ -102,9 +105,8 @@ class NotificationsStore(StoreBase):
             sql += " LIMIT ?"
             params.append(limit)
         with self._connect(write=False) as con:
-            cur = con.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+            rows = con.execute(sql, params).fetchall()
+        return [NotificationRow(*r) for r in rows]
 
     def notification_counts(self) -> dict[tuple[str, str], int]:
         """(player, status) → number of notifications."""
@@ -112,18 +114,17 @@ class NotificationsStore(StoreBase):
             rows = con.execute("SELECT player, status, count(*) FROM notifications GROUP BY ALL").fetchall()
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
-    def removed_movies_to_notify(self, players: Sequence[str]) -> list[dict[str, Any]]:
+    def removed_movies_to_notify(self, players: Sequence[str]) -> list[RemovedMovie]:
         """Movies gone from disk that metarr once published and these players were not told about since."""
         if not players:
             return []
         with self._connect(write=False) as con:
-            cur = con.execute("""
+            rows = con.execute("""
                 SELECT p.player, m.id AS movie_id, m.folder, coalesce(m.video_file, '') AS video_file, m.gone_at
                 FROM movies m CROSS JOIN (SELECT UNNEST(?) AS player) p
                 WHERE m.gone_at IS NOT NULL
                   AND EXISTS (SELECT 1 FROM publish_log l WHERE l.movie_id = m.id AND l.status = 'published')
                   AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.movie_id = m.id AND n.player = p.player
                                   AND n.event = 'deleted' AND n.queued_at >= m.gone_at)
-                ORDER BY p.player, m.folder""", [list(players)])
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+                ORDER BY p.player, m.folder""", [list(players)]).fetchall()
+        return [RemovedMovie(*r) for r in rows]

@@ -107,3 +107,44 @@ class MetadataRow:
     def fields(self) -> dict[str, Any]:
         return json.loads(self.fields_json or "{}")
 
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    """One finished scan (``scan_runs``): when, over which library roots, and its summary counts."""
+
+    started_at: datetime
+    finished_at: datetime
+    roots: tuple[str, ...]
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    """One row of ``notifications``, with its movie's partition key ('' when the movie has none)."""
+
+    id: int
+    player: str
+    movie_id: int
+    partition_key: str
+    event: str  # created | modified | deleted
+    folder: str  # the movie folder as metarr sees it
+    video_file: str  # relative to folder
+    status: str  # pending | sent | deferred | failed
+    attempts: int
+    detail: str
+    queued_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RemovedMovie:
+    """A published movie gone from disk that ``player`` still has to be told about."""
+
+    player: str
+    movie_id: int
+    folder: str
+    video_file: str
+    gone_at: datetime

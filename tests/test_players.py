@@ -24,7 +24,7 @@ from metarr_pipeline.players.mapping import PathMapper, as_folder
 from metarr_pipeline.players.plex import MAX_PATH_REFRESHES
 from metarr_pipeline.players.queue import queue_notifications
 from metarr_pipeline.players.report import delivery_text
-from metarr_pipeline.store import MovieRecord, ScanWrite, Store
+from metarr_pipeline.store import MovieRecord, NotificationRow, ScanWrite, Store
 from tests.helpers.players import FakeJellyfin, FakeKodi, FakePlex, closed_port_url
 from tests.test_publish import MATRIX, enrich_all, publish, sim  # noqa: F401  (sim is a fixture)
 
@@ -102,11 +102,11 @@ def seed(store: Store, root: Path, names: list[str], prefix: str = "movie") -> l
     return [by_key[r.partition_key] for r in records]
 
 
-def rows(store: Store) -> dict[tuple[str, str], dict]:
+def rows(store: Store) -> dict[tuple[str, str], NotificationRow]:
     """(player, partition key) → the newest notification row."""
-    out: dict[tuple[str, str], dict] = {}
+    out: dict[tuple[str, str], NotificationRow] = {}
     for r in store.notifications():
-        out.setdefault((r["player"], r["partition_key"]), r)
+        out.setdefault((r.player, r.partition_key), r)
     return out
 
 
@@ -218,8 +218,8 @@ def test_publish_queues_and_each_player_gets_the_mapped_folder(published_library
     assert not report.failures
     assert not kodi.requests and not jellyfin.requests and not plex.requests  # publish never talks to players
     queued = rows(store)
-    assert {r["event"] for r in queued.values()} == {"created"} and len(queued) == 6  # 2 movies × 3 players
-    assert {r["status"] for r in queued.values()} == {"pending"}
+    assert {r.event for r in queued.values()} == {"created"} and len(queued) == 6  # 2 movies × 3 players
+    assert {r.status for r in queued.values()} == {"pending"}
 
     delivered = deliver_notifications(settings, store)
     assert delivered.summary()["sent"] == 6 and delivered.failed == 0, delivery_text(delivered)
@@ -234,8 +234,8 @@ def test_publish_queues_and_each_player_gets_the_mapped_folder(published_library
     # Plex: the section holding /data/movies, refreshed for each mapped folder.
     assert sorted(plex.refreshes()) == [("1", f"/data/movies/{heat}"), ("1", f"/data/movies/{MATRIX}")]
     assert all(r.headers["x-plex-token"] == PLEX_TOKEN and "token" not in r.path.lower() for r in plex.requests)
-    assert {r["status"] for r in rows(store).values()} == {"sent"}
-    assert rows(store)[("living-room", "the-matrix-1999-tmdb603")]["detail"].startswith("Scan smb://nas/movies/")
+    assert {r.status for r in rows(store).values()} == {"sent"}
+    assert rows(store)[("living-room", "the-matrix-1999-tmdb603")].detail.startswith("Scan smb://nas/movies/")
 
     # Republishing without a change tells nobody anything.
     assert not publish(settings, store).failures
@@ -247,7 +247,7 @@ def test_publish_queues_and_each_player_gets_the_mapped_folder(published_library
     (root / MATRIX / f"{MATRIX}.nfo").unlink()
     report = publish(settings, store, ["the-matrix-1999-tmdb603"])
     assert report.movies[0].written == [f"{MATRIX}.nfo"]
-    assert rows(store)[("jellyfin", "the-matrix-1999-tmdb603")]["event"] == "modified"
+    assert rows(store)[("jellyfin", "the-matrix-1999-tmdb603")].event == "modified"
     delivered = deliver_notifications(settings, store)
     assert delivered.summary()["sent"] == 3
     assert kodi.called("VideoLibrary.RefreshMovie")[-1] == {"movieid": matrix_id, "ignorenfo": False}
@@ -276,8 +276,8 @@ def test_offline_and_401_players_leave_the_publish_successful_and_the_notificati
     text = delivery_text(delivered)
     assert "not reachable" in text and "refused" in text and "401" in text and "did not answer" in text
     for (player, _), row in rows(store).items():
-        assert row["status"] == "failed" and row["attempts"] == 1
-        assert row["next_attempt_at"] == now + timedelta(seconds=60), player  # retryable, after the backoff
+        assert row.status == "failed" and row.attempts == 1
+        assert row.next_attempt_at == now + timedelta(seconds=60), player  # retryable, after the backoff
     assert not any(s in text for s in SECRETS)
 
     # Not due yet: nothing is sent, nobody is contacted.
@@ -288,7 +288,7 @@ def test_offline_and_401_players_leave_the_publish_successful_and_the_notificati
     # Still failing after the backoff: the second attempt waits twice as long.
     later = now + timedelta(seconds=61)
     deliver_notifications(settings, store, now=later)
-    assert rows(store)[("jellyfin", "the-matrix-1999-tmdb603")]["next_attempt_at"] == later + timedelta(seconds=120)
+    assert rows(store)[("jellyfin", "the-matrix-1999-tmdb603")].next_attempt_at == later + timedelta(seconds=120)
 
     # The players come back: the retry is sent.
     jellyfin.mode = plex.mode = "ok"
@@ -296,7 +296,7 @@ def test_offline_and_401_players_leave_the_publish_successful_and_the_notificati
     delivered = deliver_notifications(settings, store, now=later + timedelta(seconds=121))
     assert delivered.summary()["sent"] == 6, delivery_text(delivered)
     for row in rows(store).values():
-        assert row["status"] == "sent" and row["attempts"] == 3 and row["next_attempt_at"] is None
+        assert row.status == "sent" and row.attempts == 3 and row.next_attempt_at is None
     assert len(kodi.called("VideoLibrary.Scan")) == 2 and len(jellyfin.updates()) == 1
 
 
@@ -350,9 +350,9 @@ def test_unmapped_movie_fails_alone_with_a_clear_reason_and_is_not_retried(tmp_p
     assert report.summary()["sent"] == 2 and report.failed == 2
     for player in ("living-room", "jellyfin"):
         row = rows(store)[(player, "outside-0")]
-        assert row["status"] == "failed" and row["next_attempt_at"] is None
-        assert f"no path mapping covers '{other / 'Alien (1979)'}'" in row["detail"] and "not retried" in row["detail"]
-        assert rows(store)[(player, "movie-0")]["status"] == "sent"
+        assert row.status == "failed" and row.next_attempt_at is None
+        assert f"no path mapping covers '{other / 'Alien (1979)'}'" in row.detail and "not retried" in row.detail
+        assert rows(store)[(player, "movie-0")].status == "sent"
     assert [u["Path"] for u in jellyfin.updates()[0]] == ["/data/movies/Heat (1995)"]
     assert deliver_notifications(settings, store, now=T0 + timedelta(days=1)).players == []  # not retried
     # ... unless asked to: 'metarr players notify --now' delivers everything undelivered.
@@ -372,8 +372,8 @@ def test_kodi_playing_defers_and_delivers_once_playback_stops(tmp_path: Path, do
     assert report.summary()["deferred"] == 2 and report.failed == 0
     assert kodi.called("VideoLibrary.Scan") == [] and kodi.called("VideoLibrary.GetMovies") == []
     for row in rows(store).values():
-        assert row["status"] == "deferred" and row["attempts"] == 0 and "playing" in row["detail"]
-        assert row["next_attempt_at"] == T0 + timedelta(seconds=600)
+        assert row.status == "deferred" and row.attempts == 0 and "playing" in row.detail
+        assert row.next_attempt_at == T0 + timedelta(seconds=600)
     assert deliver_notifications(settings, store, now=T0 + timedelta(seconds=300)).players == []
 
     # Still playing after the deferral: deferred again; stopped: delivered.
@@ -407,7 +407,7 @@ def test_a_removed_movie_is_removed_from_kodi_and_announced_deleted(tmp_path: Pa
     assert kodi.called("VideoLibrary.RemoveMovie") == [{"movieid": 7}] and 7 not in kodi.movies and 8 in kodi.movies
     assert jellyfin.updates() == [[{"Path": "/data/movies/Heat (1995)", "UpdateType": "Deleted"}]]
     assert plex.refreshes() == [("1", "/data/movies")]  # the parent: Plex notices the folder is gone
-    assert rows(store)[("living-room", "movie-0")]["detail"] == "RemoveMovie 7"
+    assert rows(store)[("living-room", "movie-0")].detail == "RemoveMovie 7"
     # Told once: the next delivery queues nothing.
     assert deliver_notifications(settings, store, now=now + timedelta(hours=1)).removals_queued == 0
 
@@ -420,10 +420,10 @@ def test_queue_merges_undelivered_events(tmp_path: Path, doubles) -> None:
     queue_notifications(store, settings, [(movie, "created")], T0)
     queue_notifications(store, settings, [(movie, "modified")], T0 + timedelta(minutes=1))
     undelivered = store.notifications(undelivered=True)
-    assert [(r["event"], r["status"]) for r in undelivered] == [("created", "pending")]  # still new to the player
+    assert [(r.event, r.status) for r in undelivered] == [("created", "pending")]  # still new to the player
     deliver_notifications(settings, store, now=T0 + timedelta(minutes=1))
     queue_notifications(store, settings, [(movie, "modified")], T0 + timedelta(minutes=2))
-    assert [r["event"] for r in store.notifications()] == ["modified", "created"]
+    assert [r.event for r in store.notifications()] == ["modified", "created"]
 
 
 def test_backoff_doubles_up_to_an_hour_and_gives_up_after_max_attempts(tmp_path: Path, doubles) -> None:
@@ -438,8 +438,8 @@ def test_backoff_doubles_up_to_an_hour_and_gives_up_after_max_attempts(tmp_path:
     deliver_notifications(settings, store, now=T0)
     deliver_notifications(settings, store, now=T0 + timedelta(seconds=60))
     (row,) = store.notifications()
-    assert row["status"] == "failed" and row["attempts"] == 2 and row["next_attempt_at"] is None
-    assert row["detail"].startswith("gave up after 2 attempts:") and "TEST_JELLYFIN_TOKEN" in row["detail"]
+    assert row.status == "failed" and row.attempts == 2 and row.next_attempt_at is None
+    assert row.detail.startswith("gave up after 2 attempts:") and "TEST_JELLYFIN_TOKEN" in row.detail
 
 
 def test_a_missing_credential_variable_fails_the_player_not_the_delivery(
@@ -452,8 +452,8 @@ def test_a_missing_credential_variable_fails_the_player_not_the_delivery(
     monkeypatch.delenv("TEST_PLEX_TOKEN")
     report = deliver_notifications(settings, store, now=T0)
     assert report.summary()["sent"] == 2 and report.failed == 1
-    assert "TEST_PLEX_TOKEN" in rows(store)[("plex", "movie-0")]["detail"]
-    assert rows(store)[("plex", "movie-0")]["next_attempt_at"] is not None  # set the variable: the retry works
+    assert "TEST_PLEX_TOKEN" in rows(store)[("plex", "movie-0")].detail
+    assert rows(store)[("plex", "movie-0")].next_attempt_at is not None  # set the variable: the retry works
 
 
 # -- credentials ----------------------------------------------------------------------------------------------
@@ -599,6 +599,6 @@ def test_dagster_notification_asset_sensor_and_retry_job(tmp_path: Path, doubles
         jellyfin.mode = "ok"
         run = player_notification_retry_job.execute_in_process(instance=instance, resources={"metarr": resource})
         assert run.success
-        assert rows(store)[("jellyfin", "movie-0")]["status"] == "sent"
+        assert rows(store)[("jellyfin", "movie-0")].status == "sent"
         observed = [e for e in run.all_events if e.event_type_value == "ASSET_OBSERVATION"]
         assert any(e.event_specific_data.asset_observation.partition == "movie-0" for e in observed)

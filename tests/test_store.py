@@ -13,8 +13,8 @@ import pytest
 
 from metarr_pipeline.errors import StoreBusyError, StoreError
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
-from metarr_pipeline.store import ScanWrite, Store
-from metarr_pipeline.store.store import available_migrations
+from metarr_pipeline.store import NotificationRow, RemovedMovie, ScanRun, ScanWrite, Store
+from metarr_pipeline.store.connection import available_migrations
 from tests.helpers.store_worker import movie
 
 HELPERS = Path(__file__).parent / "helpers"
@@ -71,6 +71,34 @@ def test_a_failed_write_leaves_nothing_half_done(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"NOT NULL"):
         store.apply_scan(ScanWrite(movies=[movie(1, 3), bad]))
     assert [m.folder for m in store.movies()] == ["/lib/w1/m1"]
+
+
+def test_scan_runs_and_notifications_read_back_as_frozen_rows(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.duckdb")
+    t0 = datetime(2026, 11, 1, 12, 0, 0)
+    assert store.last_scan() is None
+    store.apply_scan(ScanWrite(movies=[movie(1, 1), movie(1, 2)], started_at=t0, seen_at=t0, roots=["/lib"],
+                               summary={"movies": 2}))
+    assert store.last_scan() == ScanRun(started_at=t0, finished_at=t0, roots=("/lib",), summary={"movies": 2})
+    m1, m2 = store.movies()
+    store.queue_notifications([{"player": "kodi", "movie_id": m.id, "event": "created", "folder": m.folder,
+                                "video_file": m.video_file, "queued_at": t0} for m in (m1, m2)])
+    due = store.due_notifications(t0, ["kodi"], movie_ids=[m1.id])
+    assert [(type(r), r.player, r.partition_key, r.event, r.status, r.attempts) for r in due] == [
+        (NotificationRow, "kodi", "w1-m1", "created", "pending", 0)]
+    with pytest.raises(AttributeError):
+        due[0].status = "sent"  # type: ignore[misc]  # a row read back is a value
+    store.record_notification_results([{"id": due[0].id, "status": "sent", "attempts": 1, "detail": "ok",
+                                        "last_attempt_at": t0, "next_attempt_at": None, "sent_at": t0}])
+    (sent,) = store.notifications(movie_ids=[m1.id])
+    assert (sent.status, sent.detail, sent.sent_at, sent.next_attempt_at) == ("sent", "ok", t0, None)
+    assert [r.partition_key for r in store.notifications(undelivered=True)] == ["w1-m2"]
+
+    # A published movie that left the disk is due a "deleted" for each player not yet told.
+    store.log_publish_many([{"movie_id": m1.id, "published_at": t0, "status": "published"}])
+    store.apply_scan(ScanWrite(gone_ids=[m1.id], seen_at=t0))
+    assert store.removed_movies_to_notify(["kodi"]) == [
+        RemovedMovie(player="kodi", movie_id=m1.id, folder=m1.folder, video_file="m.mkv", gone_at=t0)]
 
 
 def test_busy_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> None:

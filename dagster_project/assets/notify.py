@@ -109,7 +109,7 @@ def player_notification_sensor(context: dg.SensorEvaluationContext, metarr: Meta
         now = datetime.now()
         store = metarr.store()
         due = [r for r in store.due_notifications(now, players)
-               if r["status"] != "pending" or r["queued_at"] <= now - PENDING_GRACE]
+               if r.status != "pending" or r.queued_at <= now - PENDING_GRACE]
         removed = store.removed_movies_to_notify(players)
     except MetarrError as exc:
         return dg.SensorResult(skip_reason=f"state database or config not readable: {exc}")
@@ -117,8 +117,8 @@ def player_notification_sensor(context: dg.SensorEvaluationContext, metarr: Meta
         return dg.SensorResult(skip_reason="no player notification is due")
     # Same due set → same run key (no duplicate run while one is delivering); a new hour allows a new run
     # should a delivery run have died without recording anything.
-    basis = sorted(f"{r['id']}:{r['attempts']}:{r['status']}" for r in due) + \
-        sorted(f"{r['player']}:{r['movie_id']}:deleted" for r in removed) + [f"{now:%Y%m%d%H}"]
+    basis = sorted(f"{r.id}:{r.attempts}:{r.status}" for r in due) + \
+        sorted(f"{r.player}:{r.movie_id}:deleted" for r in removed) + [f"{now:%Y%m%d%H}"]
     run_key = "notify-" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
     return dg.SensorResult(run_requests=[dg.RunRequest(
         run_key=run_key, tags={"metarr/notify": "retry",

@@ -117,10 +117,9 @@ def deliver_notifications(
     rows = store.due_notifications(now, list(players), movie_ids=movie_ids, force=force)
     batches: dict[str, list[Notification]] = {}
     for r in rows:
-        batches.setdefault(r["player"], []).append(Notification(
-            id=r["id"], player=r["player"], movie_id=r["movie_id"], partition_key=r["partition_key"],
-            event=r["event"], folder=r["folder"], video_file=r["video_file"], status=r["status"],
-            attempts=r["attempts"]))
+        batches.setdefault(r.player, []).append(Notification(
+            id=r.id, player=r.player, movie_id=r.movie_id, partition_key=r.partition_key, event=r.event,
+            folder=r.folder, video_file=r.video_file, status=r.status, attempts=r.attempts))
     if not batches:
         report.seconds = time.perf_counter() - started
         return report

@@ -40,7 +40,7 @@ def queue_notifications(store: Store, settings: Settings, movies: Sequence[tuple
 def queue_removals(store: Store, settings: Settings, now: datetime) -> int:
     """Queue ``deleted`` for published movies that left the library and that a player was not told about."""
     players = [p.label for p in settings.enabled_players]
-    rows = [{"player": r["player"], "movie_id": r["movie_id"], "event": "deleted", "folder": r["folder"],
-             "video_file": r["video_file"], "queued_at": max(now, r["gone_at"])}
+    rows = [{"player": r.player, "movie_id": r.movie_id, "event": "deleted", "folder": r.folder,
+             "video_file": r.video_file, "queued_at": max(now, r.gone_at)}
             for r in store.removed_movies_to_notify(players)]
     return store.queue_notifications(rows) if rows else 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from metarr_pipeline.players.deliver import DeliveryReport
 from metarr_pipeline.players.types import CheckReport
+from metarr_pipeline.store import NotificationRow
 
 
 def delivery_text(report: DeliveryReport) -> str:
@@ -35,7 +35,7 @@ def check_text(reports: Sequence[CheckReport]) -> str:
     return "\n".join(lines)
 
 
-def queue_text(counts: dict[tuple[str, str], int], undelivered: Sequence[dict[str, Any]]) -> str:
+def queue_text(counts: dict[tuple[str, str], int], undelivered: Sequence[NotificationRow]) -> str:
     if not counts:
         return "No notifications yet."
     players = sorted({p for p, _ in counts})
@@ -44,7 +44,7 @@ def queue_text(counts: dict[tuple[str, str], int], undelivered: Sequence[dict[st
         parts = ", ".join(f"{counts.get((p, s), 0)} {s}" for s in ("pending", "deferred", "failed", "sent"))
         lines.append(f"{p}: {parts}")
     for row in undelivered:
-        due = f"next try {row['next_attempt_at']:%Y-%m-%d %H:%M}" if row["next_attempt_at"] else "not retried"
-        lines.append(f"  {row['player']} {row['partition_key'] or row['folder']}: {row['status']} ({row['event']}, "
-                     f"{row['attempts']} attempts, {due}) {row['detail']}")
+        due = f"next try {row.next_attempt_at:%Y-%m-%d %H:%M}" if row.next_attempt_at else "not retried"
+        lines.append(f"  {row.player} {row.partition_key or row.folder}: {row.status} ({row.event}, "
+                     f"{row.attempts} attempts, {due}) {row.detail}")
     return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""Connections to the state file: the file lock, bounded retries on DuckDB's own lock, and migrations.
+
+DuckDB lets one process at a time open a database file read-write, and Dagster runs every step in a process
+of its own. So every read or write of the store goes through :meth:`StoreBase._connect`, which takes an
+exclusive file lock beside the database (our processes queue instead of failing), opens DuckDB retrying with
+backoff while something outside that lock still holds the file, and closes the connection when the block
+ends. The per-area classes of this package inherit from :class:`StoreBase` and reach the file only that way.
+
+The schema is the numbered ``migrations/NNN_name.sql`` files, applied once per process and file before the
+first connection, each in its own transaction and recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from metarr_pipeline.errors import StoreBusyError, StoreError
+
+log = logging.getLogger(__name__)
+
+_MIGRATED: set[Path] = set()
+_MIGRATE_GUARD = threading.Lock()
+_THREAD_LOCKS: dict[Path, threading.Lock] = {}
+
+
+class StoreBase:
+    """The DuckDB state file and the only way to it: short, serialised connections. Opens nothing until used."""
+
+    def __init__(self, path: Path, *, lock_timeout: float = 300.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+
+    @contextmanager
+    def _connect(self, *, write: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        self._ensure_migrated()
+        with self._locked():
+            con = self._open()
+            try:
+                if write:
+                    con.execute("BEGIN TRANSACTION")
+                yield con
+                if write:
+                    con.execute("COMMIT")
+            except duckdb.Error as exc:
+                if write:
+                    _rollback(con)
+                raise StoreError(f"state database {self.path}: {exc}") from exc
+            except BaseException:
+                if write:
+                    _rollback(con)
+                raise
+            finally:
+                con.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # flock() is per open file, so threads of one process would also exclude each other; the thread
+        # lock just keeps them from spinning on the file lock.
+        thread_lock = _THREAD_LOCKS.setdefault(self.path, threading.Lock())
+        if not thread_lock.acquire(timeout=self.lock_timeout):
+            raise StoreBusyError(f"state database {self.path} stayed busy for {self.lock_timeout:.0f}s")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with FileLock(str(self._lock_path), timeout=self.lock_timeout):
+                    yield
+            except Timeout as exc:
+                raise StoreBusyError(
+                    f"state database {self.path} stayed locked by another process for "
+                    f"{self.lock_timeout:.0f}s (lock file {self._lock_path})"
+                ) from exc
+        finally:
+            thread_lock.release()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, retrying while a process outside our file lock still holds DuckDB's own lock."""
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreBusyError(f"cannot open state database {self.path}: {exc}") from exc
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open state database {self.path}: {exc}") from exc
+
+    def _ensure_migrated(self) -> None:
+        key = self.path.resolve() if self.path.exists() else self.path.absolute()
+        if key in _MIGRATED:
+            return
+        with _MIGRATE_GUARD:
+            if key in _MIGRATED:
+                return
+            self.migrate()
+            _MIGRATED.add(key)
+
+    def migrate(self) -> list[int]:
+        """Apply pending numbered migrations, each in its own transaction, and record them."""
+        applied: list[int] = []
+        with self._locked():
+            con = self._open()
+            try:
+                con.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+                )
+                done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+                for version, name, sql in available_migrations():
+                    if version in done:
+                        continue
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        con.execute(sql)
+                        con.execute(
+                            "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now_to_second()]
+                        )
+                        con.execute("COMMIT")
+                    except duckdb.Error as exc:
+                        _rollback(con)
+                        raise StoreError(f"state database {self.path}: migration {name} failed: {exc}") from exc
+                    applied.append(version)
+                    log.info("state database %s: applied migration %s", self.path, name)
+            except duckdb.Error as exc:
+                raise StoreError(f"state database {self.path}: {exc}") from exc
+            finally:
+                con.close()
+        return applied
+
+    def schema_version(self) -> int:
+        with self._connect(write=False) as con:
+            row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    # a tiny key/value table used by the concurrency test and, later, by run bookkeeping
+
+    def execute_script(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement in a write transaction; for tests and maintenance, never with user data."""
+        with self._connect(write=True) as con:
+            cur = con.execute(sql, list(params))
+            try:
+                return cur.fetchall()
+            except duckdb.InvalidInputError:
+                return []
+
+
+
+def available_migrations() -> list[tuple[int, str, str]]:
+    """Numbered ``NNN_name.sql`` files shipped with the package, in order."""
+    folder = resources.files("metarr_pipeline.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"two migrations share a number: {versions}")
+    return found
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with suppress(duckdb.Error):
+        con.execute("ROLLBACK")
+
+
+def now_to_second() -> datetime:
+    """The clock for timestamps the store sets itself (migrations applied, artwork choices made)."""
+    return datetime.now().replace(microsecond=0)

@@ -1,0 +1,150 @@
+"""The row types the store reads and writes, kept apart from the SQL so callers can import them cheaply.
+
+Each is a frozen dataclass: a row read from the state file is a value, never a live handle on it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from metarr_pipeline.models import StreamDetails
+
+
+@dataclass(frozen=True)
+class MovieRecord:
+    """One row of ``movies``: a movie folder and everything the scan knows about it."""
+
+    id: int | None
+    library_root: str
+    folder: str
+    kind: str
+    video_file: str | None
+    basename: str | None
+    video_size: int | None
+    video_mtime_ns: int | None
+    status: str
+    reason: str
+    warnings: tuple[str, ...]
+    tmdb_id: int | None
+    imdb_id: str | None
+    id_source: str
+    title: str
+    year: int | None
+    partition_key: str | None
+    nfo_file: str
+    nfo_json: str
+    lockdata: bool
+    locked_fields: tuple[str, ...]
+    probe_key: str
+    probe_error: str
+    manual: bool
+    first_seen: datetime
+    last_seen: datetime
+    changed_at: datetime
+    gone_at: datetime | None
+
+    @property
+    def is_partition(self) -> bool:
+        """Movies that get a Dagster partition: identified and still on disk."""
+        return self.status == "identified" and self.gone_at is None and bool(self.partition_key)
+
+    @property
+    def video_path(self) -> Path | None:
+        return Path(self.folder) / self.video_file if self.video_file else None
+
+    def nfo(self) -> dict[str, Any]:
+        return json.loads(self.nfo_json or "{}")
+
+
+@dataclass(frozen=True)
+class ScanWrite:
+    """Everything one scan changes, written in a single transaction.
+
+    ``movies`` holds only rows that are new or changed (``id`` None for new ones); ``streams`` replaces
+    the stored streams of the movies (by folder) it names; ``seen_ids`` get ``last_seen``; ``gone_ids``
+    are marked gone, never deleted.
+    """
+
+    movies: Sequence[MovieRecord] = ()
+    streams: dict[str, StreamDetails] = field(default_factory=dict)
+    seen_ids: Sequence[int] = ()
+    gone_ids: Sequence[int] = ()
+    seen_at: datetime | None = None
+    started_at: datetime | None = None
+    roots: Sequence[str] = ()
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderResponse:
+    """One cached answer of a provider (``provider_responses``): the raw body as received, 404s included."""
+
+    provider: str
+    item_key: str
+    fetched_at: datetime
+    status: int
+    body: str | None
+
+
+@dataclass(frozen=True)
+class MetadataRow:
+    """A movie's merged metadata (``movie_metadata``): the fields, why each has its value, the last fetch."""
+
+    movie_id: int
+    fields_json: str = "{}"
+    decisions_json: str = "{}"
+    tmdb_id: int | None = None
+    fetched_at: datetime | None = None
+    merged_at: datetime | None = None
+    fetch_error: str = ""
+    failed_at: datetime | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return json.loads(self.fields_json or "{}")
+
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    """One finished scan (``scan_runs``): when, over which library roots, and its summary counts."""
+
+    started_at: datetime
+    finished_at: datetime
+    roots: tuple[str, ...]
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    """One row of ``notifications``, with its movie's partition key ('' when the movie has none)."""
+
+    id: int
+    player: str
+    movie_id: int
+    partition_key: str
+    event: str  # created | modified | deleted
+    folder: str  # the movie folder as metarr sees it
+    video_file: str  # relative to folder
+    status: str  # pending | sent | deferred | failed
+    attempts: int
+    detail: str
+    queued_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RemovedMovie:
+    """A published movie gone from disk that ``player`` still has to be told about."""
+
+    player: str
+    movie_id: int
+    folder: str
+    video_file: str
+    gone_at: datetime

@@ -41,10 +41,10 @@ from typing import Any
 
 import polars as pl
 
-from metarr_pipeline.artwork.blobs import BlobStore
-from metarr_pipeline.artwork.enrich import download_blob, download_workers
+from metarr_pipeline.blobs import BlobStore, download_blob, download_workers
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.fingerprints import publish_fingerprint
 from metarr_pipeline.models import UserState
 from metarr_pipeline.players.queue import queue_notifications
 from metarr_pipeline.providers.session import ProviderSession
@@ -123,8 +123,6 @@ def publish_movies(
 ) -> PublishReport:
     """Publish the given movies. ``automatic`` (auto-publish, scheduled runs) skips movies the user marked
     manual and movies already published and up to date; an explicit request publishes what it names."""
-    from metarr_pipeline.orchestration import publish_fingerprint
-
     started = time.perf_counter()
     now = now or datetime.now().replace(microsecond=0)
     movies = [m for m in store.movies(include_gone=True, partition_keys=partition_keys)

@@ -12,14 +12,13 @@ import dagster as dg
 
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
-from metarr_pipeline.artwork.enrich import config_fingerprint
 from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 from metarr_pipeline.orchestration import (
     batched_ranges,
     due_for_enrichment,
     outdated_for_publish,
-    publish_fingerprint,
     stale_movies,
 )
 

@@ -12,21 +12,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from metarr_pipeline.artwork.enrich import config_fingerprint
 from metarr_pipeline.config import Settings
+from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 from metarr_pipeline.store import Store
-
-PUBLISH_FORMAT_VERSION = 1  # bump when the NFO renderer or file naming changes what gets written
-
-
-def publish_fingerprint(settings: Settings) -> str:
-    relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION}
-    return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def due_for_enrichment(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:

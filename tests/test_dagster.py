@@ -125,9 +125,8 @@ def test_asset_code_versions_follow_the_config(tmp_path: Path, monkeypatch: pyte
     config change shows up in the UI as "code version changed" once the code location reloads."""
     from dagster_project.automation import config_code_versions
     from dagster_project.definitions import defs
-    from metarr_pipeline.artwork.enrich import config_fingerprint
     from metarr_pipeline.config import DEMO_CONFIG, load_settings
-    from metarr_pipeline.orchestration import publish_fingerprint
+    from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 
     demo = load_settings(DEMO_CONFIG, check_roots=False)
     monkeypatch.delenv("METARR_CONFIG", raising=False)

@@ -28,16 +28,10 @@ import pytest
 from PIL import Image, ImageFile
 
 from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
-from metarr_pipeline.artwork.imaging import (
-    DUPLICATE_THRESHOLD,
-    HASH_NAME,
-    ImageError,
-    ImageFacts,
-    analyse_rendition,
-    hamming,
-    verify_original,
-)
+from metarr_pipeline.artwork.imaging import HASH_NAME, analyse_rendition, hamming
+from metarr_pipeline.blobs.verify import ImageError, ImageFacts, verify_original
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.fingerprints import DUPLICATE_THRESHOLD
 from metarr_pipeline.simulator import Catalog
 from metarr_pipeline.simulator.assets import PREVIEW_WIDTH, rendition_size
 from metarr_pipeline.simulator.entries import ImageEntry

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from metarr_pipeline.artwork.blobs import BlobStore
+from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.config import Settings
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.naming import artwork_path

@@ -177,7 +177,7 @@ def test_actors_one_per_person_roles_joined_in_billing_order() -> None:
 
 
 def test_declared_size_is_corrected_by_the_measured_aspect() -> None:
-    from metarr_pipeline.artwork.enrich import _with_analysis
+    from metarr_pipeline.artwork.enrich.analyse import with_analysis
 
     candidates = pl.DataFrame({
         "preview_url": ["a", "b", "c"], "width": [2000, 1000, 0], "height": [3000, 1500, 0],
@@ -187,7 +187,7 @@ def test_declared_size_is_corrected_by_the_measured_aspect() -> None:
         "a_height": [450, 169, 450], "phash": [1, 2, 3], "analysis_error": ["", "", ""],
     }, schema={"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int32, "a_height": pl.Int32,
                "phash": pl.UInt64, "analysis_error": pl.String})
-    out = {r["preview_url"]: (r["width"], r["height"]) for r in _with_analysis(candidates, analysis).iter_rows(named=True)}
+    out = {r["preview_url"]: (r["width"], r["height"]) for r in with_analysis(candidates, analysis).iter_rows(named=True)}
     assert out["a"] == (2000, 3000)  # declared and measured agree
     assert out["b"] == (1000, 563)  # declared a poster, the picture is 16:9: trust the bytes
     assert out["c"] == (300, 450)  # nothing declared: the measured rendition

@@ -21,9 +21,10 @@ from dagster_project.metadata_budget import failures_metadata, partitions_to_des
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.artwork.choices import apply_choices
-from metarr_pipeline.artwork.enrich import MovieEnrichment, config_fingerprint, enrich_movies
+from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
 from metarr_pipeline.artwork.review import contact_sheet_for, top_table
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.fingerprints import config_fingerprint
 
 CANDIDATES = dg.AssetKey("artwork_candidates")
 SELECTION = dg.AssetKey("artwork_selection")

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from metarr_pipeline.artwork.imaging import open_image
+from metarr_pipeline.blobs.verify import open_image
 
 TILE_HEIGHT = 120
 MAX_TILE_WIDTH = 160  # wider art (backdrops, logos, banners) is scaled down: the sheet stays ~15 KB

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from metarr_pipeline.artwork.blobs import BlobStore
 from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
 from metarr_pipeline.artwork.enrich import MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
+from metarr_pipeline.blobs import BlobStore
 
 
 def top_table(movie: MovieEnrichment) -> str:

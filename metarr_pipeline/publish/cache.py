@@ -12,8 +12,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from metarr_pipeline.artwork.blobs import BlobStore
-from metarr_pipeline.artwork.enrich import download_blob
+from metarr_pipeline.blobs import BlobStore, download_blob
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.plan import Planned

@@ -19,8 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from metarr_pipeline.artwork.blobs import BlobStore
-from metarr_pipeline.artwork.enrich import download_blob, download_workers
+from metarr_pipeline.blobs import BlobStore, download_blob, download_workers
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.session import ProviderSession

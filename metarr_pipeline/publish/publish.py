@@ -13,8 +13,9 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
-from metarr_pipeline.artwork.blobs import BlobStore
+from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.config import Settings
+from metarr_pipeline.fingerprints import publish_fingerprint
 from metarr_pipeline.players.queue import queue_notifications
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.publish.batch import CHUNK, publish_batch
@@ -45,8 +46,6 @@ def publish_movies(
 ) -> PublishReport:
     """Publish the given movies. ``automatic`` (auto-publish, scheduled runs) skips movies the user marked
     manual and movies already published and up to date; an explicit request publishes what it names."""
-    from metarr_pipeline.orchestration import publish_fingerprint
-
     started = time.perf_counter()
     now = now or datetime.now().replace(microsecond=0)
     movies = [m for m in store.movies(include_gone=True, partition_keys=partition_keys)

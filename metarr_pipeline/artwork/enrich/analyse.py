@@ -1,0 +1,83 @@
+"""Stage 2, analyse renditions: what each candidate's small rendition really is (format, size, pHash).
+
+Each distinct preview URL is fetched once and its facts cached in ``image_analysis`` by URL, so a warm run
+fetches nothing. A permanent failure (not an image, 404, refused host) is cached too and gates the candidate
+as unreadable; a transient one (timeouts, 5xx after every retry) is not cached and is retried next run.
+The measured aspect then corrects the provider's declared size (:func:`with_analysis`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
+from metarr_pipeline.artwork.imaging import analyse_rendition
+from metarr_pipeline.blobs import ImageError, download_workers
+from metarr_pipeline.errors import DisallowedHostError, MetarrError, ProviderNotFound, ProviderResponseError
+from metarr_pipeline.providers.http import check_allowed
+
+_PERMANENT = (ImageError, ProviderNotFound, ProviderResponseError, DisallowedHostError)
+_ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int32, "a_height": pl.Int32,
+             "phash": pl.UInt64, "analysis_error": pl.String}
+
+
+def analyse_renditions(batch: Batch) -> None:
+    """Fill ``fresh_analysis`` and join every candidate with its rendition's facts (``candidates``)."""
+    previews = batch.candidates.get_column("preview_url").unique(maintain_order=True).to_list()
+    known = batch.store.image_analysis(previews)
+    batch.counters["previews_cached"] = sum(1 for p in previews if p in known)
+    transient: dict[str, str] = {}
+    todo = [p for p in previews if p not in known]
+    run_concurrently(lambda url: _analyse(batch, url, transient), todo, download_workers(batch.settings))
+    for row in batch.fresh_analysis:
+        known[row["preview_url"]] = (row["format"], row["width"], row["height"], row["phash"], row["error"])
+    analysis = pl.DataFrame(
+        [(u, *known[u]) if u in known else (u, "", None, None, None, transient.get(u, "not analysed"))
+         for u in previews],
+        schema=_ANALYSIS, orient="row",
+    ) if previews else None
+    batch.candidates = with_analysis(batch.candidates, analysis)
+
+
+def _analyse(batch: Batch, url: str, transient: dict[str, str]) -> None:
+    session = batch.session
+    row: dict[str, Any]
+    try:
+        check_allowed(url, session.image_hosts)
+        response = session.fetcher.get(session.actual(url), kind="preview", provider="image host",
+                                       max_bytes=int(batch.settings.providers.max_image_mb * 1024 * 1024))
+        facts = analyse_rendition(response.content)
+        row = {"preview_url": url, "format": facts.format, "width": facts.width, "height": facts.height,
+               "phash": facts.phash, "error": "", "analysed_at": batch.now}
+        batch.bump("bytes_downloaded", len(response.content))
+    except _PERMANENT as exc:
+        row = {"preview_url": url, "format": "", "width": None, "height": None, "phash": None,
+               "error": str(exc)[:300], "analysed_at": batch.now}
+    except MetarrError as exc:  # transient: not cached, retried on the next run
+        with batch.lock:
+            transient[url] = str(exc)[:300]
+        return
+    with batch.lock:
+        batch.fresh_analysis.append(row)
+    batch.bump("previews_analysed")
+
+
+def with_analysis(frame: pl.DataFrame, analysis: pl.DataFrame | None) -> pl.DataFrame:
+    """Join the analysis and settle each candidate's size: declared size, corrected by the measured aspect."""
+    if analysis is None:
+        return frame.with_columns(a_format=pl.lit(""), a_width=pl.lit(None, pl.Int32), a_height=pl.lit(None, pl.Int32),
+                                  phash=pl.lit(None, pl.UInt64), analysis_error=pl.lit(""))
+    joined = frame.join(analysis, on="preview_url", how="left")
+    declared_ratio = pl.col("width").cast(pl.Float64) / pl.col("height").cast(pl.Float64)
+    measured_ratio = pl.col("a_width").cast(pl.Float64) / pl.col("a_height").cast(pl.Float64)
+    wrong = (pl.col("a_width").is_not_null() & pl.col("width").gt(0) & pl.col("height").gt(0)
+             & ((declared_ratio / measured_ratio - 1.0).abs() > 0.02))
+    missing = pl.col("width").fill_null(0).eq(0) | pl.col("height").fill_null(0).eq(0)
+    return joined.with_columns(
+        height=pl.when(wrong).then((pl.col("width").cast(pl.Float64) / measured_ratio).round().cast(pl.Int32))
+        .when(missing).then(pl.col("a_height")).otherwise(pl.col("height")),
+        width=pl.when(missing).then(pl.col("a_width")).otherwise(pl.col("width")),
+        analysis_error=pl.col("analysis_error").fill_null("not analysed"),
+    )

@@ -1,0 +1,108 @@
+"""The one object every enrichment stage reads and adds to, and the few helpers the stages share.
+
+A stage is a function ``stage(batch) -> None``: it reads the fields earlier stages filled in and fills in
+its own (grouped below by the stage that writes them), so the runner is a list of calls and each stage can
+be run and tested on its own after the ones before it. Nothing here talks to a provider.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from metarr_pipeline.artwork.actors import Actor
+from metarr_pipeline.artwork.enrich.report import EnrichReport, MovieEnrichment
+from metarr_pipeline.artwork.selection import UserChoices
+from metarr_pipeline.blobs import BlobStore
+from metarr_pipeline.config import Settings
+from metarr_pipeline.providers.session import ProviderSession
+from metarr_pipeline.store import MovieRecord, Store
+
+COUNTERS = ("candidates", "previews_analysed", "previews_cached", "originals_downloaded", "originals_reused",
+            "originals_deferred", "headshots_downloaded", "headshots_reused", "bytes_downloaded")
+_REQUEST_COUNTS = ("requests", "retries", "failures", "bytes")
+
+
+@dataclass
+class Batch:
+    """One enrichment run: its inputs, then what each stage found, in stage order."""
+
+    settings: Settings
+    store: Store
+    session: ProviderSession
+    movies: list[MovieRecord]
+    now: datetime
+    download_originals: bool = True
+    blobs: BlobStore = field(init=False)
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    lock: threading.Lock = field(default_factory=threading.Lock)  # counters and lists filled from threads
+    started: float = field(default_factory=time.perf_counter)
+    requests_before: dict[str, Any] = field(init=False)
+    # collect_candidates
+    image_base: str = ""
+    failed_movies: dict[int, str] = field(default_factory=dict)  # movie → why it cannot be enriched
+    cast: dict[int, list[Actor]] = field(default_factory=dict)  # movie → actors, in billing order
+    candidates: pl.DataFrame = field(default_factory=pl.DataFrame)  # then joined with the analysis
+    # analyse_renditions
+    fresh_analysis: list[dict[str, Any]] = field(default_factory=list)  # image_analysis rows new this run
+    # score_and_select
+    ranked: pl.DataFrame = field(default_factory=pl.DataFrame)
+    choices: UserChoices = field(default_factory=UserChoices)
+    previous_blobs: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)  # (movie, cand.) → (sha, ext)
+    blob_info: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha → blobs row
+    selected: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # fetch_originals
+    failed_originals: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (movie, type, cand.) → why
+    winner_blobs: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (sha, ext)
+    original_blobs: list[dict[str, Any]] = field(default_factory=list)  # blobs rows downloaded this run
+    # cache_headshots
+    people: dict[int, dict[str, Any]] = field(default_factory=dict)  # person → people row (+ "_changed")
+    headshot_blobs: list[dict[str, Any]] = field(default_factory=list)
+    # persist_changes
+    results: list[MovieEnrichment] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.blobs = BlobStore(self.settings.cache_dir)
+        self.requests_before = self.session.fetcher.stats.snapshot()
+
+    @property
+    def ids(self) -> list[int]:
+        return [m.id for m in self.movies if m.id is not None]
+
+    def bump(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            self.counters[name] += n
+
+    def report(self) -> EnrichReport:
+        after = self.session.fetcher.stats.snapshot()
+        requests = {k: after[k] - self.requests_before[k] for k in _REQUEST_COUNTS}
+        return EnrichReport(self.results, self.counters, requests, time.perf_counter() - self.started)
+
+
+def open_batch(settings: Settings, store: Store, session: ProviderSession, partition_keys: Sequence[str] | None,
+               *, now: datetime | None = None, download_originals: bool = True) -> Batch:
+    """The movies to enrich (present, identified partitions; all of them when no keys are given)."""
+    batch = Batch(settings, store, session, [], now or datetime.now().replace(microsecond=0), download_originals)
+    batch.movies = [m for m in store.movies(include_gone=False, partition_keys=partition_keys) if m.is_partition]
+    return batch
+
+
+def run_concurrently(fn: Callable[[Any], None], items: Sequence[Any], workers: int) -> None:
+    if not items:
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="art") as pool:
+        for _ in pool.map(fn, items):
+            pass
+
+
+def ext_of(url: str) -> str:
+    """The file extension a URL names (``jpg`` when it names none): how earlier runs stored its blob."""
+    ext = url.rsplit(".", 1)[-1].lower() if "." in url.rsplit("/", 1)[-1] else "jpg"
+    return "jpg" if ext == "jpeg" else ext

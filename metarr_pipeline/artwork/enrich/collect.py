@@ -1,0 +1,48 @@
+"""Stage 1, collect candidates: every image the providers offer for the batch, as one polars frame.
+
+Reads only what the fetch stage cached (``provider_responses``), plus TMDB's image base URL (itself cached),
+so collecting costs no request on a warm cache. A movie without cached TMDB metadata fails here and is left
+out of every later stage.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from metarr_pipeline.artwork.actors import select_actors
+from metarr_pipeline.artwork.candidates import candidates_frame, fanart_candidates, tmdb_candidates
+from metarr_pipeline.artwork.enrich.batch import Batch
+from metarr_pipeline.providers.fetch import tmdb_key
+from metarr_pipeline.providers.images import tmdb_image_base
+
+NO_METADATA = "no provider metadata yet: materialise provider_metadata (metarr fetch) first"
+
+
+def collect_candidates(batch: Batch) -> None:
+    """Fill ``candidates`` (types with a count > 0), ``cast``, ``image_base`` and ``failed_movies``."""
+    settings, movies = batch.settings, batch.movies
+    lang = settings.languages.preferred
+    enabled = {k for k, v in settings.artwork.counts.items() if v > 0}
+    responses = batch.store.provider_responses(
+        [("tmdb_movie", tmdb_key(m.tmdb_id, lang)) for m in movies if m.tmdb_id]
+        + [("fanart_movie", str(m.tmdb_id)) for m in movies if m.tmdb_id])
+    bodies: dict[int, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    batch.image_base = tmdb_image_base(batch.store, batch.session, settings, batch.now) if movies else ""
+    for m in movies:
+        assert m.id is not None and m.tmdb_id is not None
+        tmdb = responses.get(("tmdb_movie", tmdb_key(m.tmdb_id, lang)))
+        if tmdb is None or not tmdb.body:
+            batch.failed_movies[m.id] = NO_METADATA
+            continue
+        body = json.loads(tmdb.body)
+        bodies[m.id] = body
+        rows += tmdb_candidates(m.id, body, batch.image_base, enabled)
+        fanart = responses.get(("fanart_movie", str(m.tmdb_id)))
+        if fanart is not None and fanart.body:
+            rows += fanart_candidates(m.id, json.loads(fanart.body), enabled)
+    batch.candidates = candidates_frame(rows)
+    batch.counters["candidates"] = batch.candidates.height
+    batch.cast = {mid: select_actors(((b.get("credits") or {}).get("cast") or []), settings.actors.max_actors)
+                  for mid, b in bodies.items()}

@@ -1,0 +1,80 @@
+"""Stage 5, cache headshots: each actor's TMDB profile picture into the blob store, once per person.
+
+People are shared across movies, so a headshot is downloaded once however many movies the actor plays in,
+and kept while the person's name and profile path are unchanged and the blob is still on disk (or while the
+recorded failure still stands: a missing headshot is not retried every run). The runner starts this stage
+beside the analysis, because both keep the image hosts busy; it touches only its own fields of the batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import polars as pl
+
+from metarr_pipeline.artwork.actors import Actor
+from metarr_pipeline.artwork.enrich.batch import Batch, ext_of, run_concurrently
+from metarr_pipeline.blobs import download_blob, download_workers
+from metarr_pipeline.errors import MetarrError
+
+HEADSHOT_SIZE = "h632"
+_PEOPLE = {"person_id": pl.Int64, "name": pl.String, "profile_path": pl.String, "thumb_url": pl.String,
+           "blob_sha": pl.String, "error": pl.String, "updated_at": pl.Datetime("us")}
+
+
+def cache_headshots(batch: Batch) -> None:
+    """Fill ``people`` (person → people row, ``_changed`` when it must be written) and ``headshot_blobs``."""
+    persons: dict[int, Actor] = {}
+    for actors in batch.cast.values():
+        for a in actors:
+            persons.setdefault(a.person_id, a)
+    rows, todo = _plan(batch, persons)
+    lock = threading.Lock()
+
+    def download(a: Actor) -> None:
+        url = rows[a.person_id]["thumb_url"]
+        try:
+            row = download_blob(batch.session, batch.settings, batch.blobs, url, "headshot", batch.now)
+        except MetarrError as exc:
+            with lock:
+                rows[a.person_id]["error"] = f"headshot unavailable: {str(exc)[:200]}"
+            return
+        batch.bump("headshots_downloaded")
+        batch.bump("bytes_downloaded", row["bytes"])
+        with lock:
+            rows[a.person_id]["blob_sha"] = row["sha256"]
+            batch.headshot_blobs.append(row)
+
+    run_concurrently(download, todo, download_workers(batch.settings))
+    batch.people = rows
+
+
+def _plan(batch: Batch, persons: dict[int, Actor]) -> tuple[dict[int, dict[str, Any]], list[Actor]]:
+    """Each person's row (the stored one when still good) and the actors whose headshot must be fetched."""
+    known = batch.store.people(sorted(persons))
+    rows: dict[int, dict[str, Any]] = {}
+    todo: list[Actor] = []
+    for pid, a in persons.items():
+        prior = known.get(pid)
+        thumb = f"{batch.image_base}/{HEADSHOT_SIZE}{a.profile_path}" if a.profile_path else ""
+        if prior and prior["profile_path"] == a.profile_path and prior["name"] == a.name and (
+                not a.profile_path or (prior["blob_sha"] and batch.blobs.has(prior["blob_sha"], ext_of(thumb)))
+                or prior["error"]):
+            rows[pid] = {**prior, "_changed": False}
+            batch.bump("headshots_reused", 1 if prior["blob_sha"] else 0)
+            continue
+        rows[pid] = {"person_id": pid, "name": a.name, "profile_path": a.profile_path, "thumb_url": thumb,
+                     "blob_sha": None, "error": "" if a.profile_path else "no headshot on TMDB",
+                     "updated_at": batch.now, "_changed": True}
+        if a.profile_path:
+            todo.append(a)
+    return rows, todo
+
+
+def people_frame(rows: dict[int, dict[str, Any]], changed: bool) -> pl.DataFrame | None:
+    """The ``people`` rows to write (``changed=True``), without the bookkeeping column."""
+    items = [{k: v for k, v in r.items() if k != "_changed"} for r in rows.values() if r.get("_changed") == changed]
+    if not items:
+        return None
+    return pl.DataFrame(items, schema=_PEOPLE, orient="row")

@@ -1,0 +1,84 @@
+"""Stage 4, fetch and verify originals: the winners' full-size images into the blob store.
+
+An original already cached by an earlier run (and still on disk) is reused. One that cannot be fetched or
+does not verify gates its candidate out, and the selection is re-run so the next candidate takes its place
+(at most three rounds). On an offline re-score (``download_originals=False``) nothing is fetched: winners
+without a cached original keep ``blob_sha`` empty and publish (or the next enrichment) fetches them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
+from metarr_pipeline.artwork.enrich.rank import select_winners
+from metarr_pipeline.blobs import download_blob, download_workers
+from metarr_pipeline.errors import MetarrError
+
+ROUNDS = 3
+
+Outcome = tuple[str, str] | str  # (sha, ext) of the stored blob, or why the download failed
+
+
+def fetch_originals(batch: Batch) -> None:
+    """Fill ``winner_blobs``, ``original_blobs``, ``failed_originals`` and ``selected.blob_sha``."""
+    for round_ in range(ROUNDS):
+        if round_:
+            select_winners(batch)
+        needed = _needed(batch)
+        if not needed:
+            break
+        if not batch.download_originals:
+            batch.counters["originals_deferred"] = len(needed)
+            break
+        outcomes = _download(batch, list(needed))
+        for url, result in outcomes.items():
+            if isinstance(result, tuple):
+                batch.winner_blobs[url] = result
+            else:
+                for movie_id, kind, cid in needed[url]:
+                    batch.failed_originals[(movie_id, kind, cid)] = result
+        if all(isinstance(outcomes.get(u), tuple) for u in needed):
+            break
+    batch.blob_info.update({b["sha256"]: b for b in batch.original_blobs})
+    batch.selected = batch.selected.with_columns(
+        blob_sha=pl.when(pl.col("selected_rank").is_not_null())
+        .then(pl.col("url").replace_strict({u: v[0] for u, v in batch.winner_blobs.items()}, default=None))
+        .otherwise(None),
+    )
+
+
+def _needed(batch: Batch) -> dict[str, list[tuple[int, str, str]]]:
+    """url → the (movie, type, candidate) winners it serves, for winners without a usable cached original."""
+    needed: dict[str, list[tuple[int, str, str]]] = {}
+    winners = batch.selected.filter(pl.col("selected_rank").is_not_null())
+    for movie_id, kind, cid, url in winners.select("movie_id", "type", "candidate_id", "url").iter_rows():
+        if url in batch.winner_blobs:
+            continue
+        prev = batch.previous_blobs.get((movie_id, cid))
+        if prev and batch.blobs.has(prev[0], prev[1]):
+            batch.winner_blobs[url] = prev
+            batch.bump("originals_reused")
+            continue
+        needed.setdefault(url, []).append((movie_id, kind, cid))
+    return needed
+
+
+def _download(batch: Batch, urls: list[str]) -> dict[str, Outcome]:
+    outcomes: dict[str, Outcome] = {}
+
+    def download(url: str) -> None:
+        try:
+            row = download_blob(batch.session, batch.settings, batch.blobs, url, "original", batch.now)
+        except MetarrError as exc:
+            with batch.lock:
+                outcomes[url] = str(exc)[:300]
+            return
+        batch.bump("originals_downloaded")
+        batch.bump("bytes_downloaded", row["bytes"])
+        with batch.lock:
+            outcomes[url] = (row["sha256"], row["ext"])
+            batch.original_blobs.append(row)
+
+    run_concurrently(download, urls, download_workers(batch.settings))
+    return outcomes

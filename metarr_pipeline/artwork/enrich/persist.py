@@ -1,0 +1,139 @@
+"""Stage 6, persist changes: compare each movie's result with the stored one, write only what changed.
+
+A movie's state hash covers what was chosen (the candidate table without blob hashes), its actors, their
+headshots and the config fingerprint, so the same provider data, config and user choices give the same
+hash and nothing is written. Whether a chosen original's bytes are cached is not part of the result:
+attaching a blob fetched now to an unchanged movie's candidate row is a small update, not a new result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from metarr_pipeline.artwork.actors import Actor
+from metarr_pipeline.artwork.enrich.batch import Batch, ext_of
+from metarr_pipeline.artwork.enrich.headshots import people_frame
+from metarr_pipeline.artwork.enrich.report import ChosenArt, MovieEnrichment
+from metarr_pipeline.artwork.scoring import PARTS
+from metarr_pipeline.fingerprints import config_fingerprint
+from metarr_pipeline.store import MovieRecord
+
+_STORED = ("movie_id", "type", "candidate_id", "provider", "url", "preview_url", "language", "width", "height",
+           "votes", "vote_average", "phash", *(f"s_{p}" for p in PARTS), "score", "rank", "gate", "duplicate_of",
+           "selected_rank", "blob_sha")
+_ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
+                  "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
+
+
+@dataclass
+class _Writes:
+    """What the batch writes: rows of the movies whose result changed, blob hashes for the unchanged."""
+
+    fingerprint: str
+    changed_ids: list[int] = field(default_factory=list)
+    candidates: list[pl.DataFrame] = field(default_factory=list)
+    actors: list[dict[str, Any]] = field(default_factory=list)
+    enrichment: list[dict[str, Any]] = field(default_factory=list)
+    blob_updates: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def persist_changes(batch: Batch) -> None:
+    """Fill ``results`` and write, in one ``save_enrichment``, what changed (plus new analyses and blobs)."""
+    ids = batch.ids
+    stored = batch.store.enrichment_rows(ids) if ids else {}
+    writes = _Writes(config_fingerprint(batch.settings))
+    selected = batch.selected
+    per_movie = {k[0]: g for k, g in selected.partition_by("movie_id", as_dict=True).items()} if selected.height else {}
+    for m in batch.movies:
+        assert m.id is not None and m.partition_key is not None
+        if m.id in batch.failed_movies:
+            batch.results.append(MovieEnrichment(m.partition_key, m.id, "failed", batch.failed_movies[m.id]))
+            continue
+        group = per_movie.get(m.id, selected.clear())
+        batch.results.append(_movie_result(batch, m, group, stored.get(m.id), writes))
+    new_blobs = batch.original_blobs + batch.headshot_blobs
+    batch.store.save_enrichment(
+        analysis=pl.DataFrame(batch.fresh_analysis, schema=_ANALYSIS_ROWS, orient="row")
+        if batch.fresh_analysis else None,
+        candidates=pl.concat(writes.candidates) if writes.candidates else None,
+        movie_ids=writes.changed_ids,
+        actors=pl.DataFrame(writes.actors) if writes.actors else None,
+        people=people_frame(batch.people, changed=True),
+        blobs=pl.DataFrame(new_blobs).unique(subset=["sha256"]) if new_blobs else None,
+        enrichment=pl.DataFrame(writes.enrichment) if writes.enrichment else None,
+    )
+    batch.store.set_candidate_blobs(writes.blob_updates)  # unchanged movies whose winners' originals were fetched now
+
+
+def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict[str, Any] | None,
+                  writes: _Writes) -> MovieEnrichment:
+    """One movie's result, compared with the stored one; its rows are added to ``writes`` when it changed."""
+    assert m.id is not None
+    table = group.select(_STORED).sort(["type", "rank"])
+    actors = batch.cast.get(m.id, [])
+    state = _hash({"candidates": table.drop("blob_sha").to_dicts(), "actors": [a.__dict__ for a in actors],
+                   "headshots": [batch.people.get(a.person_id, {}).get("blob_sha") for a in actors],
+                   "fingerprint": writes.fingerprint})
+    sel = table.filter(pl.col("selected_rank").is_not_null()).sort(["type", "selected_rank"])
+    selection_hash = _hash(sel.select("type", "selected_rank", "candidate_id").to_dicts())
+    unchanged = prior is not None and prior["state_hash"] == state
+    if unchanged:
+        writes.blob_updates += _blob_updates(m.id, sel, batch.previous_blobs)
+    selection_changed = prior is None or prior["selection_hash"] != selection_hash
+    result = _describe(m, group, batch, actors, "unchanged" if unchanged else "enriched",
+                       selection_changed and not unchanged)
+    if unchanged:
+        return result
+    writes.changed_ids.append(m.id)
+    writes.candidates.append(table)
+    writes.actors += [{"movie_id": m.id, "position": a.order, "person_id": a.person_id, "name": a.name,
+                       "role": a.role} for a in actors]
+    writes.enrichment.append({
+        "movie_id": m.id, "state_hash": state, "selection_hash": selection_hash, "enriched_at": batch.now,
+        "selection_changed_at": batch.now if selection_changed else prior["selection_changed_at"],  # type: ignore[index]
+        "config_fingerprint": writes.fingerprint,
+        "summary_json": json.dumps({"candidates": result.candidates, "failed": result.failed_candidates,
+                                    "duplicates": len(result.duplicates), "actors": result.actors}),
+    })
+    return result
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _blob_updates(movie_id: int, winners: pl.DataFrame,
+                  prev_blobs: dict[tuple[int, str], tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """Winners of an unchanged movie whose cached original differs from the stored row (fetched now after an
+    offline re-score deferred it, or fetched again because the cached file was gone)."""
+    if not winners.height:
+        return []
+    return [(movie_id, cid, sha) for cid, sha in winners.select("candidate_id", "blob_sha").iter_rows()
+            if sha is not None and prev_blobs.get((movie_id, cid), ("",))[0] != sha]
+
+
+def _describe(m: MovieRecord, group: pl.DataFrame, batch: Batch, actors: list[Actor], status: str,
+              selection_changed: bool) -> MovieEnrichment:
+    assert m.id is not None and m.partition_key is not None
+    chosen = []
+    winners = group.filter(pl.col("selected_rank").is_not_null()).sort(["type", "selected_rank"])
+    for row in winners.iter_rows(named=True):
+        info = batch.blob_info.get(row["blob_sha"] or "", {})
+        chosen.append(ChosenArt(row["type"], row["selected_rank"], row["candidate_id"], row["provider"],
+                                row["language"], row["width"] or 0, row["height"] or 0, row["score"],
+                                {p: round(row[f"s_{p}"], 3) for p in PARTS}, row["blob_sha"],
+                                info.get("ext", ext_of(row["url"]))))
+    top = tuple(group.filter(pl.col("rank") <= 5).sort(["type", "rank"]).select(
+        "type", "rank", "candidate_id", "provider", "language", "width", "height", "score",
+        *(f"s_{p}" for p in PARTS), "gate", "selected_rank").to_dicts()) if group.height else ()
+    dup_rows = group.filter(pl.col("duplicate_of").is_not_null()) if group.height else group
+    dups = tuple((r["type"], r["candidate_id"], r["duplicate_of"]) for r in dup_rows.iter_rows(named=True))
+    failed = group.filter(pl.col("gate").str.starts_with("unreadable") | pl.col("gate").str.starts_with("original"))
+    without = sum(1 for a in actors if not batch.people.get(a.person_id, {}).get("blob_sha"))
+    return MovieEnrichment(m.partition_key, m.id, status, "", tuple(chosen), top, dups, failed.height, group.height,
+                           len(actors), without, selection_changed)

@@ -1,0 +1,48 @@
+"""The enrichment runner: the stages, in order, over one batch."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from metarr_pipeline.artwork.enrich.analyse import analyse_renditions
+from metarr_pipeline.artwork.enrich.batch import open_batch
+from metarr_pipeline.artwork.enrich.collect import collect_candidates
+from metarr_pipeline.artwork.enrich.headshots import cache_headshots
+from metarr_pipeline.artwork.enrich.originals import fetch_originals
+from metarr_pipeline.artwork.enrich.persist import persist_changes
+from metarr_pipeline.artwork.enrich.rank import score_and_select
+from metarr_pipeline.artwork.enrich.report import EnrichReport
+from metarr_pipeline.config import Settings
+from metarr_pipeline.providers.session import ProviderSession
+from metarr_pipeline.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def enrich_movies(
+    settings: Settings,
+    store: Store,
+    session: ProviderSession,
+    partition_keys: Sequence[str] | None = None,
+    *,
+    now: datetime | None = None,
+    download_originals: bool = True,
+) -> EnrichReport:
+    """Enrich a batch. ``download_originals=False`` is the offline re-score (a backfill after a scoring or
+    selection config change): everything comes from stored data, and winners whose original is not cached
+    keep ``blob_sha`` empty; publish (or the next regular enrichment) fetches them when they are needed."""
+    batch = open_batch(settings, store, session, partition_keys, now=now, download_originals=download_originals)
+    collect_candidates(batch)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots") as background:
+        headshots = background.submit(cache_headshots, batch)  # alongside: both keep the image hosts busy
+        analyse_renditions(batch)
+        score_and_select(batch)
+        fetch_originals(batch)
+        headshots.result()
+    persist_changes(batch)
+    report = batch.report()
+    log.info("enrichment: %s", report.summary())
+    return report

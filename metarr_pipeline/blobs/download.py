@@ -1,0 +1,35 @@
+"""Fetching an original into the blob store: one way in, shared by enrichment and publish.
+
+Enrichment downloads the winners' originals and the actors' headshots; publish downloads the originals an
+offline re-score deferred. All of them go through :func:`download_blob`, so every blob in the store came
+from an allowlisted host, within the size cap, and opened as a complete image.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from metarr_pipeline.blobs.blobstore import BlobStore
+from metarr_pipeline.blobs.verify import verify_original
+from metarr_pipeline.config import Settings
+from metarr_pipeline.providers.http import check_allowed
+from metarr_pipeline.providers.session import ProviderSession
+
+
+def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore, url: str, kind: str,
+                  now: datetime) -> dict[str, Any]:
+    """Download an image from an allowlisted host, check it is complete, store it; the ``blobs`` row."""
+    check_allowed(url, session.image_hosts)
+    response = session.fetcher.get(session.actual(url), kind=kind, provider="image host",
+                                   max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))
+    facts = verify_original(response.content)
+    blob = blobs.put(response.content, facts.extension)
+    return {"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size, "width": facts.width,
+            "height": facts.height, "format": facts.format, "source_url": url, "created_at": now}
+
+
+def download_workers(settings: Settings) -> int:
+    """Threads for image downloads: enough to fill every image host's connection limit at once (each host's
+    limiter still caps its own connections); fewer would leave one host idle while the other is busy."""
+    return max(2, settings.providers.tmdb.image_max_connections + settings.providers.fanart.image_max_connections)

@@ -54,7 +54,7 @@ test: venv tools
 # Not part of `make test`: a 1,000-movie run takes minutes. Results: bench/results/<date>.json and .md.
 N ?= 1000
 bench: venv
-	$(BIN)/python bench/run.py --n $(N)
+	$(BIN)/python -m bench --n $(N)
 
 check-defs: venv
 	cd $(CURDIR) && $(BIN)/dg check defs

@@ -1,18 +1,36 @@
-"""Library-wide automation: the enrichment schedule, auto-publish, and backfills after config changes.
+"""Every sensor and schedule of the project: what runs without a person asking.
 
-All of them emit a few batched runs (contiguous ranges of movie partitions, at most
-``schedule.max_movies_per_run`` each), never a run per movie. Movies inside a range that did not need the
-work are cheap no-ops: their provider cache is fresh, their analysis cached, their result unchanged.
+- ``movie_partitions_sensor`` (running): keeps the movie partitions equal to what the state database knows. A
+  scan run from the CLI (``metarr scan``) writes only the state database; this brings the Dagster instance's
+  partitions in line within one tick, without launching runs.
+- ``enrich_schedule`` (``library_enrichment_schedule``, stopped unless ``schedule.enrich_cron`` is set):
+  enriches every movie that is due.
+- ``auto_publish_sensor`` (running; idle unless ``publish.auto_publish`` is on): publishes what changed.
+- ``config_change_sensor`` (``config_change_backfill_sensor``, stopped): re-runs the movies a config change
+  made stale, like ``metarr backfill``.
+- ``player_notification_sensor`` (running; idle while no player is enabled): launches one
+  ``player_notification_retry_job`` run when notifications are due (a retry after a failure, a deferral while
+  Kodi was playing, a publish made outside ``publish_job``, or a published movie that left the library).
+  Pending notifications younger than two minutes are left to the publish run that queued them.
+
+The library-wide ones emit a few batched runs (contiguous ranges of movie partitions, at most
+``schedule.max_movies_per_run`` each), never a run per movie, tagged with who launched them (``run_tags``).
+Movies inside a range that did not need the work are cheap no-ops: their provider cache is fresh, their
+analysis cached, their result unchanged.
 """
 
 import hashlib
-from typing import Any
+from datetime import datetime, timedelta
 
 import dagster as dg
 
-from dagster_project.partitions import movies_partitions
+from dagster_project.assets.artwork import enriched_artwork
+from dagster_project.assets.notify import player_notification_retry_job
+from dagster_project.code_versions import settings_at_load
+from dagster_project.jobs import enrich_job, publish_job
+from dagster_project.partitions import movies_partitions, partition_requests
 from dagster_project.resources import MetarrResource
-from metarr_pipeline.config import Settings, load_settings
+from dagster_project.run_tags import AUTO_PUBLISH, CONFIG_CHANGE, RANGE_END, RANGE_START, SCHEDULE, TRIGGER_TAG
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 from metarr_pipeline.orchestration import (
@@ -22,10 +40,7 @@ from metarr_pipeline.orchestration import (
     stale_movies,
 )
 
-TRIGGER_TAG = "metarr/trigger"
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
-AUTOMATIC_TRIGGERS = frozenset({"schedule", "auto_publish", "config_change"})
+PENDING_GRACE = timedelta(minutes=2)
 
 
 def range_requests(instance: dg.DagsterInstance, wanted: list[str], max_per_run: int, trigger: str,
@@ -40,97 +55,118 @@ def range_requests(instance: dg.DagsterInstance, wanted: list[str], max_per_run:
 def enrich_schedule_cron() -> tuple[str, dg.DefaultScheduleStatus]:
     """The schedule's cron is part of the definitions, so it is read when they load (from $METARR_CONFIG or the
     demo config); an empty ``schedule.enrich_cron`` (the default) leaves the schedule stopped."""
-    settings = _settings_at_load()
+    settings = settings_at_load()
     cron = settings.schedule.enrich_cron.strip() if settings else ""
     return (cron or "0 4 * * *", dg.DefaultScheduleStatus.RUNNING if cron else dg.DefaultScheduleStatus.STOPPED)
 
 
-def config_code_versions() -> tuple[str | None, str | None]:
-    """(enrichment, publish) config fingerprints, used as the assets' code versions: after a config change (and
-    a reload of the code location), partitions materialised under the old config show as stale in the UI
-    ("code version changed"), as they do in `metarr status`. None when the config cannot be read."""
-    settings = _settings_at_load()
-    if settings is None:
-        return None, None
-    return config_fingerprint(settings), publish_fingerprint(settings)
-
-
-def _settings_at_load() -> Settings | None:
-    """The settings as the definitions load ($METARR_CONFIG or the demo config); None when unreadable, so a
-    broken config still lets the code location load (runs then report the config error)."""
+@dg.sensor(
+    name="movie_partitions_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Adds a partition for every newly identified movie and removes those of movies gone from disk.",
+)
+def movie_partitions_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource) -> dg.SensorResult:
     try:
-        return load_settings(check_roots=False)
-    except MetarrError:
-        return None
+        desired = metarr.store().partition_keys()
+    except MetarrError as exc:
+        return dg.SensorResult(skip_reason=f"state database not readable: {exc}")
+    current = context.instance.get_dynamic_partitions(movies_partitions.name)
+    requests = partition_requests(current, desired)
+    if not requests:
+        return dg.SensorResult(skip_reason=f"{len(desired)} movie partitions already in sync")
+    return dg.SensorResult(dynamic_partitions_requests=requests)
 
 
-def build_enrich_schedule(job: Any) -> dg.ScheduleDefinition:
-    cron, status = enrich_schedule_cron()
+_ENRICH_CRON, _ENRICH_STATUS = enrich_schedule_cron()
 
-    @dg.schedule(job=job, cron_schedule=cron, default_status=status, name="library_enrichment_schedule",
-                 description="Enrich every movie that is due (new, TTL expired, or failed last time) in a few "
-                             "batched runs. Off unless schedule.enrich_cron is set.")
-    def library_enrichment_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResource):
+
+@dg.schedule(job=enrich_job, cron_schedule=_ENRICH_CRON, default_status=_ENRICH_STATUS,
+             name="library_enrichment_schedule",
+             description="Enrich every movie that is due (new, TTL expired, or failed last time) in a few "
+                         "batched runs. Off unless schedule.enrich_cron is set.")
+def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResource):
+    settings = metarr.settings_without_roots
+    due = due_for_enrichment(settings, metarr.store())
+    if not due:
+        return dg.SkipReason("no movie is due for enrichment")
+    tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
+    return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"enrich-{tick}")
+
+
+@dg.sensor(job=publish_job, name="auto_publish_sensor", minimum_interval_seconds=120,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="With publish.auto_publish on, publishes (in batched runs) every movie whose enrichment "
+                       "or metadata changed since its last publish; never a movie marked manual.")
+def auto_publish_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource):
+    try:
         settings = metarr.settings_without_roots
-        due = due_for_enrichment(settings, metarr.store())
-        if not due:
-            return dg.SkipReason("no movie is due for enrichment")
-        tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
-        return range_requests(context.instance, due, settings.schedule.max_movies_per_run, "schedule",
-                              f"enrich-{tick}")
-
-    return library_enrichment_schedule
-
-
-def build_auto_publish_sensor(job: Any) -> dg.SensorDefinition:
-    @dg.sensor(job=job, name="auto_publish_sensor", minimum_interval_seconds=120,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description="With publish.auto_publish on, publishes (in batched runs) every movie whose enrichment "
-                           "or metadata changed since its last publish; never a movie marked manual.")
-    def auto_publish_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource):
-        try:
-            settings = metarr.settings_without_roots
-            if not settings.publish.auto_publish:
-                return dg.SkipReason("publish.auto_publish is off: publish from the UI after review")
-            keys = outdated_for_publish(metarr.store())
-        except MetarrError as exc:
-            return dg.SkipReason(f"cannot read the state: {exc}")
-        if not keys:
-            return dg.SkipReason("every enriched movie is published and up to date")
-        digest = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:12]
-        return range_requests(context.instance, keys, settings.schedule.max_movies_per_run, "auto_publish",
-                              f"auto-publish-{digest}")
-
-    return auto_publish_sensor
+        if not settings.publish.auto_publish:
+            return dg.SkipReason("publish.auto_publish is off: publish from the UI after review")
+        keys = outdated_for_publish(metarr.store())
+    except MetarrError as exc:
+        return dg.SkipReason(f"cannot read the state: {exc}")
+    if not keys:
+        return dg.SkipReason("every enriched movie is published and up to date")
+    digest = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:12]
+    return range_requests(context.instance, keys, settings.schedule.max_movies_per_run, AUTO_PUBLISH,
+                          f"auto-publish-{digest}")
 
 
-def build_config_change_sensor(enrich_job: Any, publish_job: Any,
-                               rescore_assets: Any = None) -> dg.SensorDefinition:
-    """``rescore_assets``: what an enrichment backfill materialises (the artwork assets: provider metadata does not
-    depend on the config, so its partitions are left alone)."""
+@dg.sensor(jobs=[enrich_job, publish_job], name="config_change_backfill_sensor", minimum_interval_seconds=300,
+           default_status=dg.DefaultSensorStatus.STOPPED,
+           description="After a config change (scoring, counts, languages, naming), re-runs exactly the movies "
+                       "whose stored fingerprint differs, in batched runs. Off by default; `metarr backfill` "
+                       "does the same on demand.")
+def config_change_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource):
+    """An enrichment backfill materialises the artwork assets only: provider metadata does not depend on the
+    config, so its partitions are left alone."""
+    try:
+        settings = metarr.settings_without_roots
+        stale = stale_movies(settings, metarr.store())
+    except MetarrError as exc:
+        return dg.SkipReason(f"cannot read the state: {exc}")
+    requests = []
+    for req in range_requests(context.instance, stale["enrich"], settings.schedule.max_movies_per_run,
+                              CONFIG_CHANGE, f"config-{config_fingerprint(settings)}"):
+        requests.append(req.with_replaced_attrs(job_name=enrich_job.name, asset_selection=list(enriched_artwork.keys)))
+    publish_keys = [k for k in stale["publish"] if k not in set(stale["enrich"])]
+    for req in range_requests(context.instance, publish_keys, settings.schedule.max_movies_per_run,
+                              CONFIG_CHANGE, f"republish-{publish_fingerprint(settings)}"):
+        requests.append(req.with_replaced_attrs(job_name=publish_job.name))
+    if not requests:
+        return dg.SkipReason("no movie is stale: every result matches the current config")
+    return requests
 
-    @dg.sensor(jobs=[enrich_job, publish_job], name="config_change_backfill_sensor", minimum_interval_seconds=300,
-               default_status=dg.DefaultSensorStatus.STOPPED,
-               description="After a config change (scoring, counts, languages, naming), re-runs exactly the movies "
-                           "whose stored fingerprint differs, in batched runs. Off by default; `metarr backfill` "
-                           "does the same on demand.")
-    def config_change_backfill_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource):
-        try:
-            settings = metarr.settings_without_roots
-            stale = stale_movies(settings, metarr.store())
-        except MetarrError as exc:
-            return dg.SkipReason(f"cannot read the state: {exc}")
-        requests = []
-        for req in range_requests(context.instance, stale["enrich"], settings.schedule.max_movies_per_run,
-                                  "config_change", f"config-{config_fingerprint(settings)}"):
-            requests.append(req.with_replaced_attrs(job_name=enrich_job.name, asset_selection=(
-                list(rescore_assets) if rescore_assets else None)))
-        publish_keys = [k for k in stale["publish"] if k not in set(stale["enrich"])]
-        for req in range_requests(context.instance, publish_keys, settings.schedule.max_movies_per_run,
-                                  "config_change", f"republish-{publish_fingerprint(settings)}"):
-            requests.append(req.with_replaced_attrs(job_name=publish_job.name))
-        if not requests:
-            return dg.SkipReason("no movie is stale: every result matches the current config")
-        return requests
 
-    return config_change_backfill_sensor
+@dg.sensor(
+    name="player_notification_sensor",
+    job=player_notification_retry_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Launches one delivery run when player notifications are due (failed ones after their backoff, "
+                "deferred ones, removed movies); no run when nothing is due or no player is enabled.",
+)
+def player_notification_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource) -> dg.SensorResult:
+    try:
+        settings = metarr.settings_without_roots
+        players = [p.label for p in settings.enabled_players]
+        if not players:
+            return dg.SensorResult(skip_reason="no player is enabled")
+        now = datetime.now()
+        store = metarr.store()
+        due = [r for r in store.due_notifications(now, players)
+               if r.status != "pending" or r.queued_at <= now - PENDING_GRACE]
+        removed = store.removed_movies_to_notify(players)
+    except MetarrError as exc:
+        return dg.SensorResult(skip_reason=f"state database or config not readable: {exc}")
+    if not due and not removed:
+        return dg.SensorResult(skip_reason="no player notification is due")
+    # Same due set → same run key (no duplicate run while one is delivering); a new hour allows a new run
+    # should a delivery run have died without recording anything.
+    basis = sorted(f"{r.id}:{r.attempts}:{r.status}" for r in due) + \
+        sorted(f"{r.player}:{r.movie_id}:deleted" for r in removed) + [f"{now:%Y%m%d%H}"]
+    run_key = "notify-" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
+    return dg.SensorResult(run_requests=[dg.RunRequest(
+        run_key=run_key, tags={"metarr/notify": "retry",
+                               "metarr/due_notifications": str(len(due) + len(removed))})])

@@ -15,6 +15,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)  # before the definit
 
 from dagster_project.definitions import defs, enrich_job, publish_job, scan_job  # noqa: E402
 from dagster_project.partitions import movies_partitions  # noqa: E402
+from dagster_project.run_tags import RANGE_END, RANGE_START  # noqa: E402
 
 
 def main() -> int:
@@ -26,7 +27,7 @@ def main() -> int:
         if not keys:
             print("no movie partitions: nothing to enrich")
             return 0 if scan.success else 1
-        tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+        tags = {RANGE_START: keys[0], RANGE_END: keys[-1]}
         ok = scan.success
         for job in (enrich_job, publish_job):
             result = defs.resolve_job_def(job.name).execute_in_process(instance=instance, tags=tags)

@@ -76,3 +76,22 @@ class ExistingNfo:
     fields: dict[str, object] = field(default_factory=dict)  # managed fields as the NFO has them (merge base)
     recovered: bool = False  # the XML was malformed and read in recovery mode
     problem: str = ""  # why it could not be read fully ("" when fine)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What a provider search found: one confident id, or candidates to show the user."""
+
+    tmdb_id: int | None
+    candidates: tuple[str, ...] = ()  # "Title (Year) tmdb-N" lines for the report
+    reason: str = ""
+
+
+# Tags the pipeline writes or deliberately drops on publish; every other top-level tag is foreign.
+MANAGED_TAGS = frozenset({
+    "title", "originaltitle", "sorttitle", "outline", "plot", "tagline", "runtime", "mpaa", "certification",
+    "genre", "country", "studio", "director", "credits", "writer", "tag", "set", "premiered", "year",
+    "releasedate", "ratings", "rating", "votes", "uniqueid", "id", "tmdbid", "imdbid", "imdb", "tmdb",
+    "actor", "fileinfo", "thumb", "fanart", "playcount", "lastplayed", "watched", "dateadded", "userrating",
+    "resume", "lockdata", "lockedfields",
+})

@@ -9,10 +9,10 @@ import dagster as dg
 import pytest
 
 from dagster_project.assets.scan import library_scan, scanned_movie
+from dagster_project.automation import movie_partitions_sensor
 from dagster_project.definitions import defs
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
-from dagster_project.sensors import movie_partitions_sensor
 from metarr_pipeline.config import load_settings
 from metarr_pipeline.scan.scan import scan_library
 from metarr_pipeline.store import Store
@@ -107,7 +107,7 @@ def test_scan_asset_turns_a_bad_config_into_a_readable_failure(tmp_path: Path) -
 
 
 def test_partition_metadata_budget_keeps_failures_and_caps_changes() -> None:
-    from dagster_project.metadata_budget import MAX_DESCRIBED, SMALL_RUN, partitions_to_describe
+    from dagster_project.metadata import MAX_DESCRIBED, SMALL_RUN, partitions_to_describe
 
     small = [f"m{i}" for i in range(SMALL_RUN)]
     assert partitions_to_describe(small, [], []) == set(small)  # a UI selection: every movie described
@@ -123,7 +123,7 @@ def test_partition_metadata_budget_keeps_failures_and_caps_changes() -> None:
 def test_asset_code_versions_follow_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The artwork assets' code version is the enrichment config fingerprint (publish: the publish one), so a
     config change shows up in the UI as "code version changed" once the code location reloads."""
-    from dagster_project.automation import config_code_versions
+    from dagster_project.code_versions import config_code_versions
     from dagster_project.definitions import defs
     from metarr_pipeline.config import DEMO_CONFIG, load_settings
     from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
@@ -164,7 +164,7 @@ def test_a_bad_enrich_cron_is_a_config_error_not_a_broken_code_location(tmp_path
 def test_failures_metadata_lists_failed_movies_or_nothing() -> None:
     from types import SimpleNamespace
 
-    from dagster_project.metadata_budget import failures_metadata
+    from dagster_project.metadata import failures_metadata
 
     assert failures_metadata([]) == {}
     failed = [SimpleNamespace(partition_key=f"m{i}", error=f"bad | {i}") for i in range(3)]

@@ -13,9 +13,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from dagster_project.automation import RANGE_END, RANGE_START, TRIGGER_TAG
 from dagster_project.definitions import auto_publish_sensor, config_change_sensor, defs, enrich_schedule
 from dagster_project.resources import MetarrResource
+from dagster_project.run_tags import RANGE_END, RANGE_START, TRIGGER_TAG
 from metarr_pipeline.artwork.enrich import enrich_movies
 from metarr_pipeline.config import load_settings
 from metarr_pipeline.orchestration import batched_ranges, due_for_enrichment, outdated_for_publish, stale_movies

@@ -554,11 +554,8 @@ def test_players_test_notify_and_status_commands(tmp_path: Path, doubles, capsys
 # -- Dagster --------------------------------------------------------------------------------------------------
 
 def test_dagster_notification_asset_sensor_and_retry_job(tmp_path: Path, doubles) -> None:
-    from dagster_project.assets.notify import (
-        player_notification_retry_job,
-        player_notification_sensor,
-        player_notifications,
-    )
+    from dagster_project.assets.notify import player_notification_retry_job, player_notifications
+    from dagster_project.automation import player_notification_sensor
     from dagster_project.definitions import defs
     from dagster_project.partitions import movies_partitions
     from dagster_project.resources import MetarrResource

@@ -1,1 +1,6 @@
-"""Assets by pipeline stage."""
+"""Assets by pipeline stage, each a thin wrapper over one domain function.
+
+Modules in flow order: :mod:`.scan` (library scan, per-movie view), :mod:`.enrich` (provider metadata),
+:mod:`.artwork` (scored candidates, cached artwork, actor thumbnails), :mod:`.publish` (the library files),
+:mod:`.notify` (player notifications).
+"""

@@ -4,7 +4,8 @@ Candidates, their scored selection, the cached originals and the actor headshots
 the batch (the selection needs the analysis, the cache needs the selection), so they are one ``multi_asset``
 that always materialises its four assets together. Each movie's review screen (contact sheet, top candidates
 with score parts, duplicates dropped) is attached to that movie's partition with ``add_asset_metadata``: every
-movie of a small run, and in a library-wide run the movies that changed or failed (see ``metadata_budget``).
+movie of a small run, and in a library-wide run the movies that changed or failed (see
+``metadata.partitions_to_describe``).
 
 A run launched by a config-change backfill (tag ``metarr/trigger=config_change``) or with ``defer_originals``
 re-scores offline: no provider request at all; originals of newly chosen winners are fetched by the next
@@ -14,12 +15,11 @@ regular enrichment or when the movie is published.
 import dagster as dg
 
 from dagster_project.assets.enrich import provider_metadata
-from dagster_project.assets.scan import markdown_table
-from dagster_project.automation import config_code_versions
-from dagster_project.failures import raise_for
-from dagster_project.metadata_budget import failures_metadata, partitions_to_describe
+from dagster_project.code_versions import config_code_versions
+from dagster_project.metadata import failures_metadata, markdown_table, partitions_to_describe, raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
+from dagster_project.run_tags import CONFIG_CHANGE, TRIGGER_TAG
 from metarr_pipeline.artwork.choices import apply_choices
 from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
 from metarr_pipeline.artwork.review import contact_sheet_for, top_table
@@ -77,7 +77,7 @@ class ArtworkConfig(dg.Config):
 )
 def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, config: ArtworkConfig):
     keys = list(context.partition_keys)
-    defer = config.defer_originals or context.run.tags.get("metarr/trigger") == "config_change"
+    defer = config.defer_originals or context.run.tags.get(TRIGGER_TAG) == CONFIG_CHANGE
     settings = metarr.settings_without_roots
     store = metarr.store()
     try:

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from dagster_project.assets.scan import markdown_table, scanned_movie
-from dagster_project.failures import raise_for
+from dagster_project.assets.scan import scanned_movie
+from dagster_project.metadata import markdown_table, raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError

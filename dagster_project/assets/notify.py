@@ -5,28 +5,21 @@
   and shows per movie and per player what each was told, deferred or why it failed. A failing or sleeping
   player never fails this asset (the notification is recorded failed and retried); only an unreadable config
   or state database does.
-- ``player_notification_sensor`` (running by default; it reads nothing while no player is enabled): every
-  minute, when some notification is due (a retry after a failure, a deferral while Kodi was playing, a publish
-  made outside ``publish_job``, or a published movie that left the library), launches one
-  ``player_notification_retry_job`` run that delivers everything due. Nothing due → no run. Pending
-  notifications younger than two minutes are left to the publish run that queued them.
+- ``player_notification_retry_job``: one op that delivers every notification that is due, launched by
+  ``player_notification_sensor`` (in ``automation``); what it told each player is shown on the movie's
+  partition of ``player_notifications``.
 """
 
-import hashlib
-from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
 from dagster_project.assets.publish import published_library_files
-from dagster_project.assets.scan import markdown_table
-from dagster_project.metadata_budget import partitions_to_describe
+from dagster_project.metadata import markdown_table, partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.players.deliver import DeliveryReport, deliver_notifications
-
-PENDING_GRACE = timedelta(minutes=2)
 
 
 def _summary(report: DeliveryReport) -> dict[str, Any]:
@@ -90,36 +83,3 @@ def deliver_due_notifications(context: dg.OpExecutionContext, metarr: MetarrReso
 @dg.job(description="Deliver the player notifications that are due (launched by player_notification_sensor).")
 def player_notification_retry_job() -> None:
     deliver_due_notifications()
-
-
-@dg.sensor(
-    name="player_notification_sensor",
-    job=player_notification_retry_job,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Launches one delivery run when player notifications are due (failed ones after their backoff, "
-                "deferred ones, removed movies); no run when nothing is due or no player is enabled.",
-)
-def player_notification_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource) -> dg.SensorResult:
-    try:
-        settings = metarr.settings_without_roots
-        players = [p.label for p in settings.enabled_players]
-        if not players:
-            return dg.SensorResult(skip_reason="no player is enabled")
-        now = datetime.now()
-        store = metarr.store()
-        due = [r for r in store.due_notifications(now, players)
-               if r.status != "pending" or r.queued_at <= now - PENDING_GRACE]
-        removed = store.removed_movies_to_notify(players)
-    except MetarrError as exc:
-        return dg.SensorResult(skip_reason=f"state database or config not readable: {exc}")
-    if not due and not removed:
-        return dg.SensorResult(skip_reason="no player notification is due")
-    # Same due set → same run key (no duplicate run while one is delivering); a new hour allows a new run
-    # should a delivery run have died without recording anything.
-    basis = sorted(f"{r.id}:{r.attempts}:{r.status}" for r in due) + \
-        sorted(f"{r.player}:{r.movie_id}:deleted" for r in removed) + [f"{now:%Y%m%d%H}"]
-    run_key = "notify-" + hashlib.sha1("|".join(basis).encode()).hexdigest()[:16]
-    return dg.SensorResult(run_requests=[dg.RunRequest(
-        run_key=run_key, tags={"metarr/notify": "retry",
-                               "metarr/due_notifications": str(len(due) + len(removed))})])

@@ -8,12 +8,11 @@ import dagster as dg
 
 from dagster_project.assets.artwork import ACTORS, CACHED
 from dagster_project.assets.enrich import provider_metadata
-from dagster_project.assets.scan import markdown_table
-from dagster_project.automation import config_code_versions
-from dagster_project.failures import raise_for
-from dagster_project.metadata_budget import failures_metadata, partitions_to_describe
+from dagster_project.code_versions import config_code_versions
+from dagster_project.metadata import failures_metadata, markdown_table, partitions_to_describe, raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
+from dagster_project.run_tags import AUTOMATIC_TRIGGERS, TRIGGER_TAG
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.publish.checks import check_published
 from metarr_pipeline.publish.publish import publish_movies
@@ -40,7 +39,7 @@ def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrRes
     keys = list(context.partition_keys)
     # Runs launched by automation skip movies marked manual and movies already up to date; a run the user
     # launched from the UI publishes exactly the partitions they chose.
-    automatic = context.run.tags.get("metarr/trigger") in ("schedule", "auto_publish", "config_change")
+    automatic = context.run.tags.get(TRIGGER_TAG) in AUTOMATIC_TRIGGERS
     try:
         with metarr.providers() as providers:
             report = publish_movies(metarr.settings_without_roots, metarr.store(), providers, keys,

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from dagster_project.failures import raise_for
+from dagster_project.metadata import markdown_table, raise_for
 from dagster_project.partitions import movies_partitions, sync_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
@@ -82,15 +82,3 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
         metadata |= {"folder": dg.MetadataValue.path(m.folder), "tmdb_id": m.tmdb_id or 0,
                      "identified_from": m.id_source, "streams": streams_summary(streams.get(m.id))}
     return dg.MaterializeResult(metadata=metadata)
-
-
-def markdown_table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
-    def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-

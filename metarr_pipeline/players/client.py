@@ -23,7 +23,7 @@ import httpx
 
 from metarr_pipeline.config import PlayerSettings
 from metarr_pipeline.players.errors import PlayerAuthError, PlayerResponseError, PlayerUnavailable
-from metarr_pipeline.providers.keys import redact
+from metarr_pipeline.redaction import redact
 
 log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise

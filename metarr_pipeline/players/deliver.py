@@ -30,7 +30,7 @@ from metarr_pipeline.players.errors import PlayerError
 from metarr_pipeline.players.queue import queue_removals
 from metarr_pipeline.players.registry import open_player
 from metarr_pipeline.players.types import Notification, Outcome
-from metarr_pipeline.providers.keys import redact
+from metarr_pipeline.redaction import redact
 from metarr_pipeline.store import Store
 
 log = logging.getLogger(__name__)

@@ -1,17 +1,19 @@
 """Provider credentials: read from the environment only, and scrubbed from anything we print.
 
 Keys travel in query strings (TMDB v3 ``api_key``, fanart.tv ``api_key``), so any URL, exception text or
-log line that might contain one goes through :func:`redact` before it leaves this package.
+log line that might contain one goes through :func:`~metarr_pipeline.redaction.redact` before it leaves this package.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-_KEY_PARAM = re.compile(r"((?:api_key|client_key|token|apikey|X-Plex-Token)=)[^&\s\"']+", re.IGNORECASE)
+from metarr_pipeline.redaction import redact
+
+__all__ = ["ProviderKeys", "redact"]  # redact lives in metarr_pipeline.redaction; re-exported for callers here
+
 
 
 @dataclass(frozen=True)
@@ -43,11 +45,3 @@ class ProviderKeys:
         return (f"ProviderKeys(tmdb={'set' if self.has_tmdb else 'unset'}, "
                 f"fanart={'set' if self.fanart_api_key else 'unset'})")
 
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove credentials from text: ``api_key=...`` style parameters and any known secret value."""
-    text = _KEY_PARAM.sub(r"\1***", text)
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text

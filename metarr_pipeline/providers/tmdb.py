@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from metarr_pipeline.errors import ProviderAuthError, ProviderNotFound
+from metarr_pipeline.models import SearchOutcome
 from metarr_pipeline.providers.http import HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
-from metarr_pipeline.scan.identify import SearchOutcome
 
 APPEND = "images,credits,release_dates,external_ids,keywords"
 _MOVIE_PATH = re.compile(r"/movie/(\d+)")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from metarr_pipeline.errors import MetarrError
-from metarr_pipeline.models import ExistingNfo
+from metarr_pipeline.models import ExistingNfo, SearchOutcome
 
 _TMDB_TAG = re.compile(r"[\[{](?:tmdb|tmdbid)[-=:\s]?(\d+)[\]}]", re.IGNORECASE)
 _IMDB_TAG = re.compile(r"[\[{](?:imdb|imdbid)[-=:\s]?(tt\d{7,9})[\]}]", re.IGNORECASE)
@@ -40,15 +40,6 @@ class ParsedName:
     year: int | None
     tmdb_id: int | None
     imdb_id: str | None
-
-
-@dataclass(frozen=True)
-class SearchOutcome:
-    """What a provider search found: one confident id, or candidates to show the user."""
-
-    tmdb_id: int | None
-    candidates: tuple[str, ...] = ()  # "Title (Year) tmdb-N" lines for the report
-    reason: str = ""
 
 
 class IdResolver(Protocol):

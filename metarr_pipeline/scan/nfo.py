@@ -16,16 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from metarr_pipeline.models import ExistingNfo, UserState
+from metarr_pipeline.models import MANAGED_TAGS, ExistingNfo, UserState
 
-# Tags the pipeline writes or deliberately drops on publish; every other top-level tag is foreign.
-MANAGED_TAGS = frozenset({
-    "title", "originaltitle", "sorttitle", "outline", "plot", "tagline", "runtime", "mpaa", "certification",
-    "genre", "country", "studio", "director", "credits", "writer", "tag", "set", "premiered", "year",
-    "releasedate", "ratings", "rating", "votes", "uniqueid", "id", "tmdbid", "imdbid", "imdb", "tmdb",
-    "actor", "fileinfo", "thumb", "fanart", "playcount", "lastplayed", "watched", "dateadded", "userrating",
-    "resume", "lockdata", "lockedfields",
-})
 _MAX_NFO_BYTES = 5 * 1024 * 1024
 _TMDB_URL = re.compile(r"themoviedb\.org/movie/(\d+)")
 _IMDB_ID = re.compile(r"\b(tt\d{7,9})\b")

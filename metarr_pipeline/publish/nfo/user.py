@@ -10,9 +10,8 @@ import re
 
 from lxml import etree
 
-from metarr_pipeline.models import UserState
+from metarr_pipeline.models import MANAGED_TAGS, UserState
 from metarr_pipeline.publish.nfo.values import FORBIDDEN, clean_xml_text, decimal, finite, sub
-from metarr_pipeline.scan.nfo import MANAGED_TAGS
 
 INDENT = "  "
 _CHAR_REF = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")

@@ -1,0 +1,7 @@
+"""``python -m bench``: see the package's docstring."""
+
+import sys
+
+from bench.driver import main
+
+sys.exit(main())

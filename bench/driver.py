@@ -1,0 +1,175 @@
+"""The benchmark's steps in order (``python -m bench``): library, simulator, priming, stages, analysis alone,
+verdicts, profiles of the stages that missed a target, results. See the package's docstring."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bench
+from bench import ROOT
+from bench.library import TEMPLATES, library_plan, make_library, make_templates
+from bench.profiles import write_profile
+from bench.report import update_readme, write_results
+from bench.simulator import SimulatorProcess
+from bench.stages import (
+    ORIGINAL_WEIGHTS,
+    RESCORE_WEIGHTS,
+    StageRunner,
+    fresh_dagster_home,
+    run_worker,
+    write_config,
+)
+from bench.targets import CONNECTIONS, LATENCY, TMDB_RPS, classify, cold_figures, verdicts
+
+STAGES = ("cold", "warm", "rescore")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=(bench.__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=int(os.environ.get("N", "1000")), help="movies (default 1000)")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "work")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--profile", choices=("never", "missed", "always"), default="missed",
+                        help="py-spy profile of stages that miss a target (a second run of that stage)")
+    parser.add_argument("--stages", default="cold,warm,rescore",
+                        help="without cold, warm/rescore run on the state an earlier run left")
+    parser.add_argument("--label", default="", help="added to the result files' names (no README update)")
+    return parser.parse_args(argv)
+
+
+def initial_results(date: str, n: int, plan: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "date": date, "n_movies": n,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "limits": {"latency_s": LATENCY, "tmdb_api_rps": TMDB_RPS, "connections_per_host": CONNECTIONS,
+                   "client": "limits set equal to the simulator's (see bench/README.md)"},
+        "library": {"movies": n, "untagged": sum(1 for m in plan if not m["tagged"]),
+                    "templates": [spec for _, spec in TEMPLATES]},
+        "stages": {}, "profiles": {},
+    }
+
+
+def prime(sim: SimulatorProcess, sim_cache: Path, work: Path, library: Path, n: int,
+          results: dict[str, Any]) -> None:
+    """Render the images once, so the simulator's drawing is not measured (once per library size)."""
+    primed_marker = sim_cache / "primed.json"
+    primed = json.loads(primed_marker.read_text()).get("n", 0) if primed_marker.exists() else 0
+    if primed >= n:
+        return
+    print("bench: priming the simulator's image cache (unmeasured; once per library size) ...")
+    scratch = work / "prime"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    write_config(scratch / "metarr.toml", scratch / "state", library, sim)
+    fresh_dagster_home(scratch / "dagster")
+    result = run_worker("prime", ["scan", "enrich"], scratch / "metarr.toml", scratch / "dagster", work, sim)
+    print(f"bench: primed in {result['wall_s']} s ({result['requests']['total']} requests)")
+    results["prime_s"] = result["wall_s"]
+    shutil.rmtree(scratch, ignore_errors=True)
+    sim_cache.mkdir(parents=True, exist_ok=True)
+    primed_marker.write_text(json.dumps({"n": n}))
+
+
+def run_stages(runner: StageRunner, wanted: list[str], results: dict[str, Any]) -> None:
+    if "cold" in wanted:
+        runner.reset()
+    elif not runner.state.exists():
+        raise SystemExit("without the cold stage, an earlier run's state is needed in " + str(runner.state))
+    if "cold" in wanted:
+        cold = runner.run("cold", ["scan", "enrich", "publish"], None)
+        cold.update(cold_figures(cold, runner.n))
+        results["stages"]["cold"] = cold
+    if "warm" in wanted:
+        results["stages"]["warm"] = runner.run("warm", ["scan", "enrich", "publish"])
+    if "rescore" in wanted:
+        results["stages"]["rescore"] = runner.run("rescore", ["backfill"], RESCORE_WEIGHTS)
+
+
+def measure_analysis(runner: StageRunner) -> dict[str, Any]:
+    """Image analysis alone, over (up to 3,000 of) the previews the stages fetched."""
+    sim = runner.sim
+    previews = [f"{sim.urls['tmdb_images'].rsplit('/t/p', 1)[0]}{r['path']}" if r["host"] == "tmdb_images"
+                else f"http://{sim.urls['fanart_assets'].split('/')[2]}{r['path']}"
+                for r in sim.requests() if classify(r) in ("tmdb_preview", "fanart_preview") and r["status"] == 200]
+    previews = list(dict.fromkeys(previews))[:3000]
+    analysis = run_worker("analysis", [], runner.config, runner.dagster_home, runner.work, sim,
+                          extra={"previews": previews})
+    return analysis["analysis"]
+
+
+def profile_stages(runner: StageRunner, results: dict[str, Any], mode: str, folder: Path, stem: str,
+                   rebuild_library: Callable[[], None]) -> None:
+    """A second, profiled run of every stage that missed a target (``--profile missed``), or of all of them."""
+    missed = {v["stage"] for v in results["verdicts"] if not v["met"]} & set(STAGES)
+    to_profile = {"never": set(), "missed": missed, "always": set(STAGES)}[mode] & set(results["stages"])
+    for name in STAGES:
+        if name not in to_profile:
+            continue
+        target = folder / f"{stem}-{name}"
+        if name == "cold":  # a cold run needs an empty state and a pristine library
+            rebuild_library()
+            runner.reset()
+            profiled = runner.run("cold", ["scan", "enrich", "publish"], None, profile_to=target)
+        elif name == "warm":
+            profiled = runner.run("warm", ["scan", "enrich", "publish"], profile_to=target)
+        else:  # flip the weights: the same amount of re-scoring
+            now = json.loads(runner.weights_file.read_text())
+            profiled = runner.run("rescore", ["backfill"], ORIGINAL_WEIGHTS if now == RESCORE_WEIGHTS
+                                  else RESCORE_WEIGHTS, profile_to=target)
+        path = write_profile(name, target, profiled, results["stages"][name]["wall_s"])
+        results["profiles"][name] = str(path.relative_to(ROOT))
+        results["stages"][name]["profiled_run"] = {"wall_s": profiled["wall_s"], "cpu_s": profiled["cpu_s"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    n = args.n
+    work = args.work.resolve() / f"n{n}"
+    work.mkdir(parents=True, exist_ok=True)
+    args.results.mkdir(parents=True, exist_ok=True)
+    stages_wanted = args.stages.split(",")
+    date = dt.date.today().isoformat()
+    stem = (date if n == 1000 else f"{date}-n{n}") + (f"-{args.label}" if args.label else "")
+
+    print(f"bench: {n} movies, work dir {work}")
+    t = time.perf_counter()
+    plan = library_plan(n)
+    templates = make_templates(args.work.resolve() / "templates")
+    library = work / "library"
+    if "cold" in stages_wanted or not library.exists():
+        make_library(library, plan, templates)
+    print(f"bench: library generated in {time.perf_counter() - t:.1f} s "
+          f"({sum(1 for m in plan if not m['tagged'])} folders without an id tag)")
+
+    sim_cache = args.work.resolve() / "simulator-cache"
+    sim = SimulatorProcess(work, sim_cache)
+    results = initial_results(date, n, plan)
+    try:
+        prime(sim, sim_cache, work, library, n, results)
+        runner = StageRunner(n=n, work=work, library=library, sim=sim)
+        run_stages(runner, stages_wanted, results)
+        results["analysis"] = measure_analysis(runner)
+        results["verdicts"] = verdicts(results, n)
+        results["simulator_peak_rss_mb"] = round(sim.peak_rss_mb(), 1)
+        write_results(args.results, stem, results)
+        profile_stages(runner, results, args.profile, args.results, stem,
+                       rebuild_library=lambda: make_library(library, plan, templates))
+    finally:
+        sim.stop()
+
+    table = write_results(args.results, stem, results)
+    print()
+    print(table)
+    print(f"bench: wrote {args.results / (stem + '.json')} and .md")
+    if n == 1000 and not args.label and set(stages_wanted) >= set(STAGES) and update_readme(table):
+        print("bench: README.md's Benchmark table updated")
+    return 0

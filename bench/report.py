@@ -1,0 +1,65 @@
+"""The results: ``<stem>.json`` (everything measured), ``<stem>.md`` (the table), and the README's table.
+
+The README's Benchmark table (between the ``bench:`` markers) is refreshed only by a full 1,000-movie run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench import ROOT
+from bench.targets import CONNECTIONS, LATENCY, TMDB_RPS
+
+STAGE_HEADER = ("| stage | wall s | bound s (ratio) | CPU s pipeline / simulator | peak RSS MB | requests API / images "
+                "| MB down | images analysed | files written | Dagster runs | Dagster ms/movie |")
+
+
+def _stage_row(name: str, s: dict[str, Any]) -> str:
+    req = s["requests"]
+    api = req["by_host"].get("tmdb_api", 0) + req["by_host"].get("fanart_api", 0)
+    bound = f"{s['bound']['bound_s']} ({s['ratio_to_bound']}×)" if s.get("bound") else "–"
+    c = s["dagster"]["counters"]
+    return (f"| {name} | {s['wall_s']} | {bound} | {s['cpu_s']} / {s['simulator_cpu_s']} | {s['peak_rss_mb']:.0f} "
+            f"| {api} / {req['image_downloads']} | {req['image_bytes'] / 1e6:.1f} | {c.get('previews_analysed', 0)} "
+            f"| {c.get('files_written', 0)} | {s['dagster']['dagster_runs']} "
+            f"| {s['dagster']['dagster_overhead_ms_per_movie']} |")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    n = results["n_movies"]
+    lines = [f"**{n} movies**, {results['date']}, {results['machine']['cpus']} cores, simulator on the same "
+             f"machine ({int(LATENCY * 1000)} ms latency, TMDB {int(TMDB_RPS)} req/s, {CONNECTIONS} connections "
+             f"per host).", "", STAGE_HEADER, "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [_stage_row(name, s) for name, s in results["stages"].items()]
+    other = {name: s["other_processes_cpu_s"] for name, s in results["stages"].items()
+             if s.get("other_processes_cpu_s", 0) > 10}
+    if other:
+        lines += ["", "Other programs on the machine used CPU during the stages (timings are inflated): "
+                  + ", ".join(f"{k} {v:.0f} s" for k, v in other.items()) + "."]
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {v['target']} | {v['measured']} | {'yes' if v['met'] else '**no**'} |" for v in results["verdicts"]]
+    if results.get("profiles"):
+        lines += ["", "Profiles of the stages that missed a target: " + ", ".join(
+            f"`{Path(p).name}`" for p in results["profiles"].values())]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(folder: Path, stem: str, results: dict[str, Any]) -> str:
+    table = markdown(results)
+    (folder / f"{stem}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    (folder / f"{stem}.md").write_text(table)
+    return table
+
+
+def update_readme(table: str) -> bool:
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in text or end not in text:
+        return False
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{table}{end}{tail}", encoding="utf-8")
+    return True

@@ -1,0 +1,85 @@
+"""The one simulator process every stage talks to, so its CPU and memory are measured apart from ours.
+
+It enforces the limits in ``targets`` per host, as the real services do; its request log (every request,
+oldest first) is dumped on SIGUSR1 and read back after each stage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import PY
+from bench.targets import CONNECTIONS, LATENCY, TMDB_RPS
+
+URL_LABELS = (("TMDB API", "tmdb_api"), ("TMDB images", "tmdb_images"), ("fanart.tv API", "fanart_api"),
+              ("fanart.tv assets", "fanart_assets"))
+"""The simulator's start-up lines that announce each host's URL."""
+
+
+class SimulatorProcess:
+    def __init__(self, work: Path, cache_dir: Path) -> None:
+        self.log_path = work / "simulator-requests.jsonl"
+        self.stdout_path = work / "simulator.out"
+        args = [PY, "-m", "metarr_pipeline.simulator", "--latency", str(LATENCY), "--tmdb-rps", str(TMDB_RPS),
+                "--max-connections", str(CONNECTIONS), "--image-cache-dir", str(cache_dir),
+                "--request-log", str(self.log_path)]
+        self.log_path.unlink(missing_ok=True)
+        self._out = self.stdout_path.open("w")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._out, text=True,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.urls: dict[str, str] = {}
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + 60
+        for line in self.proc.stdout:
+            self._out.write(line)
+            for label, key in URL_LABELS:
+                if line.strip().startswith(label + " "):
+                    self.urls[key] = line.split()[-1]
+            if "Press Ctrl-C" in line or time.monotonic() > deadline:
+                break
+        if len(self.urls) != 4:
+            self.stop()
+            raise SystemExit(f"the simulator did not start: see {self.stdout_path}")
+        self._out.flush()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The whole request log (oldest first), dumped by the simulator on SIGUSR1."""
+        self.log_path.unlink(missing_ok=True)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 30
+        while not self.log_path.exists():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise SystemExit("the simulator did not write its request log")
+            time.sleep(0.05)
+        with self.log_path.open() as handle:
+            return [json.loads(line) for line in handle]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()

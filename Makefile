@@ -1,7 +1,7 @@
 # metarr-pipeline: every target bootstraps what it needs, idempotently, from a fresh clone.
 #   make demo   generate the demo library and run the pipeline on it (offline)
 #   make test   run the test suite
-#   make ui     start the Dagster UI on the demo instance (http://127.0.0.1:3000)
+#   make ui     start the Dagster UI on the demo instance (http://127.0.0.1:3000) and the review page (:8300)
 #   make lint   ruff
 #   make bench  N-movie end-to-end benchmark against the provider simulator (N ?= 1000; minutes)
 SHELL := /bin/bash
@@ -59,7 +59,10 @@ bench: venv
 check-defs: venv
 	cd $(CURDIR) && $(BIN)/dg check defs
 
+# The Dagster UI and, beside it, the review page (metarr review, http://127.0.0.1:8300); Ctrl-C stops both.
 ui: venv $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/metarr review --port 8300 --dagster-url http://127.0.0.1:3000 & review=$$!; \
+	trap 'kill $$review 2>/dev/null' EXIT; \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: venv

@@ -19,7 +19,7 @@ from dagster_project.code_versions import config_code_versions
 from dagster_project.metadata import failures_metadata, markdown_table, partitions_to_describe, raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
-from dagster_project.run_tags import CONFIG_CHANGE, TRIGGER_TAG
+from dagster_project.run_tags import CONFIG_CHANGE, REVIEW_PAGE_URL, TRIGGER_TAG
 from metarr_pipeline.artwork.choices import apply_choices
 from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
 from metarr_pipeline.artwork.review import contact_sheet_for, top_table
@@ -59,7 +59,8 @@ class ArtworkConfig(dg.Config):
         dg.AssetSpec(SELECTION, deps=[CANDIDATES], partitions_def=movies_partitions, group_name="enrich",
                      code_version=ENRICH_VERSION,
                      description="Scored (named parts), ranked per movie × type, near-duplicates dropped, top N "
-                                 "chosen; user picks, rejects and locks respected.", kinds={"polars"}),
+                                 "chosen; user picks, rejects and locks respected. Every candidate with a Pick "
+                                 f"button: the review page, {REVIEW_PAGE_URL} (`metarr review`).", kinds={"polars"}),
         dg.AssetSpec(CACHED, deps=[SELECTION], partitions_def=movies_partitions, group_name="enrich",
                      code_version=ENRICH_VERSION,
                      description="The chosen originals, verified, in the content-addressed cache. The review "

@@ -18,6 +18,16 @@ def add_review_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("state", choices=("on", "off"))
     p.set_defaults(func=cmd_manual)
     _add_art_commands(sub)
+    p = sub.add_parser("review", help="start the review page (every candidate, pick with a click, publish)",
+                       description="Serve the review web app: the library with each movie's state, every artwork "
+                                   "candidate with its score, pick/reject/lock with one click, manual "
+                                   "identification, and publishing as Dagster runs. Binds to 127.0.0.1; another "
+                                   "--host needs METARR_REVIEW_PASSWORD in the environment.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8300, help="port (default 8300)")
+    p.add_argument("--dagster-url", help="the Dagster webserver (default $METARR_DAGSTER_URL or "
+                                         "http://127.0.0.1:3000)")
+    p.set_defaults(func=cmd_review)
 
 
 def _add_art_commands(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +62,14 @@ def cmd_manual(args: argparse.Namespace) -> int:
     if not Store(settings.database_path).set_manual(args.key, args.state == "on"):
         raise MetarrError(f"no movie with partition key '{args.key}'")
     print(f"{args.key}: manual {args.state}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from metarr_pipeline.review.server import review_password, serve
+
+    review_password(args.host)  # refuse a network address without a password before anything starts
+    serve(load_settings(args.config, check_roots=False), args.host, args.port, args.dagster_url)
     return 0
 
 

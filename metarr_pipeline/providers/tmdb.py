@@ -105,15 +105,22 @@ class TmdbClient:
         return int(results[0]["id"]) if len(results) == 1 else None
 
     def search(self, title: str, year: int | None) -> SearchOutcome:
+        results = self.search_results(title, year)
+        if not results:
+            return SearchOutcome(None, reason="TMDB search found no movie")
+        return pick_search_result(title, year, results)
+
+    def search_results(self, title: str, year: int | None) -> list[dict[str, Any]]:
+        """TMDB's first page of ``/search/movie`` as it answered (the review page shows them with posters)."""
         params = {"query": title, "include_adult": "false", "language": self.language, "page": "1"}
         if year:
             params["year"] = str(year)
         try:
             response = self._get("/search/movie", params, "search")
         except ProviderNotFound:
-            return SearchOutcome(None, reason="TMDB search found no movie")
+            return []
         results = response.json().get("results") or []
-        return pick_search_result(title, year, results)
+        return [r for r in results if isinstance(r, dict) and isinstance(r.get("id"), int)]
 
 
 def _norm(text: str) -> str:

@@ -201,11 +201,12 @@ def _plan(found: FoundMovie, prior: MovieRecord | None, resolver: IdResolver | N
 
 
 def _reuse_search(prior: MovieRecord | None, found: FoundMovie, nfo: ExistingNfo | None) -> Identity | None:
-    """Don't ask the provider again for a movie a previous search identified, unless its name changed."""
-    if (prior is None or prior.id_source != "search" or prior.tmdb_id is None or prior.folder != found.folder
-            or (nfo is not None and nfo.uniqueids.get("tmdb"))):
+    """Don't ask the provider again for a movie a previous search (or a person, on the review page) identified,
+    unless its name changed."""
+    if (prior is None or prior.id_source not in ("search", "manual") or prior.tmdb_id is None
+            or prior.folder != found.folder or (nfo is not None and nfo.uniqueids.get("tmdb"))):
         return None
-    return Identity("identified", prior.tmdb_id, prior.imdb_id, "search", prior.title, prior.year)
+    return Identity("identified", prior.tmdb_id, prior.imdb_id, prior.id_source, prior.title, prior.year)
 
 
 def _probe_all(

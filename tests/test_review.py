@@ -1,0 +1,134 @@
+"""The review page: the library's states and filters from the state store, steering art with a click, the
+same-origin and token checks, the password rule for network addresses, and publishing without Dagster."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from metarr_pipeline.config import Settings
+from metarr_pipeline.errors import ConfigError
+from metarr_pipeline.review.app import ReviewApp
+from metarr_pipeline.review.dagster_api import stretches
+from metarr_pipeline.review.library import library_page
+from metarr_pipeline.review.movie import movie_view
+from metarr_pipeline.review.server import review_password
+from metarr_pipeline.store import Store
+from tests.helpers.review_state import UNPUBLISHED, build_review_state
+
+NO_DAGSTER = "http://127.0.0.1:9"  # discard port: nothing answers
+
+
+@pytest.fixture(scope="module")
+def state(demo_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return build_review_state(demo_library, tmp_path_factory.mktemp("review"))
+
+
+@pytest.fixture
+def client(state: Settings):
+    app = ReviewApp(state, NO_DAGSTER)
+    with TestClient(app.asgi(), base_url="http://127.0.0.1:8300") as c:
+        c.app_state = app  # type: ignore[attr-defined]
+        yield c
+
+
+def test_library_counts_states_and_filters(state: Settings) -> None:
+    store = Store(state.database_path)
+    page = library_page(state, store)
+    assert page.counts["all"] == 12 and page.counts["unidentified"] == 1
+    assert page.counts["needs_review"] == 3 and page.counts["published"] == 8
+    review = library_page(state, store, state="needs_review")
+    assert sorted(r.partition_key for r in review.rows) == sorted(UNPUBLISHED)
+    assert all(r.state == "needs_review" and r.poster_candidate for r in review.rows)
+    found = library_page(state, store, search="matr")
+    assert [r.title for r in found.rows] == ["The Matrix"] and found.matching == 1
+    odd = library_page(state, store, search="50%_\\")  # LIKE wildcards are plain text
+    assert odd.matching == 0
+    unidentified = library_page(state, store, state="unidentified").rows[0]
+    assert unidentified.partition_key is None and "TMDB" in unidentified.reason
+
+
+def test_library_page_renders_a_poster_grid_with_filters(client: TestClient) -> None:
+    page = client.get("/?state=needs_review")
+    assert page.status_code == 200
+    assert page.text.count('class="card state-needs_review"') == 3
+    assert 'data-state="needs_review"' in page.text and "Needs review <b>3</b>" in page.text
+    poster = client.get(page.text.split('src="')[1].split('"')[0].replace("&amp;", "&"))
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/jpeg"
+
+
+def test_movie_page_shows_candidates_with_real_file_names(state: Settings, client: TestClient) -> None:
+    store = Store(state.database_path)
+    movie = store.movie_by_partition("the-matrix-1999-tmdb603")
+    view = movie_view(state, store, movie)
+    poster = next(t for t in view.types if t.name == "poster")
+    names = [c.file_name for c in poster.chosen]
+    assert names == ["The Matrix (1999) {tmdb-603}-poster.jpg", "The Matrix (1999) {tmdb-603}-poster1.jpg"]
+    assert all(len(c.parts) == 5 for c in poster.candidates)
+    page = client.get(f"/movie/{movie.id}")
+    assert page.status_code == 200 and "{tmdb-603}-poster1.jpg" in page.text
+    assert any(f.name == "title" and f.value == "The Matrix" for f in view.nfo) and not view.nfo_published
+
+
+def test_pick_needs_same_origin_and_token_then_changes_the_winner(state: Settings, client: TestClient) -> None:
+    store = Store(state.database_path)
+    movie = store.movie_by_partition("heat-1995-tmdb949")
+    before = movie_view(state, store, movie)
+    poster = next(t for t in before.types if t.name == "poster")
+    winner = poster.chosen[0].candidate_id
+    other = next(c.candidate_id for c in poster.candidates if not c.selected_rank and not c.gate)
+    token = client.app_state.token  # type: ignore[attr-defined]
+    form = {"token": token, "action": "pick", "type": "poster", "candidate": other}
+    refused = client.post(f"/movie/{movie.id}/art", data=form, headers={"Origin": "http://evil.example"})
+    assert refused.status_code == 403
+    stale = client.post(f"/movie/{movie.id}/art", data=form | {"token": "x"},
+                        headers={"Origin": "http://127.0.0.1:8300"})
+    assert stale.status_code == 403
+    chosen = [c for c in movie_view(state, store, movie).types[0].chosen]
+    assert chosen[0].candidate_id == winner  # nothing changed by the refused requests
+    done = client.post(f"/movie/{movie.id}/art", data=form, headers={"Origin": "http://127.0.0.1:8300"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and "selection%20updated" in done.headers["location"]
+    after = next(t for t in movie_view(state, store, movie).types if t.name == "poster")
+    assert after.chosen[0].candidate_id == other and after.locked and after.chosen[0].picked
+
+
+def test_publish_without_dagster_says_so_and_publishes_nothing(state: Settings, client: TestClient) -> None:
+    token = client.app_state.token  # type: ignore[attr-defined]
+    page = client.post("/publish", data={"token": token, "key": "se7en-1995-tmdb807", "which": "selected"},
+                       headers={"Origin": "http://127.0.0.1:8300"})
+    assert page.status_code == 409
+    assert "No Dagster webserver answers" in page.text and NO_DAGSTER in page.text
+    assert library_page(state, Store(state.database_path), search="se7en").rows[0].state == "needs_review"
+
+
+def test_network_host_needs_a_password_and_then_asks_for_it(state: Settings) -> None:
+    with pytest.raises(ConfigError, match="METARR_REVIEW_PASSWORD"):
+        review_password("0.0.0.0", {})
+    assert review_password("127.0.0.1", {}) is None and review_password("::1", {}) is None
+    password = review_password("0.0.0.0", {"METARR_REVIEW_PASSWORD": "s3cret"})
+    with TestClient(ReviewApp(state, NO_DAGSTER, password).asgi()) as c:
+        assert c.get("/").status_code == 401
+        wrong = base64.b64encode(b"me:nope").decode()
+        assert c.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+        right = base64.b64encode(b"me:s3cret").decode()
+        assert c.get("/", headers={"Authorization": f"Basic {right}"}).status_code == 200
+
+
+def test_publish_runs_cover_only_adjacent_chosen_movies() -> None:
+    order = list("abcdefg")
+    assert stretches(order, list("bcdf")) == [("b", "d", 3), ("f", "f", 1)]
+    assert stretches(order, ["g", "a"]) == [("a", "a", 1), ("g", "g", 1)]
+    assert stretches(order, []) == []
+
+
+def test_the_review_page_speaks_the_dagster_projects_tags() -> None:
+    from dagster_project import run_tags
+    from metarr_pipeline.review import dagster_api
+
+    assert (dagster_api.RANGE_START, dagster_api.RANGE_END) == (run_tags.RANGE_START, run_tags.RANGE_END)
+    assert (dagster_api.TRIGGER_TAG, dagster_api.TRIGGER) == (run_tags.TRIGGER_TAG, run_tags.REVIEW_PAGE)
+    assert dagster_api.TRIGGER not in run_tags.AUTOMATIC_TRIGGERS  # a person's choice is published as asked

@@ -26,13 +26,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-# ffprobe is the reference the probe tests compare against (Debian's ffmpeg package).
+# ffprobe is the reference the probe tests compare against (Debian's ffmpeg package); chromium runs the
+# review page's browser test.
 tools:
 	@command -v ffprobe >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing ffmpeg (for ffprobe) with apt-get"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >/dev/null; \
 	  else echo "ffprobe is missing: install ffmpeg (e.g. sudo apt-get install ffmpeg)"; exit 1; fi; }
+	@# Debian's Chromium is the browser the review page's Playwright test drives (no browser download).
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium with apt-get"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	  else echo "/usr/bin/chromium is missing: install it (e.g. sudo apt-get install chromium)"; exit 1; fi; }
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)

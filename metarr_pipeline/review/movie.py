@@ -109,8 +109,10 @@ def movie_view(settings: Settings, store: Store, movie: MovieRecord) -> MovieVie
 
 
 def _grouped(candidates: list[Candidate]) -> list[Candidate]:
-    """Best first; a duplicate goes under the candidate it duplicates (or stays on top if that one is gone)."""
-    ordered = sorted(candidates, key=lambda c: (c.rank is None, c.rank or 0, c.candidate_id))
+    """The chosen ones first (in file-name order), then best first; a duplicate goes under the candidate it
+    duplicates (or stays in the list if that one is gone)."""
+    ordered = sorted(candidates, key=lambda c: (c.selected_rank is None, c.selected_rank or 0, c.rank is None,
+                                                c.rank or 0, c.candidate_id))
     top = {c.candidate_id: c for c in ordered if not c.duplicate_of}
     out = []
     for c in ordered:

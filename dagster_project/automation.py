@@ -5,7 +5,9 @@
   partitions in line within one tick, without launching runs.
 - ``enrich_schedule`` (``library_enrichment_schedule``, stopped unless ``schedule.enrich_cron`` is set):
   enriches every movie that is due.
-- ``auto_publish_sensor`` (running; idle unless ``publish.auto_publish`` is on): publishes what changed.
+- ``auto_publish_sensor`` (running exactly when ``publish.auto_publish`` is on as the definitions load: the
+  config is the one switch; a sensor toggled in the UI still skips while the config says off): publishes what
+  changed.
 - ``config_change_sensor`` (``config_change_backfill_sensor``, stopped): re-runs the movies a config change
   made stale, like ``metarr backfill``.
 - ``player_notification_sensor`` (running; idle while no player is enabled): launches one
@@ -84,7 +86,10 @@ _ENRICH_CRON, _ENRICH_STATUS = enrich_schedule_cron()
 @dg.schedule(job=enrich_job, cron_schedule=_ENRICH_CRON, default_status=_ENRICH_STATUS,
              name="library_enrichment_schedule",
              description="Enrich every movie that is due (new, TTL expired, or failed last time) in a few "
-                         "batched runs. Off unless schedule.enrich_cron is set.")
+                         "batched runs. " + (f"Runs on the config's schedule.enrich_cron ({_ENRICH_CRON})."
+                                             if _ENRICH_STATUS == dg.DefaultScheduleStatus.RUNNING else
+                                             "Off: the config sets no schedule.enrich_cron (the cron shown is only "
+                                             "a placeholder); set one and reload to turn it on."))
 def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResource):
     settings = metarr.settings_without_roots
     due = due_for_enrichment(settings, metarr.store())
@@ -94,8 +99,15 @@ def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResourc
     return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"enrich-{tick}")
 
 
+def auto_publish_status() -> dg.DefaultSensorStatus:
+    """Running when the config at load says ``auto_publish = true``: the UI shows what the config says."""
+    settings = settings_at_load()
+    on = settings is not None and settings.publish.auto_publish
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
+
+
 @dg.sensor(job=publish_job, name="auto_publish_sensor", minimum_interval_seconds=120,
-           default_status=dg.DefaultSensorStatus.RUNNING,
+           default_status=auto_publish_status(),
            description="With publish.auto_publish on, publishes (in batched runs) every movie whose enrichment "
                        "or metadata changed since its last publish; never a movie marked manual.")
 def auto_publish_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource):

@@ -41,7 +41,7 @@ JOBS: dict[str, tuple[set[str], set[str]]] = {
 # sensor -> (target jobs, default status)
 SENSORS: dict[str, tuple[set[str], dg.DefaultSensorStatus]] = {
     "movie_partitions_sensor": (set(), dg.DefaultSensorStatus.RUNNING),
-    "auto_publish_sensor": ({"publish_job"}, dg.DefaultSensorStatus.RUNNING),
+    "auto_publish_sensor": ({"publish_job"}, dg.DefaultSensorStatus.STOPPED),  # the demo config: auto_publish off
     "config_change_backfill_sensor": ({"enrich_job", "publish_job"}, dg.DefaultSensorStatus.STOPPED),
     "player_notification_sensor": ({"player_notification_retry_job"}, dg.DefaultSensorStatus.RUNNING),
 }

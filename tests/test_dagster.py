@@ -27,6 +27,12 @@ def library(demo_library: Path, tmp_path: Path) -> tuple[Path, Path]:
     return root, cfg
 
 
+def scan_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    """library_scan's own materialisation (the step also materialises scanned_movie partitions)."""
+    return next(m.metadata for m in result.asset_materializations_for_node("library_scan")
+                if m.asset_key == dg.AssetKey("library_scan"))
+
+
 def test_definitions_load_with_the_expected_graph() -> None:
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
@@ -46,7 +52,7 @@ def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Pat
         result = dg.materialize([library_scan], instance=instance,
                                 resources={"metarr": MetarrResource(config_path=str(cfg))})
         assert result.success
-        meta = result.asset_materializations_for_node("library_scan")[0].metadata
+        meta = scan_metadata(result)
         assert meta["found"].value == 12 and meta["identified"].value == 11 and meta["unidentified"].value == 1
         assert meta["probed"].value == 12 and meta["partitions_added"].value == 11
         assert "Untitled Home Video" in meta["problems"].value
@@ -65,7 +71,7 @@ def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Pat
         shutil.rmtree(root / "Se7en (1995) {tmdb-807}")
         result = dg.materialize([library_scan], instance=instance,
                                 resources={"metarr": MetarrResource(config_path=str(cfg))})
-        meta = result.asset_materializations_for_node("library_scan")[0].metadata
+        meta = scan_metadata(result)
         assert meta["gone"].value == 1 and meta["partitions_removed"].value == 1 and meta["probed"].value == 0
         assert "se7en-1995-tmdb807" not in instance.get_dynamic_partitions("movies")
 

@@ -71,6 +71,9 @@ def test_movie_page_shows_candidates_with_real_file_names(state: Settings, clien
     page = client.get(f"/movie/{movie.id}")
     assert page.status_code == 200 and "{tmdb-603}-poster1.jpg" in page.text
     assert any(f.name == "title" and f.value == "The Matrix" for f in view.nfo) and not view.nfo_published
+    linked = client.get("/key/the-matrix-1999-tmdb603", follow_redirects=False)  # the Dagster UI's links
+    assert linked.status_code == 303 and linked.headers["location"] == f"/movie/{movie.id}"
+    assert client.get("/key/no-such-movie").status_code == 404
 
 
 def test_pick_needs_same_origin_and_token_then_changes_the_winner(state: Settings, client: TestClient) -> None:

@@ -142,6 +142,7 @@ def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichmen
         selection_md += "\n\n**Duplicates dropped**\n\n" + markdown_table(
             ("type", "candidate", "duplicate of"), list(movie.duplicates))
     context.add_asset_metadata({"review": dg.MetadataValue.md(selection_md),
+                                "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
                                 "selection_changed": movie.selection_changed,
                                 "config_fingerprint": fingerprint}, asset_key=SELECTION, partition_key=key)
     chosen = {"chosen": dg.MetadataValue.md(markdown_table(

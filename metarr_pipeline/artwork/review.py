@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from metarr_pipeline.art_types import file_stem
 from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
 from metarr_pipeline.artwork.enrich import MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
@@ -44,6 +45,12 @@ def _thumbnail(path: Path) -> bytes | None:
         return None
 
 
+def sheet_label(kind: str, rank: int, ext: str, candidate_id: str) -> str:
+    """The tile's label: the end of the file name it is published as (``-poster1.jpg``: Kodi's rank names, rank
+    2 is ``poster1``) and the candidate id to pick or reject it by (shortened: the sheet's tiles are narrow)."""
+    return f"-{file_stem(kind, rank)}.{ext or 'jpg'} {candidate_id[:8]}"
+
+
 def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path) -> str:
     """Markdown image (a data URL of a few KB) of the chosen art, one tile per type and rank."""
     if not movie.chosen:
@@ -52,5 +59,5 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path) -> str:
     tiles = []
     for c in movie.chosen:
         image = _thumbnail(blobs.path_for(c.blob_sha, c.ext)) if c.blob_sha else None
-        tiles.append(Tile(f"{c.type}{c.rank if c.rank > 1 else ''} {c.score:.0f}", image))
+        tiles.append(Tile(sheet_label(c.type, c.rank, c.ext, c.candidate_id), image))
     return f"![chosen artwork]({data_url(contact_sheet(tiles))})"

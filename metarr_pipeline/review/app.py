@@ -59,7 +59,7 @@ class ReviewApp:
 
     def asgi(self) -> Starlette:
         routes = [
-            Route("/", self.library), Route("/movie/{movie_id:int}", self.movie),
+            Route("/", self.library), Route("/movie/{movie_id:int}", self.movie), Route("/key/{key}", self.by_key),
             Route("/movie/{movie_id:int}/art", self.art, methods=["POST"]),
             Route("/movie/{movie_id:int}/identify", self.identify, methods=["GET", "POST"]),
             Route("/publish", self.publish, methods=["GET", "POST"]),
@@ -133,6 +133,13 @@ class ReviewApp:
         view = movie_view(self.settings, self.store, movie)
         return self.render("movie.html", view=view, message=request.query_params.get("done", ""),
                            error=request.query_params.get("error", ""))
+
+    def by_key(self, request: Request) -> Response:
+        """A movie by its partition key: the links in the Dagster UI's metadata point here."""
+        movie = self.store.movie_by_partition(request.path_params["key"])
+        if movie is None:
+            return self.render("error.html", 404, message="No movie with this partition key.")
+        return RedirectResponse(f"/movie/{movie.id}", 303)
 
     async def art(self, request: Request) -> Response:
         fields = await self.form(request)

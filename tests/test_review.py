@@ -135,3 +135,18 @@ def test_the_review_page_speaks_the_dagster_projects_tags() -> None:
     assert (dagster_api.RANGE_START, dagster_api.RANGE_END) == (run_tags.RANGE_START, run_tags.RANGE_END)
     assert (dagster_api.TRIGGER_TAG, dagster_api.TRIGGER) == (run_tags.TRIGGER_TAG, run_tags.REVIEW_PAGE)
     assert dagster_api.TRIGGER not in run_tags.AUTOMATIC_TRIGGERS  # a person's choice is published as asked
+
+
+def test_the_benchmark_state_has_movies_in_every_state(tmp_path: Path) -> None:
+    """``python -m bench.review_page`` measures the library page on a state holding every kind of movie."""
+    from bench.review_page import generate
+    from metarr_pipeline.config import load_settings
+    from metarr_pipeline.store.review import STATES
+
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n', encoding="utf-8")
+    generate(cfg, 1000)
+    settings = load_settings(cfg, check_roots=False)
+    page = library_page(settings, Store(settings.database_path))
+    assert page.counts["all"] == 1000 and page.pages == 17 and len(page.rows) == 60
+    assert all(page.counts[s] > 0 for s in (*STATES, "manual")), page.counts

@@ -150,3 +150,34 @@ def test_the_benchmark_state_has_movies_in_every_state(tmp_path: Path) -> None:
     page = library_page(settings, Store(settings.database_path))
     assert page.counts["all"] == 1000 and page.pages == 17 and len(page.rows) == 60
     assert all(page.counts[s] > 0 for s in (*STATES, "manual")), page.counts
+
+
+def test_identify_by_hand_from_search_candidates_or_an_id(state: Settings, client: TestClient) -> None:
+    store = Store(state.database_path)
+    home_video = next(m for m in store.movies() if m.status != "identified")
+    assert client.get(f"/movie/{home_video.id}", follow_redirects=False).headers["location"].endswith("/identify")
+    search = client.get(f"/movie/{home_video.id}/identify", params={"q": "Heat", "year": "1995"})
+    assert search.status_code == 200 and "tmdb 949" in search.text
+    poster = search.text.split('src="/search-poster?u=')[1].split('"')[0]
+    image = client.get("/search-poster?u=" + poster.replace("&amp;", "&"))
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert client.get("/search-poster", params={"u": "http://169.254.169.254/x"}).status_code == 400
+
+    token = client.app_state.token  # type: ignore[attr-defined]
+    origin = {"Origin": "http://127.0.0.1:8300"}
+    bad = client.post(f"/movie/{home_video.id}/identify", data={"token": token, "tmdb_id": "abc"}, headers=origin)
+    assert bad.status_code == 200 and "neither a TMDB id" in bad.text
+    assert store.movie_by_id(home_video.id).status != "identified"
+    done = client.post(f"/movie/{home_video.id}/identify", data={"token": token, "tmdb_id": "tt0113277"},
+                       headers=origin, follow_redirects=False)  # Heat's IMDb id
+    assert done.status_code == 303 and "identified%20as%20heat-1995-tmdb949-2" in done.headers["location"]
+    movie = store.movie_by_id(home_video.id)
+    assert (movie.status, movie.tmdb_id, movie.id_source) == ("identified", 949, "manual")
+    row = library_page(state, store, search=movie.partition_key).rows[0]
+    assert row.state == "needs_review" and row.poster_candidate  # fetched and enriched at once
+
+    from metarr_pipeline.scan.scan import scan_library
+
+    scan_library(state, store, resolver=None)  # a later scan keeps the identification (no search needed)
+    again = store.movie_by_id(home_video.id)
+    assert (again.status, again.tmdb_id, again.partition_key) == ("identified", 949, movie.partition_key)

@@ -162,6 +162,8 @@ def test_review_pick_and_publish_in_a_real_browser(stack: tuple[Settings, str, s
             browser.close()
 
     client = DagsterClient(dagster_url)
+    reported = client.latest_materialization("artwork_selection", MOVIE)  # the pick, visible in the Dagster UI
+    assert reported and f"pick poster {picked}" in reported["description"] and not reported["runId"]
     run = _wait_for("publish run to finish", lambda: _finished(client, run_id), RUN_DEADLINE)
     assert run["status"] == "SUCCESS", run
     assert run["jobName"] == "publish_job"

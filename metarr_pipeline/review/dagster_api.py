@@ -5,6 +5,10 @@ the player notifications), so every publish shows in the Dagster UI: the run, an
 ``published_library_files``. A run covers one contiguous range of movie partitions (Dagster's own range tags,
 as the sensors use them), in the instance's partition order; chosen movies that are not adjacent become one
 run per stretch, so a run never publishes a movie nobody chose.
+
+A choice made on the review page re-selects the movie's artwork outside Dagster; it is reported to the
+instance as a runless materialisation of that movie's ``artwork_selection`` partition, so the Dagster UI shows
+the new selection (and ``published_library_files`` downstream of it as out of date) as ``metarr status`` does.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import httpx
 from metarr_pipeline.errors import MetarrError
 
 JOB = "publish_job"
+SELECTION_ASSET = "artwork_selection"
 PUBLISHED_ASSET = "published_library_files"
 RANGE_START = "dagster/asset_partition_range_start"  # the same tags as dagster_project.run_tags
 RANGE_END = "dagster/asset_partition_range_end"
@@ -49,6 +54,12 @@ _LAUNCH = """mutation($params: ExecutionParams!) { launchRun(executionParams: $p
   ... on InvalidOutputError { stepKey } ... on InvalidStepError { invalidStepKey } } }"""
 _RUN = """query($id: ID!) { runOrError(runId: $id) { __typename
   ... on Run { runId status jobName tags { key value } } } }"""
+
+
+_REPORT = """mutation($params: ReportRunlessAssetEventsParams!) { reportRunlessAssetEvents(eventParams: $params) {
+  __typename ... on PythonError { message } ... on UnauthorizedError { message } } }"""
+_LATEST = """query($key: AssetKeyInput!, $partition: String!) { assetOrError(assetKey: $key) { __typename
+  ... on Asset { assetMaterializations(partitions: [$partition], limit: 1) { description runId timestamp } } } }"""
 
 
 class DagsterClient:
@@ -110,6 +121,20 @@ class DagsterClient:
             run_id = result["run"]["runId"]
             runs.append(LaunchedRun(run_id, first, last, count, f"{self.url}/runs/{run_id}"))
         return runs
+
+    def report_selection(self, key: str, description: str) -> None:
+        """Record on the instance that ``key``'s artwork selection changed outside a run (no Dagster: raises
+        :class:`DagsterUnavailable`; the caller decides whether that matters)."""
+        params = {"eventType": "ASSET_MATERIALIZATION", "assetKey": {"path": [SELECTION_ASSET]},
+                  "partitionKeys": [key], "description": description[:500]}
+        result = self.query(_REPORT, {"params": params})["reportRunlessAssetEvents"]
+        if result["__typename"] != "ReportRunlessAssetEventsSuccess":
+            raise DagsterUnavailable(f"Dagster refused the report for {key}: {result.get('message', '')[:300]}")
+
+    def latest_materialization(self, asset: str, partition: str) -> dict[str, Any] | None:
+        found = self.query(_LATEST, {"key": {"path": [asset]}, "partition": partition})["assetOrError"]
+        events = found.get("assetMaterializations") or []
+        return events[0] if events else None
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         found = self.query(_RUN, {"id": run_id})["runOrError"]

@@ -184,3 +184,24 @@ def _finished(client: DagsterClient, run_id: str) -> dict[str, Any] | None:
     run = client.run(run_id)
     return run if run and run["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
 
+
+
+def test_a_cli_pick_and_enrich_shows_in_dagster(stack: tuple[Settings, str, str]) -> None:
+    """``metarr art pick`` + ``metarr enrich KEY`` with ``$METARR_DAGSTER_URL`` set: the Dagster UI learns of it."""
+    settings, _, dagster_url = stack
+    store = Store(settings.database_path)
+    movie = store.movie_by_partition("heat-1995-tmdb949")
+    frame = store.artwork_candidates([movie.id])
+    other = frame.filter((frame["type"] == "fanart") & frame["selected_rank"].is_null()
+                         & (frame["gate"] == ""))["candidate_id"][0]
+    env = os.environ | {"METARR_CONFIG": str(settings.config_path), "PYTHONPATH": str(ROOT),
+                        "METARR_DAGSTER_URL": dagster_url}
+    env.pop("TMDB_API_KEY", None)
+    env.pop("TMDB_READ_ACCESS_TOKEN", None)
+    cli = [sys.executable, "-m", "metarr_pipeline.cli"]
+    for args in (["art", "pick", movie.partition_key, "fanart", other], ["enrich", movie.partition_key]):
+        done = subprocess.run([*cli, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    assert "Reported 1 changed selection(s) to Dagster" in done.stdout
+    reported = DagsterClient(dagster_url).latest_materialization("artwork_selection", movie.partition_key)
+    assert reported and reported["description"] == "metarr enrich: selection changed"

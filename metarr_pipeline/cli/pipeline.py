@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.providers.fetch import fetch_metadata
@@ -118,7 +120,23 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         print(fetch_text(fetched))
         report = enrich_movies(settings, store, providers, args.keys or None)
     print(enrich_text(report))
+    _report_to_dagster([m.partition_key for m in report.movies if m.selection_changed])
     return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+
+
+def _report_to_dagster(changed: list[str]) -> None:
+    """With ``$METARR_DAGSTER_URL`` set, tell the Dagster instance which movies' selection this command changed
+    (runless materialisations of ``artwork_selection``), so its UI agrees with ``metarr status``."""
+    url = os.environ.get("METARR_DAGSTER_URL", "").strip()
+    if not url or not changed:
+        return
+    from metarr_pipeline.review.dagster_api import DagsterClient, DagsterUnavailable
+
+    try:
+        DagsterClient(url).report_selection(changed, "metarr enrich: selection changed")
+        print(f"Reported {len(changed)} changed selection(s) to Dagster at {url}.")
+    except DagsterUnavailable as exc:
+        print(f"metarr: warning: the Dagster UI was not told about the new selections: {exc}", file=sys.stderr)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

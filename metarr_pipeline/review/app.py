@@ -156,7 +156,7 @@ class ReviewApp:
             return RedirectResponse(f"/movie/{movie.id}?error={quote(str(exc))}#{quote(kind)}", 303)
         what = f"{action} {kind} {candidate}" if candidate else f"{action} {kind}"
         try:
-            self.dagster.report_selection(movie.partition_key, f"review page: {what}; selection made again")
+            self.dagster.report_selection([movie.partition_key], f"review page: {what}; selection made again")
         except MetarrError as exc:  # the choice stands; Dagster learns of it with the next enrichment run
             log.info("review: selection change not reported to Dagster: %s", exc)
         return RedirectResponse(f"/movie/{movie.id}?done={quote(what + ': selection updated')}#{quote(kind)}", 303)

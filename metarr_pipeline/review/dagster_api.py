@@ -122,14 +122,17 @@ class DagsterClient:
             runs.append(LaunchedRun(run_id, first, last, count, f"{self.url}/runs/{run_id}"))
         return runs
 
-    def report_selection(self, key: str, description: str) -> None:
-        """Record on the instance that ``key``'s artwork selection changed outside a run (no Dagster: raises
-        :class:`DagsterUnavailable`; the caller decides whether that matters)."""
+    def report_selection(self, keys: Sequence[str], description: str) -> None:
+        """Record on the instance that these movies' artwork selection changed outside a run, in one request (no
+        Dagster: raises :class:`DagsterUnavailable`; the caller decides whether that matters)."""
+        if not keys:
+            return
         params = {"eventType": "ASSET_MATERIALIZATION", "assetKey": {"path": [SELECTION_ASSET]},
-                  "partitionKeys": [key], "description": description[:500]}
+                  "partitionKeys": list(keys), "description": description[:500]}
         result = self.query(_REPORT, {"params": params})["reportRunlessAssetEvents"]
         if result["__typename"] != "ReportRunlessAssetEventsSuccess":
-            raise DagsterUnavailable(f"Dagster refused the report for {key}: {result.get('message', '')[:300]}")
+            raise DagsterUnavailable(f"Dagster refused the report of {len(keys)} selections: "
+                                     f"{result.get('message', '')[:300]}")
 
     def latest_materialization(self, asset: str, partition: str) -> dict[str, Any] | None:
         found = self.query(_LATEST, {"key": {"path": [asset]}, "partition": partition})["assetOrError"]

@@ -70,3 +70,23 @@ def test_contact_sheet_tiles_are_labelled_with_the_file_name_and_candidate() -> 
     assert sheet_label("poster", 1, "jpg", "764240d5f8a2edb1") == "-poster.jpg 764240d5"
     assert sheet_label("poster", 2, "jpg", "28fd542325b25362") == "-poster1.jpg 28fd5423"
     assert sheet_label("clearlogo", 1, "png", "abc") == "-clearlogo.png abc"
+
+
+def test_a_scanned_movie_run_over_many_movies_describes_each_on_its_own_partition(library: Path) -> None:
+    from dagster_project.assets.scan import scanned_movie
+    from dagster_project.run_tags import RANGE_END, RANGE_START
+
+    resources = {"metarr": MetarrResource(config_path=str(library))}
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([library_scan], instance=instance, resources=resources).success
+        keys = instance.get_dynamic_partitions("movies")
+        result = dg.materialize([scanned_movie], instance=instance, resources=resources,
+                                tags={RANGE_START: keys[0], RANGE_END: keys[-1]})
+        assert result.success
+        events = [e for e in result.asset_materializations_for_node("scanned_movie")]
+        assert sorted(e.partition for e in events) == sorted(keys)
+        for event in events:
+            meta = event.metadata
+            assert "movies" not in meta and "movies_table" not in meta  # no batch totals on a movie's page
+            assert meta["review_page"].value.endswith(f"/key/{event.partition}")
+            assert event.partition.endswith(f"tmdb{meta['tmdb_id'].value}")

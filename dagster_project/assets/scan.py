@@ -83,8 +83,9 @@ SCANNED_MOVIE = dg.AssetKey("scanned_movie")
     partitions_def=movies_partitions,
     deps=[library_scan],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="One movie as the scan sees it: identity, folder and probed streams. Batch-capable: a run "
-                "over many partitions reads them all in one query.",
+    description="One movie as the scan sees it: identity, folder and probed streams. The scan materialises "
+                "it for new and changed movies; batch-capable: a run over many partitions reads them all in one "
+                "query and describes each movie on its own partition.",
     kinds={"duckdb"},
 )
 def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> dg.MaterializeResult:
@@ -96,18 +97,19 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
     if missing:
         raise dg.Failure(description=f"movies not in the state database (run library_scan): {', '.join(missing[:20])}")
     streams = store.streams([m.id for m in movies.values() if m.id is not None])
-    rows = []
+    # Each partition's metadata is about its movie only: a run over many movies describes each one on its own
+    # partition (batch totals would otherwise show on every movie's page) and logs the totals.
     for key in keys:
         m = movies[key]
-        rows.append((key, m.status if m.gone_at is None else "gone", m.folder,
-                     streams_summary(streams.get(m.id)) if not m.probe_error else f"probe failed: {m.probe_error}"))
-    metadata: dict[str, dg.RawMetadataValue] = {
-        "movies": len(keys),
-        "probe_failures": sum(1 for m in movies.values() if m.probe_error),
-        "movies_table": dg.MetadataValue.md(markdown_table(("movie", "state", "folder", "streams"), rows[:500])),
-    }
-    if len(keys) == 1:
-        m = movies[keys[0]]
-        metadata |= {"folder": dg.MetadataValue.path(m.folder), "tmdb_id": m.tmdb_id or 0,
-                     "identified_from": m.id_source, "streams": streams_summary(streams.get(m.id))}
-    return dg.MaterializeResult(metadata=metadata)
+        meta: dict[str, dg.RawMetadataValue] = {
+            "folder": dg.MetadataValue.path(m.folder), "tmdb_id": m.tmdb_id or 0,
+            "state": m.status if m.gone_at is None else "gone", "identified_from": m.id_source,
+            "streams": streams_summary(streams.get(m.id)) if not m.probe_error else f"probe failed: {m.probe_error}",
+            "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
+        }
+        if len(keys) == 1:
+            return dg.MaterializeResult(metadata=meta)
+        context.add_asset_metadata(meta, partition_key=key)
+    failures = sum(1 for m in movies.values() if m.probe_error)
+    context.log.info("scanned_movie: %d movies described, %d probe failures", len(keys), failures)
+    return dg.MaterializeResult()

@@ -83,7 +83,7 @@ def measure(settings_path: Path, rounds: int) -> dict[str, dict[str, float]]:
     pages = {"library": "/", "needs review": "/?state=needs_review", "search": "/?q=movie+12",
              "page 100": "/?page=100"}
     results = {}
-    with TestClient(app.asgi()) as client:
+    with TestClient(app.asgi(), base_url="http://127.0.0.1:8300") as client:
         for name, url in pages.items():
             assert client.get(url).status_code == 200  # warm-up
             times = []

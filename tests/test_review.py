@@ -113,12 +113,22 @@ def test_network_host_needs_a_password_and_then_asks_for_it(state: Settings) -> 
         review_password("0.0.0.0", {})
     assert review_password("127.0.0.1", {}) is None and review_password("::1", {}) is None
     password = review_password("0.0.0.0", {"METARR_REVIEW_PASSWORD": "s3cret"})
-    with TestClient(ReviewApp(state, NO_DAGSTER, password).asgi()) as c:
+    with TestClient(ReviewApp(state, NO_DAGSTER, password, bind_host="0.0.0.0").asgi()) as c:
         assert c.get("/").status_code == 401
         wrong = base64.b64encode(b"me:nope").decode()
         assert c.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
         right = base64.b64encode(b"me:s3cret").decode()
         assert c.get("/", headers={"Authorization": f"Basic {right}"}).status_code == 200
+
+
+def test_bound_to_loopback_it_answers_only_loopback_host_names(state: Settings) -> None:
+    """A page on a rebound name (evil.example → 127.0.0.1) gets nothing, so it never sees the form token."""
+    with TestClient(ReviewApp(state, NO_DAGSTER).asgi(), base_url="http://evil.example:8300") as c:
+        page = c.get("/")
+        assert page.status_code == 400 and "token" not in page.text
+    for base in ("http://localhost:8300", "http://[::1]:8300", "http://127.0.0.1"):
+        with TestClient(ReviewApp(state, NO_DAGSTER).asgi(), base_url=base) as c:
+            assert c.get("/").status_code == 200, base
 
 
 def test_publish_runs_cover_only_adjacent_chosen_movies() -> None:

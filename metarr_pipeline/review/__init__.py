@@ -10,5 +10,6 @@ Modules, in reading order: :mod:`.library` (the library page: states, filters, p
 :mod:`.movie` (one movie: candidates with score parts, file names, duplicates, actors, NFO diff), :mod:`.steer`
 (pick/reject/lock/unlock, then re-select), :mod:`.identify` (search candidates, manual identification),
 :mod:`.dagster_api` (publish runs over GraphQL), :mod:`.images` (thumbnails from the caches), :mod:`.app`
-(routes, same-origin and token checks, basic auth) and :mod:`.server` (``metarr review``: bind rules, uvicorn).
+(routes, same-origin, token and Host checks, basic auth), :mod:`.addresses` (what is loopback) and :mod:`.server`
+(``metarr review``: bind rules, uvicorn).
 """

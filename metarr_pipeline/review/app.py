@@ -2,7 +2,9 @@
 
 Every page reads the state store through :class:`~metarr_pipeline.store.Store`; every state-changing request is a
 POST that must come from the page itself (same ``Origin``, or ``Referer`` when a browser sends no ``Origin``) and
-carry the per-process form token; with a password configured, every request needs HTTP basic auth.
+carry the per-process form token; with a password configured, every request needs HTTP basic auth. Bound to
+loopback, the app answers only requests addressed to a loopback name (``Host``), so a web page whose name an
+attacker re-points at 127.0.0.1 (DNS rebinding) cannot read the form token through the visitor's browser.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.review.addresses import LOOPBACK_NAMES, is_loopback
 from metarr_pipeline.review.dagster_api import DagsterClient, LaunchedRun
 from metarr_pipeline.review.identify import default_query, identify_manually, search_hits
 from metarr_pipeline.review.images import Thumbnails, placeholder_svg
@@ -42,12 +45,14 @@ IMAGE_CACHE = "public, max-age=3600"
 class ReviewApp:
     """The app's state: settings, store, thumbnails (with their lazy provider session) and the Dagster client."""
 
-    def __init__(self, settings: Settings, dagster_url: str, password: str | None = None) -> None:
+    def __init__(self, settings: Settings, dagster_url: str, password: str | None = None,
+                 bind_host: str = "127.0.0.1") -> None:
         self.settings = settings
         self.store = Store(settings.database_path)
         self.thumbs = Thumbnails(settings)
         self.dagster = DagsterClient(dagster_url)
         self.password = password
+        self.hosts = LOOPBACK_NAMES if is_loopback(bind_host) else None  # None: any Host (the password guards)
         self.token = secrets.token_urlsafe(24)
         self.launched: list[LaunchedRun] = []
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
@@ -79,6 +84,9 @@ class ReviewApp:
 
     def _guarded(self, app: ASGIApp) -> ASGIApp:
         async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and self.hosts is not None and _host_name(Request(scope)) not in self.hosts:
+                await PlainTextResponse("metarr review: unexpected Host header", 400)(scope, receive, send)
+                return
             if scope["type"] == "http" and not self.authorised(Request(scope)):
                 response = PlainTextResponse("metarr review: password required", 401,
                                              headers={"WWW-Authenticate": 'Basic realm="metarr review"'})
@@ -238,6 +246,13 @@ class ReviewApp:
         if not url.startswith("https://image.tmdb.org/"):  # only TMDB posters of a search answer
             return PlainTextResponse("not a TMDB image", 400)
         return self._image(self.thumbs.thumbnail(url), "no poster")
+
+
+def _host_name(request: Request) -> str:
+    host = request.headers.get("host", "").lower()
+    if host.startswith("["):
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:

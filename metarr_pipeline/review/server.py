@@ -7,24 +7,15 @@ library's controls to the network, so it is allowed only with a password from th
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import ConfigError
+from metarr_pipeline.review.addresses import is_loopback
 
 PASSWORD_ENV = "METARR_REVIEW_PASSWORD"
 DAGSTER_URL_ENV = "METARR_DAGSTER_URL"
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def review_password(host: str, environ: dict[str, str] | None = None) -> str | None:
@@ -44,6 +35,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8300, dagster
 
     password = review_password(host)
     url = dagster_url or os.environ.get(DAGSTER_URL_ENV) or DEFAULT_DAGSTER_URL
-    app = ReviewApp(settings, url, password).asgi()
+    app = ReviewApp(settings, url, password, bind_host=host).asgi()
     print(f"metarr review: http://{host}:{port}/ (Dagster at {url}); Ctrl-C stops it", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

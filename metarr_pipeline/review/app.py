@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -149,8 +150,13 @@ class ReviewApp:
             return self.render("error.html", 404, message="No movie with this partition key.")
         return RedirectResponse(f"/movie/{movie.id}", 303)
 
+    # The POST handlers check the form in the event loop, then do their blocking work (the store, a re-selection,
+    # provider and Dagster requests) in the thread pool, as Starlette does for the plain ``def`` pages.
+
     async def art(self, request: Request) -> Response:
-        fields = await self.form(request)
+        return await run_in_threadpool(self._art, request, await self.form(request))
+
+    def _art(self, request: Request, fields: dict[str, list[str]]) -> Response:
         movie = self.store.movie_by_id(request.path_params["movie_id"])
         if movie is None or not movie.partition_key:
             return self.render("error.html", 404, message="No such movie.")
@@ -170,12 +176,15 @@ class ReviewApp:
         return RedirectResponse(f"/movie/{movie.id}?done={quote(what + ': selection updated')}#{quote(kind)}", 303)
 
     async def identify(self, request: Request) -> Response:
+        fields = await self.form(request) if request.method == "POST" else None
+        return await run_in_threadpool(self._identify, request, fields)
+
+    def _identify(self, request: Request, fields: dict[str, list[str]] | None) -> Response:
         movie = self.store.movie_by_id(request.path_params["movie_id"])
         if movie is None:
             return self.render("error.html", 404, message="No such movie.")
         error = ""
-        if request.method == "POST":
-            fields = await self.form(request)
+        if fields is not None:
             try:
                 session = self.thumbs.session()
                 key = identify_manually(self.store, session, movie, _one(fields, "tmdb_id"))
@@ -193,10 +202,13 @@ class ReviewApp:
         return self.render("identify.html", movie=movie, hits=hits, query=query, year=year or "", error=error)
 
     async def publish(self, request: Request) -> Response:
-        if request.method == "GET":
+        fields = await self.form(request) if request.method == "POST" else None
+        return await run_in_threadpool(self._publish, fields)
+
+    def _publish(self, fields: dict[str, list[str]] | None) -> Response:
+        if fields is None:
             return self.render("publish.html", runs=self.launched, dagster_up=self.dagster.available(),
                                needing=keys_needing_review(self.settings, self.store), error="", launched=[])
-        fields = await self.form(request)
         keys = [k for k in fields.get("key", []) if k]
         if _one(fields, "which") == "needs_review":
             keys = keys_needing_review(self.settings, self.store)

@@ -22,6 +22,7 @@ from metarr_pipeline.artwork.enrich import enrich_movies
 from metarr_pipeline.demo.library import DEMO_MOVIES, DemoMovie, generate_demo_library
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.publish.naming import actor_file_name
 from metarr_pipeline.publish.publish import publish_movies
 from metarr_pipeline.scan.scan import scan_library
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
@@ -40,7 +41,8 @@ PROPERTIES = ["file", "title", "originaltitle", "sorttitle", "plot", "plotoutlin
 
 
 def kodi_profile(workdir: Path) -> KodiProfile:
-    return KodiProfile(sources=[Source(workdir / "libraries" / mode, folders, mode) for mode, folders in MODES.items()])
+    sources = [Source(workdir / "libraries" / mode, folders, mode) for mode, folders in MODES.items()]
+    return KodiProfile(sources=[*sources, Source(workdir / "libraries" / "extras", False, "extras")])
 
 
 @dataclass(frozen=True)
@@ -249,3 +251,49 @@ def test_nfo_fields_come_back_equal(real_kodi: RealKodi, library: dict[str, list
             if got != want:
                 problems.append(f"{p.folder.name}: {prop}: NFO {want!r}, Kodi {got!r}")
     assert not problems, "\n".join(problems)
+
+
+# Kodi's actor thumb rule (CVideoInfoScanner::FetchActorThumbs; docs-kodi-findings.md (a)) ----------------------
+
+KODI_ACTOR_EXAMPLES = {  # name in the NFO → the .actors file Kodi matches (None: no file can match)
+    "Keanu Reeves": "Keanu_Reeves.jpg",
+    "Robert Downey Jr.": "Robert_Downey_Jr..jpg",  # the trailing dot stays: Kodi strips only ".jpg"
+    "Zoë Kravitz": "Zoë_Kravitz.jpg",
+    "Carrie-Anne Moss": "Carrie-Anne_Moss.jpg",
+    " Mary  Ann\tLee ": "Mary__Ann\tLee.jpg",  # measured: Kodi trims the name's ends, keeps inner white space
+    "Tom: Part?": "Tom:_Part?.jpg",  # legal on Linux, and Kodi compares the name as it is
+    "AC/DC": None,  # a file name cannot hold "/"
+    "back\\slash": None,  # Kodi splits file names on "\\" too
+    ".hidden": None,  # Kodi does not list hidden files
+    "..": None,
+    "   ": None,
+}
+
+
+def test_actor_file_name_is_kodis_rule() -> None:
+    for name, expected in KODI_ACTOR_EXAMPLES.items():
+        assert actor_file_name(name, "jpg") == expected, name
+    assert actor_file_name("x" * 300, "jpg") is None  # longer than a file name can be
+
+
+def test_kodi_finds_every_actor_file_we_name(real_kodi: RealKodi, library: dict[str, list[Published]]) -> None:
+    """A movie whose cast has Kodi's awkward names; each headshot file is named by actor_file_name."""
+    source = library["default"][0]
+    folder = real_kodi.workdir / "libraries" / "extras" / "Actors (2000)"
+    (folder / ".actors").mkdir(parents=True)
+    shutil.copy(source.video, folder / f"Actors (2000){source.video.suffix}")
+    headshot = next(source.actors_dir.glob("*.jpg")).read_bytes()
+    names = [n for n, f in KODI_ACTOR_EXAMPLES.items() if f]
+    actors = "".join(f"<actor><name>{n.strip()}</name><order>{i}</order></actor>"  # trimmed, as nfo.py writes
+                     for i, n in enumerate(names))
+    (folder / "Actors (2000).nfo").write_text(
+        f"<movie><title>Actors</title><premiered>2000-01-01</premiered>{actors}</movie>", "utf-8")
+    for name in names:
+        (folder / ".actors" / actor_file_name(name, "jpg")).write_bytes(headshot)
+    real_kodi.scan(str(folder) + "/")
+    movie = real_kodi.movies(["cast"], {"field": "path", "operator": "is", "value": str(folder) + "/"})
+    assert len(movie) == 1, movie
+    thumbs = {c["name"]: image_path(c["thumbnail"]) if c.get("thumbnail") else "" for c in movie[0]["cast"]}
+    wrong = {n: thumbs.get(n.strip()) for n in names
+             if thumbs.get(n.strip()) != str(folder / ".actors" / actor_file_name(n, "jpg"))}
+    assert not wrong, (wrong, list(thumbs))

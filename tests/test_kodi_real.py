@@ -10,6 +10,7 @@ of that type, every actor we gave a headshot file has it as thumb, and every NFO
 from __future__ import annotations
 
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,13 @@ from lxml import etree
 
 from metarr_pipeline.artwork.enrich import enrich_movies
 from metarr_pipeline.demo.library import DEMO_MOVIES, DemoMovie, generate_demo_library
+from metarr_pipeline.models import UserState
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.naming import actor_file_name
+from metarr_pipeline.publish.nfo import NfoInput, kodi_audio_codec, render_nfo
 from metarr_pipeline.publish.publish import publish_movies
+from metarr_pipeline.scan.probe import probe_file
 from metarr_pipeline.scan.scan import scan_library
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
@@ -297,3 +301,57 @@ def test_kodi_finds_every_actor_file_we_name(real_kodi: RealKodi, library: dict[
     wrong = {n: thumbs.get(n.strip()) for n in names
              if thumbs.get(n.strip()) != str(folder / ".actors" / actor_file_name(n, "jpg"))}
     assert not wrong, (wrong, list(thumbs))
+
+
+# <fileinfo> = what Kodi's own probe reports (docs-kodi-findings.md (b)) ----------------------------------------
+
+def nfo_streams_as_kodi(nfo: etree._Element) -> dict[str, list[tuple[Any, ...]]]:
+    d = nfo.find("fileinfo/streamdetails")
+    assert d is not None
+    return {"video": [(v.findtext("codec"), int(v.findtext("width")), int(v.findtext("height")))
+                      for v in d.findall("video")],
+            "audio": [(a.findtext("codec"), int(a.findtext("channels") or 0), a.findtext("language") or "")
+                      for a in d.findall("audio")],
+            "subtitle": [s.findtext("language") or "" for s in d.findall("subtitle")]}
+
+
+def kodi_streams(movie: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    d = movie["streamdetails"]
+    return {"video": [(v["codec"], v["width"], v["height"]) for v in d["video"]],
+            "audio": [(a["codec"], a["channels"], a["language"]) for a in d["audio"]],
+            "subtitle": [s["language"] for s in d["subtitle"]]}
+
+
+def test_kodi_audio_codec_names() -> None:
+    """Kodi 20's CDVDDemuxFFmpeg::GetStreamCodecName: FFmpeg's names, DTS by profile."""
+    assert [kodi_audio_codec(c) for c in ("aac", "ac3", "eac3", "truehd", "flac", "mp3", "opus")] == \
+        ["aac", "ac3", "eac3", "truehd", "flac", "mp3", "opus"]
+    assert kodi_audio_codec("dts") == "dca" and kodi_audio_codec("dts", "DTS-ES") == "dca"
+    assert kodi_audio_codec("dts", "DTS-HD MA") == "dtshd_ma" and kodi_audio_codec("dts", "DTS-HD HRA") == "dtshd_hra"
+
+
+def test_fileinfo_is_what_kodis_probe_reports(real_kodi: RealKodi, library: dict[str, list[Published]]) -> None:
+    """Kodi probed every demo file (its default): our <fileinfo> must say what it says (external subtitles
+    included, which Kodi's probe does not list)."""
+    movies = kodi_movies(real_kodi, "default")
+    wrong = {p.folder.name: (nfo_streams_as_kodi(p.tree()), kodi_streams(movies[str(p.video)]))
+             for p in library["default"]
+             if nfo_streams_as_kodi(p.tree()) != kodi_streams(movies[str(p.video)])}
+    assert not wrong, wrong
+
+
+def test_dts_is_written_with_kodis_codec_name(real_kodi: RealKodi, library: dict[str, list[Published]]) -> None:
+    folder = real_kodi.workdir / "libraries" / "extras" / "DTS (2001)"
+    folder.mkdir(parents=True)
+    video = folder / "DTS (2001).mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10", "-f", "lavfi",
+                    "-i", "sine=frequency=440:sample_rate=48000", "-t", "2", "-c:v", "libx264", "-c:a", "dca",
+                    "-strict", "-2", "-ac", "2", "-metadata:s:a:0", "language=eng", str(video)], check=True)
+    nfo = render_nfo(NfoInput(fields={"title": "DTS", "premiered": "2001-01-01"}, streams=probe_file(video),
+                              actors=(), user_state=UserState(), foreign_tags=()))
+    (folder / "DTS (2001).nfo").write_bytes(nfo)
+    real_kodi.scan(str(folder) + "/")
+    movie = real_kodi.movies(["streamdetails"], {"field": "path", "operator": "is", "value": str(folder) + "/"})
+    assert len(movie) == 1, movie
+    assert kodi_streams(movie[0])["audio"] == [("dca", 2, "eng")]  # Kodi's name for (core) DTS
+    assert nfo_streams_as_kodi(etree.fromstring(nfo))["audio"] == kodi_streams(movie[0])["audio"]

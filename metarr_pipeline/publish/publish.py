@@ -1,8 +1,9 @@
 """Publishing: the one stage that writes into the user's library, so every step is defensive.
 
 Per movie:
-1. **Validate**: enriched (or already published), folder present and writable (a real temp-file probe), free
-   space (< 100 MB is a warning). A failed validation writes nothing and says why.
+1. **Validate**: enriched (or already published), folder present, free space (< 100 MB is a warning), and
+   writable (a real temp-file probe, only once step 3 shows a write or removal is due, so a publish that changes
+   nothing leaves the folder's mtime alone). A failed validation writes nothing and says why.
 2. **Plan**: NFO (``naming.nfo_path``), rank-named artwork, ``.actors/`` (and ``extrafanart/`` when enabled).
    A file at a planned path that we did not write (the user's own ``-poster.jpg``) is left alone and
    reported; the user's own NFO is the one exception: it is backed up into the blob store once, its state and
@@ -328,10 +329,6 @@ def _prepare(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> _Prepar
         raise PublishError(f"no provider metadata: {ctx.metadata[movie.id].fetch_error}")
     if not folder.is_dir():
         raise PublishError(f"folder '{folder}' does not exist (moved or deleted since the last scan)")
-    try:
-        check_writable(folder)
-    except OSError as exc:
-        raise PublishError(f"folder '{folder}' is not writable ({exc.strerror or exc}): nothing written") from exc
     free = shutil.disk_usage(folder).free
     if free < LOW_SPACE_BYTES:
         result.warnings.append(f"only {free // (1024 * 1024)} MB free on the library volume")
@@ -365,6 +362,8 @@ def _prepare(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> _Prepar
             to_write[item.path] = data
         ready.append(item)
     plan = ready
+    if to_write or set(ours) - {p.path for p in plan}:  # a write or a removal is due: probe only then
+        _check_writable(folder)
 
     if movie.kind == "file" and (folder / "movie.nfo").is_file() and "movie.nfo" not in ours \
             and naming.nfo_path(movie.kind, movie.basename or "", movie.video_file) != "movie.nfo":
@@ -376,6 +375,15 @@ def _prepare(movie: MovieRecord, ctx: _Context, result: MoviePublish) -> _Prepar
     intent = [{"path": p.path, "role": p.role, "sha256": p.sha256, "bytes": 0, "mtime_ns": None,
                "written_at": ctx.now} for p in plan if p.path not in ours or ours[p.path]["sha256"] != p.sha256]
     return _Prepared(movie, result, folder, plan, ours, to_write, keep, intent)
+
+
+def _check_writable(folder: Path) -> None:
+    """The temp-file probe changes the folder's mtime, so it runs only when a write or a removal is due: a
+    publish that changes nothing must leave every folder as it was (players and file watchers see folders)."""
+    try:
+        check_writable(folder)
+    except OSError as exc:
+        raise PublishError(f"folder '{folder}' is not writable ({exc.strerror or exc}): nothing written") from exc
 
 
 def _write(prepared: _Prepared, ctx: _Context) -> list[dict[str, Any]] | None:

@@ -16,7 +16,7 @@ export DAGSTER_HOME := $(abspath $(RUNTIME)/dagster)
 # run crashes, its partitions show the run as failed rather than each partition as failed.)
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 
-.PHONY: demo test ui lint check-defs tools venv clean-demo bench
+.PHONY: demo test ui lint check-defs tools kodi venv clean-demo bench
 
 venv: $(STAMP)
 
@@ -34,6 +34,15 @@ tools:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg) >/dev/null; \
 	  else echo "ffprobe is missing: install ffmpeg (e.g. sudo apt-get install ffmpeg)"; exit 1; fi; }
 
+# A real Kodi (headless, under Xvfb) is what tests/test_kodi_real.py publishes to and checks (Debian's kodi, xvfb).
+KODI_BIN := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/kodi/kodi.bin /usr/lib/aarch64-linux-gnu/kodi/kodi.bin /usr/lib/kodi/kodi.bin))
+kodi:
+	@if [ -z "$(KODI_BIN)" ] || ! command -v Xvfb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing kodi and xvfb with apt-get (for the real-Kodi tests)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kodi xvfb) >/dev/null; \
+	  else echo "kodi or Xvfb is missing: install them (e.g. sudo apt-get install kodi xvfb)"; exit 1; fi; fi
+
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
@@ -47,7 +56,7 @@ demo: venv $(DAGSTER_HOME)/dagster.yaml
 	@echo "Done. The published library: data/runtime/demo-library/ (NFOs, artwork, .actors/)."
 	@echo "Browse the pipeline with 'make ui' (http://127.0.0.1:3000), or run $(BIN)/metarr status."
 
-test: venv tools
+test: venv tools kodi
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
 

@@ -264,7 +264,7 @@ def test_nfo_fields_come_back_equal(real_kodi: RealKodi, library: dict[str, list
     assert not problems, "\n".join(problems)
 
 
-# Kodi's actor thumb rule (CVideoInfoScanner::FetchActorThumbs; docs-kodi-findings.md (a)) ----------------------
+# Kodi's actor thumb rule (CVideoInfoScanner::FetchActorThumbs; docs/KODI-SOURCE.md (a)) ----------------------
 
 KODI_ACTOR_EXAMPLES = {  # name in the NFO → the .actors file Kodi matches (None: no file can match)
     "Keanu Reeves": "Keanu_Reeves.jpg",
@@ -310,7 +310,7 @@ def test_kodi_finds_every_actor_file_we_name(real_kodi: RealKodi, library: dict[
     assert not wrong, (wrong, list(thumbs))
 
 
-# <fileinfo> = what Kodi's own probe reports (docs-kodi-findings.md (b)) ----------------------------------------
+# <fileinfo> = what Kodi's own probe reports (docs/KODI-SOURCE.md (b)) ----------------------------------------
 
 def nfo_streams_as_kodi(nfo: etree._Element) -> dict[str, list[tuple[Any, ...]]]:
     d = nfo.find("fileinfo/streamdetails")

@@ -1,6 +1,6 @@
 """Kodi, over JSON-RPC on its web server (``POST /jsonrpc``, basic auth).
 
-What Kodi is told, per batch (KODI.md "Scanning"; docs-kodi-findings.md (c)):
+What Kodi is told, per batch (KODI.md "Scanning"; docs/KODI-SOURCE.md (c)):
 
 1. ``Player.GetActivePlayers``: while something plays and ``skip_while_playing`` is on, the whole batch is
    *deferred* (a library update can stutter playback) and retried after ``defer_seconds``.

@@ -49,7 +49,7 @@ def actors_dir(kind: str) -> str:
 def actor_file_name(name: str, ext: str) -> str | None:
     """The ``.actors/`` file Kodi matches for this actor, or None when no file can match.
 
-    Kodi's rule exactly (``CVideoInfoScanner::FetchActorThumbs``; docs-kodi-findings.md): the name as Kodi reads
+    Kodi's rule exactly (``CVideoInfoScanner::FetchActorThumbs``; docs/KODI-SOURCE.md): the name as Kodi reads
     it from our NFO (ends trimmed, inner white space kept as it is: measured), every space replaced by ``_``,
     nothing else changed: case, UTF-8, dots (``Robert_Downey_Jr..jpg``) and characters such as ``:`` or
     ``?`` stay, because Kodi compares the listed file name, minus its extension, with that text byte for byte.

@@ -106,7 +106,7 @@ class FakeKodi(FakePlayer):
     """Kodi's JSON-RPC: Ping, Version, GetActivePlayers, GetMovies (path filters), Refresh/Scan/RemoveMovie,
     Files.GetSources, XBMC.GetInfoBooleans; batches included. ``movies`` is Kodi's library (movieid → file).
 
-    Scans behave like a real Kodi 20's (docs-kodi-findings.md (c)): a scan runs for ``scan_seconds`` and adds,
+    Scans behave like a real Kodi 20's (docs/KODI-SOURCE.md (c)): a scan runs for ``scan_seconds`` and adds,
     when it ends, a movie for every file of ``disk`` under its directory (when ``disk`` is empty: a
     ``movie.mkv`` in the scanned folder, or in every folder under it that a GetMovies filter named, as the
     folders on Kodi's disk), except in ``unreadable`` folders (no readable NFO); a Scan sent while one runs

@@ -110,7 +110,7 @@ def scan_library(
     now: datetime | None = None,
 ) -> ScanReport:
     started = time.perf_counter()
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or datetime.now()
     roots = [str(r) for r in settings.library.roots]
     prior_rows = store.movies()
     prior_streams = store.streams()

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
-from metarr_pipeline.store.connection import StoreBase, now_to_second
+from metarr_pipeline.store.connection import StoreBase, store_now
 from metarr_pipeline.store.rows import MovieRecord, ScanRun, ScanWrite
 
 _MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
@@ -83,7 +83,7 @@ class MoviesStore(StoreBase):
 
     def apply_scan(self, write: ScanWrite) -> None:
         """Write one scan's changes in a single short transaction (idempotent)."""
-        now = write.seen_at or now_to_second()
+        now = write.seen_at or store_now()
         existing = [m for m in write.movies if m.id is not None]
         new = [m for m in write.movies if m.id is None]
         with self._connect(write=True) as con:

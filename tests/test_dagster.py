@@ -23,7 +23,8 @@ def library(demo_library: Path, tmp_path: Path) -> tuple[Path, Path]:
     root = tmp_path / "library"
     shutil.copytree(demo_library, root)
     cfg = tmp_path / "metarr.toml"
-    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{root}"]\n', encoding="utf-8")
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{root}"]\n'
+                   '[providers]\nmode = "simulator"\n', encoding="utf-8")
     return root, cfg
 
 

@@ -7,6 +7,7 @@ the exit status is 2 for a usage or configuration problem, 1 for a failed operat
 Modules, in reading order (each adds its group of subcommands to the parser and holds their handlers):
 
 - ``pipeline``: scan, status, fetch, enrich, publish, backfill.
+- ``identify``: identify (a movie by hand, or TMDB's candidates for it).
 - ``review``: manual, and art (list, pick, reject, lock, unlock).
 - ``players``: players (test, notify, status).
 - ``tools``: simulator, demo.
@@ -19,6 +20,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from metarr_pipeline.cli.identify import add_identify_commands
 from metarr_pipeline.cli.pipeline import add_pipeline_commands
 from metarr_pipeline.cli.players import add_players_commands
 from metarr_pipeline.cli.review import add_review_commands
@@ -38,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     add_pipeline_commands(sub)
+    add_identify_commands(sub)
     add_review_commands(sub)
     add_players_commands(sub)
     add_tool_commands(sub)

@@ -2,9 +2,12 @@
 
 ``providers.mode`` decides where requests go:
 
-- ``network``: the configured URLs (real TMDB/fanart.tv, a proxy, or a simulator started elsewhere);
-- ``simulator``: a simulator started inside this process on loopback ports (the offline demo);
-- ``auto`` (default): ``network`` when a TMDB key is in the environment, else ``simulator`` (and it says so).
+- ``auto`` (default) and ``network``: the configured URLs (real TMDB/fanart.tv, a proxy, or a simulator
+  started elsewhere). A TMDB key is required: without one, opening the providers fails naming the variables.
+  ``auto`` never falls back to the simulator, because invented metadata and artwork would be written into a
+  real library (with auto-publish on, unattended);
+- ``simulator``: a simulator started inside this process on loopback ports; only a config that says so (the
+  offline demo, tests) uses it.
 
 Every process opens its own session (Dagster runs steps in separate processes), so each simulator binds
 ephemeral ports; their generated images are shared through an on-disk cache under the data dir.
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metarr_pipeline.config import Settings
-from metarr_pipeline.errors import ProviderUnavailable
+from metarr_pipeline.errors import ProviderAuthError, ProviderUnavailable
 from metarr_pipeline.providers.fanart import FanartClient
 from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, host_of
 from metarr_pipeline.providers.keys import ProviderKeys
@@ -71,7 +74,7 @@ class ProviderSession:
 
     def describe(self) -> str:
         if self.mode == "simulator":
-            return "providers: built-in simulator on loopback (offline; set TMDB_API_KEY to use TMDB)"
+            return "providers: built-in simulator on loopback (offline; providers.mode = \"simulator\")"
         return f"providers: {self.tmdb.api_url}" + (f" + {self.fanart.api_url}" if self.fanart else " (fanart.tv off)")
 
 
@@ -85,11 +88,20 @@ def _start_simulator(settings: Settings) -> Any:
         raise ProviderUnavailable(str(exc)) from exc
 
 
+MISSING_TMDB_KEY = (
+    "no TMDB key: set TMDB_READ_ACCESS_TOKEN (or TMDB_API_KEY) in the environment; "
+    "for the offline demo, set providers.mode = \"simulator\" in the config instead"
+)
+
+
 def resolve_mode(settings: Settings, keys: ProviderKeys) -> str:
+    """``simulator`` only when the config says so; otherwise the network, which needs a TMDB key."""
     mode = settings.providers.mode
-    if mode == "auto":
-        return "network" if keys.has_tmdb else "simulator"
-    return mode
+    if mode == "simulator":
+        return mode
+    if not keys.has_tmdb:
+        raise ProviderAuthError(MISSING_TMDB_KEY)
+    return "network"
 
 
 @contextmanager
@@ -107,13 +119,11 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         images_root = tmdb_images.split("/t/p")[0]
         url_map = {CANONICAL_TMDB_IMAGES: images_root, CANONICAL_FANART_ASSETS: f"http://{fanart_assets}"}
         keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator")
-        log.info("providers: using the built-in simulator (no TMDB key in the environment)")
+        log.info("providers: using the built-in simulator (providers.mode = \"simulator\")")
     else:
         tmdb_api, tmdb_images, fanart_api = p.tmdb.api_url, p.tmdb.image_url, p.fanart.api_url
         image_hosts = p.image_hosts
         fanart_assets = next((h for h in image_hosts if h != host_of(tmdb_images)), "assets.fanart.tv")
-        if not keys.has_tmdb:
-            log.warning("providers: no TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN in the environment")
 
     policies = {
         host_of(tmdb_api): HostPolicy(p.tmdb.requests_per_second, p.tmdb.max_connections, p.tmdb.timeout_seconds),

@@ -243,8 +243,19 @@ def _fields(movie: etree._Element, uniqueids: dict[str, str]) -> dict[str, objec
         "set_name": set_name, "set_overview": set_overview,
         "tmdb_id": int(uniqueids["tmdb"]) if uniqueids.get("tmdb", "").isdigit() else None,
         "imdb_id": uniqueids.get("imdb", ""),
+        "actors": _actors(movie),
     }
     return {k: v for k, v in fields.items() if v not in ("", None, [], {})}
+
+
+def _actors(movie: etree._Element) -> list[dict[str, object]]:
+    """The NFO's cast in its order: what a locked cast (``<lockdata>``, Jellyfin ``Cast``) keeps."""
+    actors: list[dict[str, object]] = []
+    for el in _children(movie, "actor"):
+        name = _text(el, "name")
+        if name:
+            actors.append({"name": name, "role": _text(el, "role"), "thumb": _text(el, "thumb")})
+    return actors
 
 
 def _foreign(movie: etree._Element) -> tuple[str, ...]:

@@ -151,6 +151,7 @@ class MovieEntry:
     fanart: tuple[ImageEntry, ...] | None  # None: fanart.tv has no entry for the film (404)
     traits: frozenset[str]  # the planted variety, see ``variety``
     handwritten: bool
+    alternative_titles: tuple[tuple[str, str], ...] = ()  # (ISO 3166-1 country, title)
 
     @property
     def year(self) -> int:

@@ -212,7 +212,7 @@ def known_movie(seed: int, spec: KnownMovie) -> MovieEntry:
         translations=tuple(Translation(lang, title, overview) for lang, title, overview in spec.translations),
         cast=cast, crew=crew,
         release_dates=_release_dates(rng, spec.release_date, spec.certification, spec.countries, premiere=True),
-        wikidata_id=spec.wikidata_id, traits=traits, handwritten=True,
+        wikidata_id=spec.wikidata_id, traits=traits, handwritten=True, alternative_titles=spec.alternative_titles,
     )
 
 

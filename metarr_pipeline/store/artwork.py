@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from metarr_pipeline.store.connection import StoreBase, now_to_second
+from metarr_pipeline.store.connection import StoreBase, store_now
 
 
 class ArtworkStore(StoreBase):
@@ -52,7 +52,7 @@ class ArtworkStore(StoreBase):
 
     def record_choice(self, movie_id: int, kind: str, candidate_id: str | None, action: str) -> None:
         """pick / reject a candidate (a pick also locks its type), or lock / unlock a type."""
-        now = now_to_second()
+        now = store_now()
         with self._connect(write=True) as con:
             if action in ("pick", "reject"):
                 con.execute("DELETE FROM artwork_choices WHERE movie_id = ? AND type = ? AND candidate_id = ?",

@@ -128,7 +128,7 @@ class StoreBase:
                     try:
                         con.execute(sql)
                         con.execute(
-                            "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, now_to_second()]
+                            "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, store_now()]
                         )
                         con.execute("COMMIT")
                     except duckdb.Error as exc:
@@ -180,6 +180,9 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ROLLBACK")
 
 
-def now_to_second() -> datetime:
-    """The clock for timestamps the store sets itself (migrations applied, artwork choices made)."""
-    return datetime.now().replace(microsecond=0)
+def store_now() -> datetime:
+    """The clock for timestamps the store sets itself (migrations applied, artwork choices made).
+
+    Microseconds, like every stage's clock: published-vs-outdated and the order of choices are decided by
+    comparing these, and two events in one second must not look simultaneous."""
+    return datetime.now()

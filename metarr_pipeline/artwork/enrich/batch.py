@@ -89,7 +89,7 @@ class Batch:
 def open_batch(settings: Settings, store: Store, session: ProviderSession, partition_keys: Sequence[str] | None,
                *, now: datetime | None = None, download_originals: bool = True) -> Batch:
     """The movies to enrich (present, identified partitions; all of them when no keys are given)."""
-    batch = Batch(settings, store, session, [], now or datetime.now().replace(microsecond=0), download_originals)
+    batch = Batch(settings, store, session, [], now or datetime.now(), download_originals)
     batch.movies = [m for m in store.movies(include_gone=False, partition_keys=partition_keys) if m.is_partition]
     return batch
 

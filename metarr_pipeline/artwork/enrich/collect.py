@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from metarr_pipeline.artwork.actors import select_actors
+from metarr_pipeline.artwork.actors import locked_cast, select_actors
 from metarr_pipeline.artwork.candidates import candidates_frame, fanart_candidates, tmdb_candidates
 from metarr_pipeline.artwork.enrich.batch import Batch
+from metarr_pipeline.metadata.merge import locked_fields
 from metarr_pipeline.providers.fetch import tmdb_key
 from metarr_pipeline.providers.images import tmdb_image_base
 
@@ -46,3 +47,7 @@ def collect_candidates(batch: Batch) -> None:
     batch.counters["candidates"] = batch.candidates.height
     batch.cast = {mid: select_actors(((b.get("credits") or {}).get("cast") or []), settings.actors.max_actors)
                   for mid, b in bodies.items()}
+    for m in movies:  # a locked cast is the user's: their NFO's actors, not the provider's
+        if m.id in batch.cast and "actors" in locked_fields(m.lockdata, m.locked_fields):
+            everyone = select_actors(((bodies[m.id].get("credits") or {}).get("cast") or []), 10**6)
+            batch.cast[m.id] = locked_cast(m.nfo().get("fields", {}).get("actors") or [], everyone)

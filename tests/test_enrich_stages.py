@@ -26,13 +26,13 @@ from metarr_pipeline.artwork.enrich.batch import Batch, ext_of, open_batch
 from metarr_pipeline.artwork.enrich.collect import NO_METADATA, collect_candidates
 from metarr_pipeline.artwork.enrich.headshots import HEADSHOT_SIZE, cache_headshots
 from metarr_pipeline.artwork.enrich.originals import fetch_originals
-from metarr_pipeline.artwork.enrich.persist import persist_changes
+from metarr_pipeline.artwork.enrich.persist import ANALYSIS_ROWS, persist_changes
 from metarr_pipeline.artwork.enrich.rank import score_and_select
 from metarr_pipeline.blobs import BlobStore, ImageError, download_blob
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import DisallowedHostError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
-from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.fetch import fetch_metadata, tmdb_key
 from metarr_pipeline.providers.images import tmdb_image_base
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
@@ -153,25 +153,58 @@ def test_analyse_measures_each_preview_once_and_the_next_run_reads_the_cache(tmp
     assert again.candidates.select(columns).sort("candidate_id").equals(batch.candidates.select(columns).sort("candidate_id"))
 
 
-def test_analyse_caches_permanent_failures_and_retries_transient_ones(tmp_path: Path) -> None:
+def test_analyse_caches_only_facts_and_retries_what_a_retry_could_change(tmp_path: Path) -> None:
+    """An HTML error page and a 5xx are faults of the transfer, not of the image: recorded with the reason on
+    this run's candidates, never cached, retried by the next run. A 404 is a fact: cached for good."""
     faults = {"tmdb_images": Faults(garbage_rate=1.0), "fanart_assets": Faults(error_rate=1.0)}
     with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "c", faults=faults)) as sim:
         settings, store = prepared(tmp_path, sim, [603])
         settings = replace(settings, providers=replace(settings.providers, max_attempts=1))
+        dead = _plant_dead_link(store)
         with batch_after(settings, store, collect_candidates, analyse_renditions, *STAGES[2:]) as batch:
             pass
-        tmdb = batch.candidates.filter(pl.col("provider") == "tmdb")
+        tmdb = batch.candidates.filter((pl.col("provider") == "tmdb") & ~pl.col("url").str.contains(dead))
         fanart = batch.candidates.filter(pl.col("provider") == "fanart")
         assert tmdb.height and fanart.height
         assert all(e.startswith("not an image: looks like HTML") for e in tmdb["analysis_error"])
-        assert all(e and not e.startswith("not an image") for e in fanart["analysis_error"])  # 5xx: transient
-        assert {r["preview_url"] for r in batch.fresh_analysis} == set(tmdb["preview_url"])  # only those cached
+        assert all("HTTP 5" in e for e in fanart["analysis_error"])
+        assert [r["error"][:31] for r in batch.fresh_analysis] == ["image host: not found (HTTP 404"]  # only the fact
+        matrix = movie_id(store, "m-603")
+        assert any(r.startswith("image analysis failed: not an image: looks like HTML") for r in batch.faults[matrix])
         sim.set_config(replace(sim.config, faults={}))
         with batch_after(settings, store, collect_candidates, analyse_renditions) as again:
             pass
-    assert again.counters["previews_cached"] == tmdb["preview_url"].n_unique()
-    assert again.counters["previews_analysed"] == fanart["preview_url"].n_unique()
-    assert (again.candidates.filter(pl.col("provider") == "fanart")["analysis_error"] == "").all()
+    assert again.counters["previews_cached"] == 1
+    assert again.counters["previews_analysed"] == tmdb["preview_url"].n_unique() + fanart["preview_url"].n_unique()
+    assert again.faults == {}
+    assert (again.candidates.filter(~pl.col("url").str.contains(dead))["analysis_error"] == "").all()
+
+
+def _plant_dead_link(store: Store) -> str:
+    """Point one TMDB poster of the stored answer at a file the image host does not have (a 404)."""
+    key = ("tmdb_movie", tmdb_key(603, "en"))
+    cached = store.provider_responses([key])[key]
+    body = json.loads(cached.body or "{}")
+    dead = "/deadlinkdeadlinkdeadlinkdead.jpg"
+    body["images"]["posters"][-1]["file_path"] = dead
+    store.save_fetch([replace(cached, body=json.dumps(body))], [])
+    return dead
+
+
+def test_a_stored_transient_verdict_from_an_older_run_is_retried(tmp_path: Path, sim: Simulator) -> None:
+    settings, store = prepared(tmp_path, sim, [603])
+    with batch_after(settings, store, *STAGES) as batch:
+        pass
+    preview = batch.candidates["preview_url"][0]
+    stale = {"preview_url": preview, "format": "", "width": None, "height": None, "phash": None,
+             "error": "not an image: looks like HTML", "analysed_at": datetime(2026, 1, 1)}
+    store.save_enrichment(analysis=pl.DataFrame([stale], schema=ANALYSIS_ROWS, orient="row"), candidates=None,
+                          movie_ids=[], actors=None, people=None, blobs=None, enrichment=None)
+    sim.clear_log()
+    with batch_after(settings, store, collect_candidates, analyse_renditions) as again:
+        pass
+    assert again.counters["previews_analysed"] == 1 and len(image_requests(sim)) == 1
+    assert (again.candidates["analysis_error"] == "").all()
 
 
 # --- 3. score and select -----------------------------------------------------------------------------------

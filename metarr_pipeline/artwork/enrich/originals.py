@@ -2,8 +2,10 @@
 
 An original already cached by an earlier run (and still on disk) is reused. One that cannot be fetched or
 does not verify gates its candidate out, and the selection is re-run so the next candidate takes its place
-(at most three rounds). On an offline re-score (``download_originals=False``) nothing is fetched: winners
-without a cached original keep ``blob_sha`` empty and publish (or the next enrichment) fetches them.
+(at most three rounds). A failure a retry could change (``blobs.faults``) is also recorded as a fault on its
+movies, which then keep their last good result and try again next run. On an offline re-score
+(``download_originals=False``) nothing is fetched: winners without a cached original keep ``blob_sha`` empty
+and publish (or the next enrichment) fetches them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import polars as pl
 
 from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
 from metarr_pipeline.artwork.enrich.rank import select_winners
-from metarr_pipeline.blobs import download_blob, download_workers
+from metarr_pipeline.blobs import download_blob, download_workers, is_transient
 from metarr_pipeline.errors import MetarrError
 
 ROUNDS = 3
@@ -38,6 +40,8 @@ def fetch_originals(batch: Batch) -> None:
             else:
                 for movie_id, kind, cid in needed[url]:
                     batch.failed_originals[(movie_id, kind, cid)] = result
+                if url in batch.transient_originals:
+                    batch.fault(sorted({m for m, _, _ in needed[url]}), f"original failed: {result}")
         if all(isinstance(outcomes.get(u), tuple) for u in needed):
             break
     batch.blob_info.update({b["sha256"]: b for b in batch.original_blobs})
@@ -73,6 +77,8 @@ def _download(batch: Batch, urls: list[str]) -> dict[str, Outcome]:
         except MetarrError as exc:
             with batch.lock:
                 outcomes[url] = str(exc)[:300]
+                if is_transient(exc):
+                    batch.transient_originals.add(url)
             return
         batch.bump("originals_downloaded")
         batch.bump("bytes_downloaded", row["bytes"])

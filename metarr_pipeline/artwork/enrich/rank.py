@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import polars as pl
 
@@ -29,8 +30,8 @@ def score_and_select(batch: Batch) -> None:
     ids = batch.ids
     previous = batch.store.artwork_candidates(ids) if ids else pl.DataFrame()
     batch.choices = _choices(batch.store, ids, previous)
-    batch.previous_blobs = _previous_blobs(previous)
-    batch.blob_info = batch.store.blob_rows(sorted({sha for sha, _ in batch.previous_blobs.values()}))
+    batch.blob_info = batch.store.blob_rows(sorted(set(previous["blob_sha"].drop_nulls()))) if previous.height else {}
+    batch.previous_blobs = _previous_blobs(previous, batch.blob_info)
     select_winners(batch)
 
 
@@ -58,12 +59,14 @@ def _choices(store: Store, ids: Sequence[int], previous: pl.DataFrame) -> UserCh
     return UserChoices(picks, frozenset(rejects), frozenset((m, k) for m, k in locks), prev_sel)
 
 
-def _previous_blobs(previous: pl.DataFrame) -> dict[tuple[int, str], tuple[str, str]]:
-    """(movie, candidate) → (sha, ext) of originals cached by earlier runs."""
+def _previous_blobs(previous: pl.DataFrame,
+                    blob_info: dict[str, dict[str, Any]]) -> dict[tuple[int, str], tuple[str, str]]:
+    """(movie, candidate) → (sha, ext) of originals cached by earlier runs. The extension is the one the blob
+    was stored under (its sniffed format): a PNG served as ``.jpg`` is ``<sha>.png`` in the store."""
     if not previous.height:
         return {}
     out: dict[tuple[int, str], tuple[str, str]] = {}
     rows = previous.filter(pl.col("blob_sha").is_not_null()).select("movie_id", "candidate_id", "blob_sha", "url")
     for movie_id, cid, sha, url in rows.iter_rows():
-        out[(movie_id, cid)] = (sha, ext_of(url))
+        out[(movie_id, cid)] = (sha, blob_info.get(sha, {}).get("ext") or ext_of(url))
     return out

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -29,11 +30,10 @@ from metarr_pipeline.artwork.enrich.originals import fetch_originals
 from metarr_pipeline.artwork.enrich.persist import ANALYSIS_ROWS, persist_changes
 from metarr_pipeline.artwork.enrich.rank import score_and_select
 from metarr_pipeline.blobs import BlobStore, ImageError, download_blob
-from metarr_pipeline.config import Settings
+from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import DisallowedHostError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 from metarr_pipeline.providers.fetch import fetch_metadata, tmdb_key
-from metarr_pipeline.providers.images import tmdb_image_base
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
@@ -104,28 +104,46 @@ def test_collect_reads_cached_responses_and_fails_movies_without_them(tmp_path: 
     assert frame["movie_id"].unique().to_list() == [matrix]
     assert set(frame["type"]) <= {k for k, n in settings.artwork.counts.items() if n > 0}
     assert frame.select("movie_id", "type", "candidate_id").is_unique().all()
-    assert batch.image_base == sim.tmdb_image_url  # from its /configuration
+    assert batch.image_base == "https://image.tmdb.org/t/p"  # TMDB's canonical names, whatever the endpoint
     assert 0 < len(batch.cast[matrix]) <= settings.actors.max_actors and heat not in batch.cast
-    assert [r.kind for r in sim.requests()] == ["configuration"]  # TMDB's image base; no image yet
+    assert sim.requests() == []  # reads only the cached answers
     sim.clear_log()
     with batch_after(settings, store, collect_candidates) as again:
         pass
     assert sim.requests() == [] and again.candidates.equals(frame)
 
 
-def test_tmdb_image_base_is_cached_like_a_provider_response(tmp_path: Path, sim: Simulator) -> None:
-    settings = make_settings(tmp_path, sim)
-    store = Store(settings.database_path)
-    now = datetime(2026, 1, 1)
+def test_images_are_named_by_provider_and_fetched_from_the_configured_base(
+        tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored names are TMDB's canonical ones; METARR_TMDB_IMAGE_URL (not /configuration) says where the bytes
+    come from, so another base (a proxy, another address) leaves the analysis cache and selection valid."""
+    settings, store = prepared(tmp_path, sim, [603])
+    sim.clear_log()
     with open_providers(settings, KEYS) as session:
-        sim.clear_log()
-        assert tmdb_image_base(store, session, settings, now) == sim.tmdb_image_url
-        assert tmdb_image_base(store, session, settings, now + timedelta(days=1)) == sim.tmdb_image_url
-        assert len(sim.requests()) == 1
-    expired = now + timedelta(days=settings.providers.tmdb.cache_ttl_days)
-    with open_providers(settings, KEYS) as session:
-        assert tmdb_image_base(store, session, settings, expired) == sim.tmdb_image_url
-    assert len(sim.requests()) == 2
+        first = enrich_movies(settings, store, session)
+    assert "configuration" not in {r.kind for r in sim.requests()}
+    frame = store.artwork_candidates([movie_id(store, "m-603")])
+    tmdb = frame.filter(pl.col("provider") == "tmdb")
+    assert tmdb.height and tmdb["url"].str.starts_with("https://image.tmdb.org/t/p/original/").all()
+    assert all(a["thumb_url"].startswith("https://image.tmdb.org/t/p/h632/")
+               for a in store.movie_actors([movie_id(store, "m-603")])[movie_id(store, "m-603")] if a["thumb_url"])
+    config = settings.config_path
+    elsewhere = sim.tmdb_image_url.replace("127.0.0.1", "localhost")
+    for base in (elsewhere, "http://127.0.0.1:9/t/p"):
+        monkeypatch.setenv("METARR_TMDB_IMAGE_URL", base)
+        moved = load_settings(config)
+        assert moved.providers.tmdb.image_url == base
+        shutil.rmtree(moved.cache_dir / "blobs")
+        with open_providers(moved, KEYS) as session:
+            report = enrich_movies(moved, store, session)
+        (movie,) = report.movies
+        assert report.counters["previews_analysed"] == 0  # the analysis cache is still valid
+        if base == elsewhere:  # the originals came from the other base, nothing changed
+            assert movie.status == "unchanged" and report.counters["originals_downloaded"] > 0
+        else:  # nothing listens there: the originals failed, so the movie kept its last good result
+            assert movie.status == "kept" and "http://127.0.0.1:9/t/p/" in movie.warnings[0]
+    assert store.artwork_candidates([movie_id(store, "m-603")]).equals(frame)
+    assert first.movies[0].chosen
 
 
 # --- 2. analyse renditions ---------------------------------------------------------------------------------
@@ -318,7 +336,7 @@ def test_headshots_are_fetched_once_per_person_and_kept_next_run(tmp_path: Path,
     for pid, row in batch.people.items():
         assert row["_changed"]
         if pid in with_photo:
-            assert row["thumb_url"] == f"{sim.tmdb_image_url}/{HEADSHOT_SIZE}{persons[pid].profile_path}"
+            assert row["thumb_url"] == f"https://image.tmdb.org/t/p/{HEADSHOT_SIZE}{persons[pid].profile_path}"
             assert batch.blobs.has(row["blob_sha"], ext_of(row["thumb_url"]))
         else:
             assert (row["blob_sha"], row["error"]) == (None, "no headshot on TMDB")
@@ -329,6 +347,28 @@ def test_headshots_are_fetched_once_per_person_and_kept_next_run(tmp_path: Path,
         pass
     assert (again.counters["headshots_downloaded"], again.counters["headshots_reused"]) == (0, len(with_photo))
     assert image_requests(sim) == [] and not any(r["_changed"] for r in again.people.values())
+
+
+def test_a_failed_headshot_never_replaces_the_good_reference_and_is_retried(tmp_path: Path) -> None:
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "c")) as sim:
+        settings, store = prepared(tmp_path, sim, [603])
+        with open_providers(settings, KEYS) as session:
+            enrich_movies(settings, store, session)
+        matrix = movie_id(store, "m-603")
+        good = store.movie_actors([matrix])[matrix]
+        assert sum(1 for a in good if a["blob_sha"]) > 1
+        shutil.rmtree(settings.cache_dir / "blobs")  # every headshot must be fetched again
+        sim.set_config(replace(sim.config, faults={"tmdb_images": Faults(garbage_rate=1.0)}))
+        with open_providers(settings, KEYS) as session:
+            report = enrich_movies(settings, store, session)
+        assert report.movies[0].status == "kept" and "headshot unavailable" in report.movies[0].warnings[0]
+        assert store.movie_actors([matrix])[matrix] == good  # the good references stay
+        sim.set_config(replace(sim.config, faults={}))
+        sim.clear_log()
+        with open_providers(settings, KEYS) as session:
+            again = enrich_movies(settings, store, session)
+    assert again.counters["headshots_downloaded"] == sum(1 for a in good if a["blob_sha"])  # retried
+    assert store.movie_actors([matrix])[matrix] == good and again.movies[0].status == "unchanged"
 
 
 # --- 6. persist changes ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ implements the scan's :class:`~metarr_pipeline.scan.identify.IdResolver` for the
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -45,8 +44,6 @@ class TmdbClient:
             self._headers["Authorization"] = f"Bearer {keys.tmdb_read_token}"
         elif keys.tmdb_api_key:
             self._params["api_key"] = keys.tmdb_api_key
-        self._image_base: str | None = None
-        self._image_lock = threading.Lock()
 
     def _get(self, path: str, params: dict[str, str], kind: str, not_found_ok: bool = False) -> Any:
         try:
@@ -85,15 +82,6 @@ class TmdbClient:
         response = self._get(f"/collection/{collection_id}", {"language": self.language}, "collection",
                              not_found_ok=True)
         return None if response is None else response.json()
-
-    def image_base_url(self) -> str:
-        """The CDN base from ``/configuration``, fetched once per client (cached)."""
-        with self._image_lock:
-            if self._image_base is None:
-                body = self._get("/configuration", {}, "configuration").json()
-                images = body.get("images", {}) if isinstance(body, dict) else {}
-                self._image_base = (images.get("secure_base_url") or images.get("base_url") or "").rstrip("/")
-            return self._image_base
 
     # --- IdResolver -------------------------------------------------------------------------------
 

@@ -20,7 +20,6 @@ from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
 from metarr_pipeline.artwork.imaging import analyse_rendition
 from metarr_pipeline.blobs import download_workers, is_fact, is_transient, reads_transient
 from metarr_pipeline.errors import MetarrError
-from metarr_pipeline.providers.http import check_allowed
 
 _ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int32, "a_height": pl.Int32,
              "phash": pl.UInt64, "analysis_error": pl.String}
@@ -50,8 +49,7 @@ def _analyse(batch: Batch, url: str, transient: dict[str, str]) -> None:
     session = batch.session
     row: dict[str, Any]
     try:
-        check_allowed(url, session.image_hosts)
-        response = session.fetcher.get(session.actual(url), kind="preview", provider="image host",
+        response = session.fetcher.get(session.image_url(url), kind="preview", provider="image host",
                                        max_bytes=int(batch.settings.providers.max_image_mb * 1024 * 1024))
         facts = analyse_rendition(response.content)
         row = {"preview_url": url, "format": facts.format, "width": facts.width, "height": facts.height,

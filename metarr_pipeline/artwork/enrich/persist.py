@@ -152,8 +152,9 @@ def _describe(m: MovieRecord, group: pl.DataFrame, batch: Batch, actors: list[Ac
                                 row["language"], row["width"] or 0, row["height"] or 0, row["score"],
                                 {p: round(row[f"s_{p}"], 3) for p in PARTS}, row["blob_sha"],
                                 info.get("ext", ext_of(row["url"]))))
+    declared = [c for c in ("declared_width", "declared_height") if c in group.columns]
     top = tuple(group.filter(pl.col("rank") <= 5).sort(["type", "rank"]).select(
-        "type", "rank", "candidate_id", "provider", "language", "width", "height", "score",
+        "type", "rank", "candidate_id", "provider", "language", "width", "height", *declared, "score",
         *(f"s_{p}" for p in PARTS), "gate", "selected_rank").to_dicts()) if group.height else ()
     dup_rows = group.filter(pl.col("duplicate_of").is_not_null()) if group.height else group
     dups = tuple((r["type"], r["candidate_id"], r["duplicate_of"]) for r in dup_rows.iter_rows(named=True))

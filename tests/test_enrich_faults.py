@@ -25,6 +25,7 @@ from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.publish import publish_movies
 from metarr_pipeline.scan.scan import scan_library
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
+from metarr_pipeline.simulator.limits import FaultDice
 from metarr_pipeline.simulator.settings import HOST_NAMES
 from metarr_pipeline.store import Store
 from tests.test_providers import KEYS, make_settings, seed_movies
@@ -157,3 +158,37 @@ def test_a_refresh_under_faults_loses_nothing_and_a_clean_rerun_restores_the_cle
     publish(settings, store)
     assert not [m for m in again.movies if m.status in ("kept", "failed")]
     assert (selection(store), headshots(store), files(root)) == good
+
+
+def first_two(dice: FaultDice, faults: Faults) -> list[bool]:
+    """Whether the host's first two answers will be malformed (a fresh seed; one request at a time)."""
+    return [dice.roll(faults).malformed_json for _ in range(2)]
+
+
+def test_a_malformed_answer_is_asked_again_then_fails_only_that_movie(tmp_path: Path, sim: Simulator) -> None:
+    """A 200 whose JSON is cut short is asked again; one that stays malformed fails its movie, not the run."""
+    half = Faults(malformed_json_rate=0.5)
+    seed = next(s for s in range(1000, 1100) if first_two(FaultDice(s, "tmdb_api"), half) == [True, False])
+    settings = make_settings(tmp_path, sim)
+    settings = replace(settings, providers=replace(settings.providers, max_attempts=3))
+    store = Store(settings.database_path)
+    seed_movies(store, [603, 949])
+    sim.set_config(replace(sim.config, seed=seed, faults={"tmdb_api": half}))
+    try:
+        sim.clear_log()
+        with open_providers(settings, KEYS) as providers:
+            first = fetch_metadata(settings, store, providers, ["m-603"])
+        asked = [r for r in sim.requests() if r.host == "tmdb_api" and r.path == "/3/movie/603"]
+        assert not first.failures and len(asked) == 2
+        sim.set_config(replace(sim.config, faults={"tmdb_api": Faults(malformed_json_rate=1.0)}))
+        sim.clear_log()
+        with open_providers(settings, KEYS) as providers:
+            second = fetch_metadata(settings, store, providers, force=True)
+            enriched = enrich_movies(settings, store, providers)  # the run goes on
+    finally:
+        sim.set_config(replace(sim.config, faults={}))
+    assert {f.partition_key for f in second.failures} == {"m-603", "m-949"}
+    assert all("still malformed after 3 attempts" in f.error for f in second.failures)
+    assert len([r for r in sim.requests() if r.host == "tmdb_api" and r.path == "/3/movie/603"]) == 3
+    by_key = {m.partition_key: m for m in enriched.movies}
+    assert by_key["m-603"].status == "enriched" and by_key["m-949"].status == "failed"  # 603 kept its old answer

@@ -17,6 +17,7 @@ from typing import Any
 
 from metarr_pipeline.errors import ProviderAuthError, ProviderNotFound
 from metarr_pipeline.models import SearchOutcome
+from metarr_pipeline.providers.answers import json_answer
 from metarr_pipeline.providers.http import HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
@@ -65,11 +66,11 @@ class TmdbClient:
         return ",".join(dict.fromkeys(langs))
 
     def movie(self, tmdb_id: int) -> MovieResponse:
-        response = self._get(f"/movie/{tmdb_id}", {
+        response, body = json_answer(self.fetcher, lambda: self._get(f"/movie/{tmdb_id}", {
             "append_to_response": APPEND, "language": self.language,
             "include_image_language": self.image_languages,
-        }, "movie")
-        body = response.json()
+        }, "movie"))
+        assert response is not None  # a 404 raised ProviderNotFound
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             from metarr_pipeline.errors import ProviderResponseError
 
@@ -79,9 +80,9 @@ class TmdbClient:
         return MovieResponse(requested_id=tmdb_id, tmdb_id=body.get("id", final_id), body=body)
 
     def collection(self, collection_id: int) -> dict[str, Any] | None:
-        response = self._get(f"/collection/{collection_id}", {"language": self.language}, "collection",
-                             not_found_ok=True)
-        return None if response is None else response.json()
+        _, body = json_answer(self.fetcher, lambda: self._get(
+            f"/collection/{collection_id}", {"language": self.language}, "collection", not_found_ok=True))
+        return body
 
     # --- IdResolver -------------------------------------------------------------------------------
 

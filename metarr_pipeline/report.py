@@ -137,7 +137,8 @@ def enrich_text(report: object) -> str:
     s = report.summary()
     lines = [
         f"Enriched {s['movies']} movies in {s['seconds']:.2f}s: {s['enriched']} changed, {s['unchanged']} unchanged, "
-        f"{s['failed']} failed; {s['selection_changed']} with a new selection.",
+        + (f"{s['kept']} kept their last good result, " if s.get("kept") else "")
+        + f"{s['failed']} failed; {s['selection_changed']} with a new selection.",
         f"Candidates {s['candidates']}: {s['previews_analysed']} renditions analysed, {s['previews_cached']} from "
         f"cache; originals {s['originals_downloaded']} downloaded, {s['originals_reused']} reused"
         + (f", {s['originals_deferred']} left for publish" if s.get("originals_deferred") else "") + "; headshots "
@@ -147,6 +148,9 @@ def enrich_text(report: object) -> str:
     for m in report.movies:
         if m.status == "failed":
             lines.append(f"  {m.partition_key}: FAILED {m.error}")
+            continue
+        if m.status == "kept":
+            lines += [f"  {m.partition_key}: {w}" for w in m.warnings]
             continue
         chosen = ", ".join(f"{c.type}{c.rank if c.rank > 1 else ''} {c.score:.0f}" for c in m.chosen if c.rank == 1)
         lines.append(f"  {m.partition_key}: {len(m.chosen)} images ({chosen}); {len(m.duplicates)} duplicates "

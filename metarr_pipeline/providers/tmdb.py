@@ -11,7 +11,6 @@ implements the scan's :class:`~metarr_pipeline.scan.identify.IdResolver` for the
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from metarr_pipeline.errors import ProviderAuthError, ProviderNotFound
 from metarr_pipeline.models import SearchOutcome
+from metarr_pipeline.providers.answers import json_answer
 from metarr_pipeline.providers.http import HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
@@ -46,8 +46,6 @@ class TmdbClient:
             self._headers["Authorization"] = f"Bearer {keys.tmdb_read_token}"
         elif keys.tmdb_api_key:
             self._params["api_key"] = keys.tmdb_api_key
-        self._image_base: str | None = None
-        self._image_lock = threading.Lock()
 
     def _get(self, path: str, params: dict[str, str], kind: str, not_found_ok: bool = False) -> Any:
         try:
@@ -69,11 +67,11 @@ class TmdbClient:
         return ",".join(dict.fromkeys(langs))
 
     def movie(self, tmdb_id: int) -> MovieResponse:
-        response = self._get(f"/movie/{tmdb_id}", {
+        response, body = json_answer(self.fetcher, lambda: self._get(f"/movie/{tmdb_id}", {
             "append_to_response": APPEND, "language": self.language,
             "include_image_language": self.image_languages,
-        }, "movie")
-        body = response.json()
+        }, "movie"))
+        assert response is not None  # a 404 raised ProviderNotFound
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             from metarr_pipeline.errors import ProviderResponseError
 
@@ -83,18 +81,9 @@ class TmdbClient:
         return MovieResponse(requested_id=tmdb_id, tmdb_id=body.get("id", final_id), body=body)
 
     def collection(self, collection_id: int) -> dict[str, Any] | None:
-        response = self._get(f"/collection/{collection_id}", {"language": self.language}, "collection",
-                             not_found_ok=True)
-        return None if response is None else response.json()
-
-    def image_base_url(self) -> str:
-        """The CDN base from ``/configuration``, fetched once per client (cached)."""
-        with self._image_lock:
-            if self._image_base is None:
-                body = self._get("/configuration", {}, "configuration").json()
-                images = body.get("images", {}) if isinstance(body, dict) else {}
-                self._image_base = (images.get("secure_base_url") or images.get("base_url") or "").rstrip("/")
-            return self._image_base
+        _, body = json_answer(self.fetcher, lambda: self._get(
+            f"/collection/{collection_id}", {"language": self.language}, "collection", not_found_ok=True))
+        return body
 
     # --- IdResolver -------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ runtimes, genres, IMDb ids, directors, writers and top-billed cast. Overviews ar
 summaries, person ids are invented (500001+, clear of the generated ranges), and everything else
 (images, extra cast, keywords, companies) is generated like any other entry. ``traits`` plant the
 variety the demo should exercise: Pulp Fiction carries a large, hostile cast; Heat (1986) has no
-fanart.tv entry.
+fanart.tv entry; Schindler's List's best poster declares 2000×3000 but is 1000×1500 (``misdeclared_size``);
+Se7en's best poster is a PNG named ``.jpg`` (``misnamed_png``): see ``artwork.plant_quirks``.
 """
 
 from __future__ import annotations
@@ -165,7 +166,7 @@ KNOWN_MOVIES: tuple[KnownMovie, ...] = (
         "Whoever saves one life, saves the world entire.", "R", ("Steven Spielberg",),
         (("Steven Zaillian", "Screenplay"), ("Thomas Keneally", "Novel")),
         (("Liam Neeson", "Oskar Schindler"), ("Ben Kingsley", "Itzhak Stern"), ("Ralph Fiennes", "Amon Goeth")),
-        popularity=44.2, vote_average=8.6, vote_count=15500, wikidata_id="Q483941",
+        popularity=44.2, vote_average=8.6, vote_count=15500, wikidata_id="Q483941", traits=("misdeclared_size",),
         translations=(("fr", "La Liste de Schindler", "Un industriel allemand sauve plus d'un millier de "
                                                       "travailleurs juifs de la Shoah."),),
     ),
@@ -175,7 +176,7 @@ KNOWN_MOVIES: tuple[KnownMovie, ...] = (
         "Seven deadly sins. Seven ways to die.", "R", ("David Fincher",), (("Andrew Kevin Walker", "Writer"),),
         (("Brad Pitt", "Detective David Mills"), ("Morgan Freeman", "Detective William Somerset"),
          ("Gwyneth Paltrow", "Tracy Mills"), ("Kevin Spacey", "John Doe")),
-        popularity=51.9, vote_average=8.4, vote_count=21000, wikidata_id="Q190908",
+        popularity=51.9, vote_average=8.4, vote_count=21000, wikidata_id="Q190908", traits=("misnamed_png",),
         translations=(("fr", "Seven", "Deux inspecteurs traquent un tueur qui met en scène chaque meurtre "
                                       "d'après l'un des sept péchés capitaux."),),
     ),

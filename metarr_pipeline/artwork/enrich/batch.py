@@ -60,11 +60,15 @@ class Batch:
     selected: pl.DataFrame = field(default_factory=pl.DataFrame)
     # fetch_originals
     failed_originals: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (movie, type, cand.) → why
+    transient_originals: set[str] = field(default_factory=set)  # urls whose failure a retry could change
     winner_blobs: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (sha, ext)
     original_blobs: list[dict[str, Any]] = field(default_factory=list)  # blobs rows downloaded this run
     # cache_headshots
     people: dict[int, dict[str, Any]] = field(default_factory=dict)  # person → people row (+ "_changed")
     headshot_blobs: list[dict[str, Any]] = field(default_factory=list)
+    # every stage: movie → the transient failures that touched it (analysis, originals, headshots); such a
+    # movie keeps its last good result (persist) and is tried again next run
+    faults: dict[int, list[str]] = field(default_factory=dict)
     # persist_changes
     results: list[MovieEnrichment] = field(default_factory=list)
 
@@ -79,6 +83,14 @@ class Batch:
     def bump(self, name: str, n: int = 1) -> None:
         with self.lock:
             self.counters[name] += n
+
+    def fault(self, movie_ids: Sequence[int], reason: str) -> None:
+        """Record a transient failure (a retry could change it) on the movies it touched."""
+        with self.lock:
+            for movie_id in movie_ids:
+                reasons = self.faults.setdefault(movie_id, [])
+                if reason not in reasons:
+                    reasons.append(reason)
 
     def report(self) -> EnrichReport:
         after = self.session.fetcher.stats.snapshot()

@@ -5,6 +5,7 @@
 #   make lint   ruff
 #   make bench  N-movie end-to-end benchmark against the provider simulator (N ?= 1000; minutes)
 #   make postgres  start the private PostgreSQL cluster for the production Dagster instance (data/runtime/postgres)
+#   make serve  Dagster's production shape: code server, daemon and webserver on PostgreSQL (http://127.0.0.1:3000)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,7 @@ export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 # either way.
 export DAGSTER_EVENT_BATCH_SIZE := 1000
 
-.PHONY: demo test ui lint check-defs tools venv clean-demo bench postgres
+.PHONY: demo test ui lint check-defs tools venv clean-demo bench postgres serve
 
 venv: $(STAMP)
 
@@ -66,6 +67,11 @@ bench: venv
 # The production Dagster instance's database server, private to this checkout (see dagster.postgres.yaml).
 postgres: venv
 	$(BIN)/python -m dagster_project.postgres_cluster start
+
+# Three processes (dagster code-server, dagster-daemon, dagster-webserver) on the PostgreSQL instance, supervised
+# by one command; METARR_CONFIG names the library's settings (default: the demo's). deploy/ runs the same three.
+serve: venv
+	$(BIN)/python -m dagster_project.serve
 
 check-defs: venv
 	cd $(CURDIR) && $(BIN)/dg check defs

@@ -32,5 +32,6 @@ providers), ``code_versions`` (config fingerprints read at load), ``metadata`` (
 which partitions get their own metadata, errors turned into Dagster outcomes), ``run_tags``, ``assets/`` (one
 module per stage: scan, enrich, artwork, publish, notify), ``jobs``, ``automation``, ``definitions`` (assembles
 them), ``demo_run`` (``make demo``). ``tests/test_asset_graph.py`` pins this graph. Beside the graph:
-``postgres_cluster`` (the private PostgreSQL server of the production instance, ``dagster.postgres.yaml``).
+``postgres_cluster`` (the private PostgreSQL server of the production instance, ``dagster.postgres.yaml``) and
+``serve`` (``make serve``: code server, daemon and webserver as three processes on it; ``deploy/`` runs them).
 """

@@ -60,9 +60,11 @@ test: venv tools
 	$(BIN)/ruff check .
 
 # Not part of `make test`: a 1,000-movie run takes minutes. Results: bench/results/<date>.json and .md.
+# INSTANCE=postgres runs it on the PostgreSQL instance (the private cluster, started when needed).
 N ?= 1000
+INSTANCE ?= sqlite
 bench: venv
-	$(BIN)/python -m bench --n $(N)
+	$(BIN)/python -m bench --n $(N) --instance $(INSTANCE)
 
 # The production Dagster instance's database server, private to this checkout (see dagster.postgres.yaml).
 postgres: venv

@@ -16,7 +16,7 @@ from typing import Any
 
 import bench
 from bench import ROOT
-from bench.instance import INSTANCES, fresh_dagster_home
+from bench.instance import INSTANCES, drop_instance, fresh_dagster_home
 from bench.library import TEMPLATES, library_plan, make_library, make_templates
 from bench.profiles import write_profile
 from bench.report import update_readme, write_results
@@ -77,6 +77,7 @@ def prime(sim: SimulatorProcess, sim_cache: Path, work: Path, library: Path, n: 
     result = run_worker("prime", ["scan", "enrich"], scratch / "metarr.toml", scratch / "dagster", work, sim)
     print(f"bench: primed in {result['wall_s']} s ({result['requests']['total']} requests)")
     results["prime_s"] = result["wall_s"]
+    drop_instance(scratch / "dagster")
     shutil.rmtree(scratch, ignore_errors=True)
     sim_cache.mkdir(parents=True, exist_ok=True)
     primed_marker.write_text(json.dumps({"n": n}))

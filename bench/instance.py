@@ -41,6 +41,15 @@ def fresh_dagster_home(path: Path, instance: str = "sqlite") -> None:
     url_file.chmod(0o600)
 
 
+def drop_instance(path: Path) -> None:
+    """Remove a scratch home's PostgreSQL database (its directory is the caller's to delete)."""
+    url_file = path / URL_FILE
+    if url_file.exists():
+        from dagster_project.postgres_cluster import Cluster, cluster_dir
+
+        Cluster(cluster_dir()).drop_database(url_file.read_text(encoding="utf-8").strip().rsplit("/", 1)[1])
+
+
 def instance_env(dagster_home: Path) -> dict[str, str]:
     """What a worker on this home needs besides DAGSTER_HOME: a PostgreSQL instance's URL."""
     env: dict[str, str] = {}

@@ -6,12 +6,23 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import psycopg2
 import pytest
 
 from bench import ROOT
-from bench.instance import URL_FILE, fresh_dagster_home
+from bench.instance import URL_FILE, drop_instance, fresh_dagster_home
 from bench.stages import worker_env
 from dagster_project.postgres_cluster import URL_ENV, Cluster
+
+
+def databases(cluster: Cluster) -> set[str]:
+    conn = psycopg2.connect(cluster.dsn())
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT datname FROM pg_database")
+            return {row[0] for row in cur.fetchall()}
+    finally:
+        conn.close()
 
 
 def test_a_postgres_bench_home_is_an_empty_database_whose_url_reaches_the_worker_only_by_environment(
@@ -31,6 +42,8 @@ def test_a_postgres_bench_home_is_an_empty_database_whose_url_reaches_the_worker
         fresh_dagster_home(home, "postgres")  # a cold stage's reset: the same database, emptied
         with dg.DagsterInstance.from_config(str(home)) as instance:
             assert instance.get_dynamic_partitions("movies") == []
+        drop_instance(home)  # the priming run's scratch home leaves no database behind
+        assert database not in databases(pg_cluster)
     finally:
         pg_cluster.drop_database(database)
         shutil.rmtree(home, ignore_errors=True)

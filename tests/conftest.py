@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from metarr_pipeline.demo.library import generate_demo_library
+
+if TYPE_CHECKING:  # Dagster is imported by the fixtures that need it, not by every test module's session
+    import dagster as dg
+
+    from dagster_project.postgres_cluster import Cluster
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +43,27 @@ def real_kodi(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         yield kodi
     finally:
         kodi.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """The checkout's private PostgreSQL cluster, started for this session when it is not running."""
+    from tests.helpers.instances import session_cluster
+
+    with session_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def dagster_instance(request: pytest.FixtureRequest) -> Iterator[dg.DagsterInstance]:
+    """A fresh Dagster instance, once on SQLite and once on PostgreSQL (see tests/helpers/instances.py)."""
+    import dagster as dg
+
+    from tests.helpers.instances import postgres_instance
+
+    if request.param == "sqlite":
+        with dg.instance_for_test() as instance:
+            yield instance
+    else:
+        with postgres_instance(request.getfixturevalue("pg_cluster")) as instance:
+            yield instance

@@ -25,3 +25,6 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 REVIEW_PAGE_URL = "http://127.0.0.1:8300"
 """Where ``make ui`` serves the review page; the assets' descriptions link to it."""
+
+RUN_KEY = "dagster/run_key"
+"""Dagster's own tag holding a sensor run's run key (a run key it has seen is never launched again)."""

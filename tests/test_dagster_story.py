@@ -53,9 +53,9 @@ def test_auto_publish_sensor_runs_exactly_when_the_config_says_so(tmp_path: Path
     from dagster_project.automation import auto_publish_status
 
     on = tmp_path / "on.toml"
-    on.write_text("[publish]\nauto_publish = true\n", encoding="utf-8")
+    on.write_text("[publish]\nauto_publish = true\n[providers]\nmode = \"simulator\"\n", encoding="utf-8")
     off = tmp_path / "off.toml"
-    off.write_text("[publish]\nauto_publish = false\n", encoding="utf-8")
+    off.write_text("[publish]\nauto_publish = false\n[providers]\nmode = \"simulator\"\n", encoding="utf-8")
     monkeypatch.setenv("METARR_CONFIG", str(on))
     assert auto_publish_status() == dg.DefaultSensorStatus.RUNNING
     monkeypatch.setenv("METARR_CONFIG", str(off))

@@ -154,7 +154,7 @@ def test_the_benchmark_state_has_movies_in_every_state(tmp_path: Path) -> None:
     from metarr_pipeline.store.review import STATES
 
     cfg = tmp_path / "metarr.toml"
-    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n', encoding="utf-8")
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[providers]\nmode = "simulator"\n', encoding="utf-8")
     generate(cfg, 1000)
     settings = load_settings(cfg, check_roots=False)
     page = library_page(settings, Store(settings.database_path))

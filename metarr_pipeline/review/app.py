@@ -31,7 +31,7 @@ from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.review.addresses import LOOPBACK_NAMES, is_loopback
 from metarr_pipeline.review.dagster_api import DagsterClient, LaunchedRun
-from metarr_pipeline.review.identify import default_query, identify_manually, search_hits
+from metarr_pipeline.review.identify import default_query, identify_typed, search_hits
 from metarr_pipeline.review.images import Thumbnails, placeholder_svg
 from metarr_pipeline.review.library import FILTERS, HINTS, LABELS, keys_needing_review, library_page
 from metarr_pipeline.review.movie import movie_view
@@ -187,7 +187,8 @@ class ReviewApp:
         if fields is not None:
             try:
                 session = self.thumbs.session()
-                key = identify_manually(self.store, session, movie, _one(fields, "tmdb_id"))
+                key = identify_typed(self.store, self.settings, session, movie, _one(fields, "tmdb_id")).partition_key
+                assert key is not None  # identified movies always have one
                 reselect(self.settings, self.store, session, key)
                 return RedirectResponse(f"/movie/{movie.id}?done={quote('identified as ' + key)}", 303)
             except MetarrError as exc:
@@ -196,7 +197,7 @@ class ReviewApp:
         query = request.query_params.get("q", title)
         year = _int(request.query_params.get("year"), year or 0) or None
         try:
-            hits = search_hits(self.settings, self.store, self.thumbs.session(), query, year) if query else []
+            hits = search_hits(self.settings, self.store, self.thumbs.session(), movie, query, year) if query else []
         except MetarrError as exc:
             hits, error = [], error or f"TMDB search failed: {exc}"
         return self.render("identify.html", movie=movie, hits=hits, query=query, year=year or "", error=error)

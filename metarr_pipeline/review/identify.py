@@ -1,28 +1,25 @@
-"""Identifying a movie by hand: TMDB's search candidates to choose from, or an id typed in.
+"""The identify page's glue over :mod:`metarr_pipeline.scan.manual`, the one implementation of identification
+by hand (shared with ``metarr identify``): it reads the id a person typed, and gives each of TMDB's search
+candidates the poster URL the page shows (through its ``/search-poster`` thumbnailer).
 
-``identify_manually`` is a thin, store-level version of manual identification (the scan's identification
-ladder has no manual rung yet): it checks the id with TMDB, gives the movie its partition key and marks it
-``id_source = 'manual'`` so later scans keep it while its folder stays where it is.
+Checking the id with TMDB, the new partition key, ``id_source = 'manual'`` (which every later scan keeps, even
+after a rename) and forgetting what was fetched for a previous film all happen in :mod:`~metarr_pipeline.scan.manual`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 from metarr_pipeline.config import Settings
-from metarr_pipeline.errors import MetarrError
-from metarr_pipeline.providers.images import tmdb_image_base
+from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
 from metarr_pipeline.providers.session import ProviderSession
-from metarr_pipeline.scan.identify import parse_name, partition_key
+from metarr_pipeline.scan.identify import parse_name
+from metarr_pipeline.scan.manual import Candidate, IdentifyError, identify_manually, search_candidates
 from metarr_pipeline.store import MovieRecord, Store
 
 _IMDB = re.compile(r"^tt\d{5,10}$")
-
-
-class IdentifyError(MetarrError):
-    """The id typed in is not a TMDB or IMDb id, or TMDB does not know it."""
+POSTER_SIZE = "w185"  # TMDB's rendition for a search result card
 
 
 @dataclass(frozen=True)
@@ -34,18 +31,16 @@ class SearchHit:
     poster_url: str  # canonical (https://image.tmdb.org/...), '' when TMDB has no poster
 
 
-def search_hits(settings: Settings, store: Store, session: ProviderSession, query: str,
+def search_hits(settings: Settings, store: Store, session: ProviderSession, movie: MovieRecord, query: str,
                 year: int | None) -> list[SearchHit]:
     """TMDB's candidates for a title (and year), with the poster each would bring."""
-    base = tmdb_image_base(store, session, settings, datetime.now())
-    hits = []
-    for r in session.tmdb.search_results(query, year)[:12]:
-        date = str(r.get("release_date") or "")
-        poster = str(r.get("poster_path") or "")
-        hits.append(SearchHit(int(r["id"]), str(r.get("title") or r.get("original_title") or "?"),
-                              int(date[:4]) if date[:4].isdigit() else None, str(r.get("overview") or "")[:300],
-                              f"{base}/w185{poster}" if poster.startswith("/") else ""))
-    return hits
+    found = search_candidates(store, settings, _target(movie), query=query, year=year, session=session)
+    return [_hit(c) for c in found]
+
+
+def _hit(c: Candidate) -> SearchHit:
+    poster = f"{TMDB_IMAGE_BASE}/{POSTER_SIZE}{c.poster_path}" if c.poster_path.startswith("/") else ""
+    return SearchHit(c.tmdb_id, c.title or c.original_title or "?", c.year, c.overview[:300], poster)
 
 
 def default_query(movie: MovieRecord) -> tuple[str, int | None]:
@@ -54,29 +49,18 @@ def default_query(movie: MovieRecord) -> tuple[str, int | None]:
     return parsed.title, parsed.year
 
 
-def identify_manually(store: Store, session: ProviderSession, movie: MovieRecord, given: str) -> str:
-    """Identify ``movie`` as the film ``given`` (a TMDB id, ``tmdb-603`` or an IMDb ``tt…`` id); returns its
-    new partition key. Raises :class:`IdentifyError` naming what was wrong."""
+def identify_typed(store: Store, settings: Settings, session: ProviderSession, movie: MovieRecord,
+                   given: str) -> MovieRecord:
+    """Identify ``movie`` as the film ``given`` (a TMDB id, ``tmdb-603`` or an IMDb ``tt…`` id); returns the
+    updated row. Raises :class:`~metarr_pipeline.scan.manual.IdentifyError` naming what was wrong."""
     text = given.strip().lower().removeprefix("tmdb-").removeprefix("tmdb:")
-    imdb_id = ""
     if _IMDB.match(text):
-        imdb_id = text
-        found = session.tmdb.find_by_imdb(text)
-        if found is None:
-            raise IdentifyError(f"TMDB knows no single movie with IMDb id {text}")
-        tmdb_id = found
-    elif text.isdigit() and 0 < int(text) < 10**9:
-        tmdb_id = int(text)
-    else:
-        raise IdentifyError(f"'{given[:40]}' is neither a TMDB id (603) nor an IMDb id (tt0133093)")
-    body = session.tmdb.movie(tmdb_id).body
-    title = str(body.get("title") or body.get("original_title") or f"tmdb {tmdb_id}")
-    date = str(body.get("release_date") or "")
-    year = int(date[:4]) if date[:4].isdigit() else None
-    imdb_id = imdb_id or str(body.get("imdb_id") or "")
-    taken = [k for k in store.partition_keys() if k != movie.partition_key]
-    key = partition_key(title, year, int(body.get("id") or tmdb_id), taken)
-    assert movie.id is not None
-    store.set_identity(movie.id, tmdb_id=int(body.get("id") or tmdb_id), imdb_id=imdb_id, title=title, year=year,
-                       partition_key=key)
-    return key
+        return identify_manually(store, settings, _target(movie), imdb_id=text, session=session)
+    if text.isdigit() and 0 < int(text) < 10**9:
+        return identify_manually(store, settings, _target(movie), tmdb_id=int(text), session=session)
+    raise IdentifyError(f"'{given[:40]}' is neither a TMDB id (603) nor an IMDb id (tt0133093)")
+
+
+def _target(movie: MovieRecord) -> str:
+    """How :func:`~metarr_pipeline.scan.manual.find_movie` finds this very row: its key, else its folder."""
+    return movie.partition_key or movie.folder

@@ -159,17 +159,6 @@ class ReviewStore(StoreBase):
                 " LEFT JOIN blobs b ON b.sha256 = p.blob_sha WHERE p.person_id = ?", [person_id]).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
-    def set_identity(self, movie_id: int, *, tmdb_id: int, imdb_id: str, title: str, year: int | None,
-                     partition_key: str) -> None:
-        """A person's identification: the movie becomes identified (``id_source = 'manual'``, which the next
-        scan keeps) under a new partition key; whatever was enriched for a previous identity is dropped."""
-        with self._connect(write=True) as con:
-            con.execute("UPDATE movies SET status = 'identified', reason = '', tmdb_id = ?, imdb_id = ?,"
-                        " id_source = 'manual', title = ?, year = ?, partition_key = ? WHERE id = ?",
-                        [tmdb_id, imdb_id or None, title, year, partition_key, movie_id])
-            for table in ("artwork_candidates", "movie_actors", "enrichment", "movie_metadata"):
-                con.execute(f"DELETE FROM {table} WHERE movie_id = ?", [movie_id])
-
     def blob_exts(self, shas: list[str]) -> dict[str, str]:
         if not shas:
             return {}

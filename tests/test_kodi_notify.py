@@ -99,6 +99,16 @@ password_env = "TEST_REAL_KODI_PASSWORD"
 timeout_seconds = 10
 retry_seconds = 1
 path_mappings = {{ "{root}" = "{view}" }}
+
+[artwork.counts]  # one of the art types Kodi shows most (test_kodi_real.py checks every type): a quicker enrich
+poster = 1
+fanart = 1
+clearlogo = 1
+clearart = 0
+discart = 0
+banner = 0
+landscape = 0
+keyart = 0
 """
     (work / "state").mkdir()
     with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as sim:

@@ -100,7 +100,7 @@ timeout_seconds = 10
 retry_seconds = 1
 path_mappings = {{ "{root}" = "{view}" }}
 
-[artwork.counts]  # one of the art types Kodi shows most (test_kodi_real.py checks every type): a quicker enrich
+[artwork.counts]  # one each of the types Kodi shows most (test_kodi_real.py checks every type): a quicker enrich
 poster = 1
 fanart = 1
 clearlogo = 1

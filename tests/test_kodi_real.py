@@ -9,7 +9,6 @@ of that type, every actor we gave a headshot file has it as thumb, and every NFO
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,13 +20,8 @@ import pytest
 from lxml import etree
 
 from metarr_pipeline.artwork.enrich import enrich_movies
-from metarr_pipeline.config import PlayerSettings
 from metarr_pipeline.demo.library import DEMO_MOVIES, DemoMovie, generate_demo_library
 from metarr_pipeline.models import UserState
-from metarr_pipeline.players.client import PlayerCredentials
-from metarr_pipeline.players.errors import PlayerError
-from metarr_pipeline.players.kodi import KodiPlayer
-from metarr_pipeline.players.types import Notification
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.naming import actor_file_name
@@ -52,8 +46,7 @@ PROPERTIES = ["file", "title", "originaltitle", "sorttitle", "plot", "plotoutlin
 
 def kodi_profile(workdir: Path) -> KodiProfile:
     sources = [Source(workdir / "libraries" / mode, folders, mode) for mode, folders in MODES.items()]
-    return KodiProfile(sources=[*sources, Source(workdir / "libraries" / "extras", False, "extras"),
-                                Source(workdir / "libraries" / "batch", True, "batch")])
+    return KodiProfile(sources=[*sources, Source(workdir / "libraries" / "extras", False, "extras")])
 
 
 @dataclass(frozen=True)
@@ -362,54 +355,3 @@ def test_dts_is_written_with_kodis_codec_name(real_kodi: RealKodi, library: dict
     assert len(movie) == 1, movie
     assert kodi_streams(movie[0])["audio"] == [("dca", 2, "eng")]  # Kodi's name for (core) DTS
     assert nfo_streams_as_kodi(etree.fromstring(nfo))["audio"] == kodi_streams(movie[0])["audio"]
-
-
-# Being told about many new movies at once (issue #12, bug 1) -----------------------------------------------------
-
-def test_players_notify_gets_32_new_movies_into_kodi_then_refreshes_a_changed_one(
-        real_kodi: RealKodi, library: dict[str, list[Published]]) -> None:
-    """The product's KodiPlayer against the real Kodi: 32 new movies in one batch all end up in Kodi (no scan
-    cancels another), verified; a changed one is refreshed (new title), not duplicated; Kodi stopped → failed."""
-    template = library["default"][0]
-    root = real_kodi.workdir / "libraries" / "batch"
-    batch = []
-    for i in range(32):
-        folder = root / f"Batch Movie {i:02d} (2001)"
-        folder.mkdir(parents=True)
-        shutil.copy(template.video, folder / f"{folder.name}{template.video.suffix}")
-        (folder / f"{folder.name}.nfo").write_text(
-            f"<movie><title>Batch {i:02d}</title><premiered>2001-01-01</premiered></movie>", "utf-8")
-        batch.append(Notification(i, "kodi", i, f"batch-{i}", "created", str(folder),
-                                  f"{folder.name}{template.video.suffix}"))
-    player = KodiPlayer(PlayerSettings(type="kodi", url=real_kodi.url, timeout_seconds=30), PlayerCredentials())
-    try:
-        outcomes = player.notify(batch)
-        assert [o.status for o in outcomes] == ["sent"] * 32, [o.detail for o in outcomes if o.status != "sent"]
-        in_kodi = {Path(m["file"]).parent.name for m in real_kodi.movies(
-            ["file"], {"field": "path", "operator": "startswith", "value": str(root) + "/"})}
-        assert in_kodi == {Path(n.folder).name for n in batch}
-
-        changed = batch[5]
-        nfo = Path(changed.folder) / f"{Path(changed.folder).name}.nfo"
-        nfo.write_text("<movie><title>Batch 05, Director's Cut</title><premiered>2001-01-01</premiered></movie>",
-                       "utf-8")
-        (outcome,) = player.notify([replace_event(changed, "modified")])
-        assert outcome.status == "sent" and outcome.detail.startswith("RefreshMovie"), outcome
-        rule = {"field": "path", "operator": "is", "value": changed.folder + "/"}
-        assert [m["title"] for m in real_kodi.movies(["title"], rule)] == ["Batch 05, Director's Cut"]
-    finally:
-        player.close()
-
-    real_kodi.stop()
-    try:
-        player = KodiPlayer(PlayerSettings(type="kodi", url=real_kodi.url, timeout_seconds=2), PlayerCredentials())
-        with pytest.raises(PlayerError) as stopped:  # deliver_notifications records it failed, retried later
-            player.notify([batch[0]])
-        assert stopped.value.retryable and "not reachable" in str(stopped.value)
-        player.close()
-    finally:
-        real_kodi.start()
-
-
-def replace_event(n: Notification, event: str) -> Notification:
-    return dataclasses.replace(n, event=event)

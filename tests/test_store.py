@@ -37,11 +37,35 @@ def test_migrations_are_numbered_recorded_and_applied_once(tmp_path: Path) -> No
     assert store.schema_version() == versions[-1]
 
 
+def test_migration_007_adds_the_audio_profile_and_reprobes_dts_movies(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store probed before 007 has DTS streams without a profile: those movies are probed again next scan
+    (their probe key is cleared), the others keep theirs."""
+    from dataclasses import replace
+
+    before = [m for m in available_migrations() if m[0] < 7]
+    monkeypatch.setattr("metarr_pipeline.store.connection.available_migrations", lambda: before)
+    store = Store(tmp_path / "state.duckdb")
+    store.apply_scan(ScanWrite(movies=[replace(movie(1, i), probe_key=f"m.mkv|{i}|{i}") for i in (1, 2)]))
+    ids = {m.folder: m.id for m in store.movies()}
+    con = duckdb.connect(str(store.path))
+    try:
+        con.execute("INSERT INTO streams (movie_id, kind, position, codec, channels) VALUES "
+                    "(?, 'audio', 0, 'dts', 6), (?, 'audio', 0, 'ac3', 6)", [ids["/lib/w1/m1"], ids["/lib/w1/m2"]])
+    finally:
+        con.close()
+    monkeypatch.undo()
+    assert store.migrate() == [v for v, _, _ in available_migrations() if v >= 7]
+    keys = {m.folder: m.probe_key for m in store.movies()}
+    assert keys == {"/lib/w1/m1": "", "/lib/w1/m2": "m.mkv|2|2"}
+    assert store.streams([ids["/lib/w1/m1"]])[ids["/lib/w1/m1"]].audio == (AudioStream("dts", 6, ""),)
+
+
 def test_scan_write_round_trips_movies_and_streams(tmp_path: Path) -> None:
     store = Store(tmp_path / "state.duckdb")
     details = StreamDetails(
         video=VideoStream("hevc", 3840, 1600, 2.4, 7200, "hdr10"),
-        audio=(AudioStream("truehd", 8, "eng"), AudioStream("ac3", 6, "fre")),
+        audio=(AudioStream("truehd", 8, "eng"), AudioStream("ac3", 6, "fre"), AudioStream("dts", 8, "ger", "DTS-HD MA")),
         subtitles=(SubtitleStream("eng", codec="subrip"), SubtitleStream("fre", external=True, forced=True,
                                                                          codec="subrip", path="m.fre.forced.srt")),
         container="matroska,webm",

@@ -63,7 +63,8 @@ def _image_languages(request: Request) -> frozenset[str | None] | None:
 
 
 class TmdbApi:
-    """Routes of the ``tmdb_api`` host. Movie bodies are cached: they are immutable per request shape."""
+    """Routes of the ``tmdb_api`` host. Movie bodies are cached: they are immutable per request shape and
+    catalog revision."""
 
     def __init__(self, catalog: Catalog, images_host: str) -> None:
         self.catalog = catalog
@@ -108,11 +109,13 @@ class TmdbApi:
         if self.catalog.movie(movie_id) is None:
             return tmdb_not_found()
         append = tuple(s.strip() for s in request.query.get("append_to_response", "").split(",") if s.strip())
-        body = self._movie_body(movie_id, _language(request), append, _image_languages(request), section)
+        body = self._movie_body(movie_id, _language(request), append, _image_languages(request), section,
+                                self.catalog.revision)
         return Reply(200, body, JSON_TYPE)
 
     def _movie_body_uncached(self, movie_id: int, language: str, append: tuple[str, ...],
-                             image_languages: frozenset[str | None] | None, section: str | None) -> bytes:
+                             image_languages: frozenset[str | None] | None, section: str | None,
+                             revision: int) -> bytes:  # the catalog's revision: an edit is never served stale
         entry = self.catalog.movie(movie_id)
         assert entry is not None
         if section is not None:

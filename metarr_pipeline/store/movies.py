@@ -32,7 +32,7 @@ _STREAM_SCHEMA: dict[str, Any] = {
     "folder": pl.String, "kind": pl.String, "position": pl.Int32, "codec": pl.String, "width": pl.Int32,
     "height": pl.Int32, "aspect": pl.Float64, "duration_s": pl.Int32, "hdr_type": pl.String,
     "stereo_mode": pl.String, "channels": pl.Int32, "language": pl.String, "forced": pl.Boolean,
-    "external": pl.Boolean, "path": pl.String, "container": pl.String,
+    "external": pl.Boolean, "path": pl.String, "container": pl.String, "profile": pl.String,
 }
 _STREAM_COLUMNS = tuple(c for c in _STREAM_SCHEMA if c != "folder")
 
@@ -180,7 +180,7 @@ def _stream_frame(streams: dict[str, StreamDetails]) -> pl.DataFrame:
         before = len(rows)
         base = {c: None for c in _STREAM_SCHEMA} | {
             "folder": folder, "codec": "", "hdr_type": "", "stereo_mode": "", "language": "",
-            "forced": False, "external": False, "path": "", "container": details.container,
+            "forced": False, "external": False, "path": "", "container": details.container, "profile": "",
         }
         if details.video:
             v = details.video
@@ -189,7 +189,7 @@ def _stream_frame(streams: dict[str, StreamDetails]) -> pl.DataFrame:
                                 "hdr_type": v.hdr_type, "stereo_mode": v.stereo_mode})
         for i, a in enumerate(details.audio):
             rows.append(base | {"kind": "audio", "position": i, "codec": a.codec, "channels": a.channels,
-                                "language": a.language})
+                                "language": a.language, "profile": a.profile})
         for i, s in enumerate(details.subtitles):
             rows.append(base | {"kind": "subtitle", "position": i, "codec": s.codec, "language": s.language,
                                 "forced": s.forced, "external": s.external, "path": s.path})
@@ -211,7 +211,8 @@ def _details(rows: list[tuple[Any, ...]]) -> StreamDetails:
                                 duration_seconds=r["duration_s"], hdr_type=r["hdr_type"],
                                 stereo_mode=r["stereo_mode"])
         elif r["kind"] == "audio":
-            audio.append(AudioStream(codec=r["codec"], channels=r["channels"], language=r["language"]))
+            audio.append(AudioStream(codec=r["codec"], channels=r["channels"], language=r["language"],
+                                     profile=r["profile"] or ""))
         elif r["kind"] == "subtitle":
             subs.append(SubtitleStream(language=r["language"], external=r["external"], forced=r["forced"],
                                        codec=r["codec"], path=r["path"]))

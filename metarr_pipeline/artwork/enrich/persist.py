@@ -34,7 +34,7 @@ _STORED = ("movie_id", "type", "candidate_id", "provider", "url", "preview_url",
            "votes", "vote_average", "phash", *(f"s_{p}" for p in PARTS), "score", "rank", "gate", "duplicate_of",
            "selected_rank", "blob_sha")
 ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
-                  "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
+                 "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """What the schedules and sensors need to decide, as plain functions over the store (no Dagster here).
 
-- **Due for enrichment**: never enriched, provider data older than the TTL, or the last fetch failed.
+- **Due for enrichment**: never enriched, provider data older than the TTL, the last fetch failed, or the last
+  enrichment was touched by a fault and kept its last good result (``"retry"`` in its summary).
 - **Outdated for publishing**: enriched, not marked manual, and enrichment or metadata newer than the last
   successful publish (or never published).
 - **Stale after a config change**: a stage's stored config fingerprint differs from the current one.
@@ -31,7 +32,7 @@ def due_for_enrichment(settings: Settings, store: Store, now: datetime | None = 
     for m in movies:
         meta = metadata.get(m.id)  # type: ignore[arg-type]
         if m.id not in enriched or meta is None or meta.fetch_error or meta.fetched_at is None \
-                or now - meta.fetched_at >= ttl:
+                or now - meta.fetched_at >= ttl or '"retry"' in (enriched[m.id]["summary_json"] or ""):
             due.append(m.partition_key)
     return sorted(k for k in due if k)
 

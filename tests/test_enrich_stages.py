@@ -33,6 +33,7 @@ from metarr_pipeline.blobs import BlobStore, ImageError, download_blob
 from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import DisallowedHostError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
+from metarr_pipeline.orchestration import due_for_enrichment
 from metarr_pipeline.providers.fetch import fetch_metadata, tmdb_key
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
@@ -356,19 +357,21 @@ def test_a_failed_headshot_never_replaces_the_good_reference_and_is_retried(tmp_
             enrich_movies(settings, store, session)
         matrix = movie_id(store, "m-603")
         good = store.movie_actors([matrix])[matrix]
-        assert sum(1 for a in good if a["blob_sha"]) > 1
+        assert sum(1 for a in good if a["blob_sha"]) > 1 and due_for_enrichment(settings, store) == []
         shutil.rmtree(settings.cache_dir / "blobs")  # every headshot must be fetched again
         sim.set_config(replace(sim.config, faults={"tmdb_images": Faults(garbage_rate=1.0)}))
         with open_providers(settings, KEYS) as session:
             report = enrich_movies(settings, store, session)
         assert report.movies[0].status == "kept" and "headshot unavailable" in report.movies[0].warnings[0]
         assert store.movie_actors([matrix])[matrix] == good  # the good references stay
+        assert due_for_enrichment(settings, store) == ["m-603"]  # the schedule tries it again
         sim.set_config(replace(sim.config, faults={}))
         sim.clear_log()
         with open_providers(settings, KEYS) as session:
             again = enrich_movies(settings, store, session)
     assert again.counters["headshots_downloaded"] == sum(1 for a in good if a["blob_sha"])  # retried
     assert store.movie_actors([matrix])[matrix] == good and again.movies[0].status == "unchanged"
+    assert due_for_enrichment(settings, store) == []  # healed: the retry mark is gone
 
 
 # --- 6. persist changes ------------------------------------------------------------------------------------

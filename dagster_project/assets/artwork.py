@@ -104,12 +104,14 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         sheets += 1
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)
+    for kept in (m for m in report.movies if m.status == "kept"):  # a fault: the stored result stays, retried
+        context.log.warning("%s: %s", kept.partition_key, "; ".join(kept.warnings))
     if report.movies and len(report.failures) == len(report.movies):
         raise dg.Failure(description=f"every movie failed; first: {report.failures[0].error}")
 
     s = report.summary()
     without_poster = [m.partition_key for m in report.movies
-                      if m.status != "failed" and not any(c.type == "poster" for c in m.chosen)]
+                      if m.status not in ("failed", "kept") and not any(c.type == "poster" for c in m.chosen)]
     yield dg.AssetCheckResult(asset_key=SELECTION, check_name="has_poster", passed=not without_poster,
                               severity=dg.AssetCheckSeverity.WARN,
                               metadata={"movies_without_poster": len(without_poster),
@@ -120,7 +122,8 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         "partitions_described": len(described),
         **failures_metadata(report.failures)})
     yield dg.MaterializeResult(asset_key=SELECTION, metadata={
-        "enriched": s["enriched"], "unchanged": s["unchanged"], "selection_changed": s["selection_changed"]})
+        "enriched": s["enriched"], "unchanged": s["unchanged"], "kept_last_good": s["kept"],
+        "selection_changed": s["selection_changed"]})
     yield dg.MaterializeResult(asset_key=CACHED, metadata={
         "originals_downloaded": s["originals_downloaded"], "originals_reused": s["originals_reused"],
         "originals_deferred": s["originals_deferred"], "bytes_downloaded": s["bytes_downloaded"],

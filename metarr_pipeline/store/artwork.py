@@ -7,7 +7,7 @@ transaction; the user's choices live in their own tables so a re-enrichment neve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -137,6 +137,18 @@ class ArtworkStore(StoreBase):
                 con.register("new_enrichment", enrichment)
                 con.execute("INSERT INTO enrichment BY NAME SELECT * FROM new_enrichment")
                 con.unregister("new_enrichment")
+
+    def set_enrichment_summaries(self, summaries: Mapping[int, str]) -> None:
+        """Replace the ``summary_json`` of enriched movies, nothing else (a retry mark set or cleared)."""
+        if not summaries:
+            return
+        frame = pl.DataFrame(list(summaries.items()), schema={"movie_id": pl.Int64, "summary_json": pl.String},
+                             orient="row")
+        with self._connect(write=True) as con:
+            con.register("new_summaries", frame)
+            con.execute("UPDATE enrichment SET summary_json = n.summary_json FROM new_summaries n"
+                        " WHERE enrichment.movie_id = n.movie_id")
+            con.unregister("new_summaries")
 
     def set_candidate_blobs(self, rows: Sequence[tuple[int, str, str]], blobs: pl.DataFrame | None = None) -> None:
         """Attach cached originals ``(movie_id, candidate_id, sha256)`` to selected candidates, without touching

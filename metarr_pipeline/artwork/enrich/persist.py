@@ -9,6 +9,8 @@ A movie a transient failure touched (``batch.faults``: an analysis, an original 
 change) keeps its last good result when it has one: nothing of it is written, its status is ``kept`` with a
 "kept last good: reason" warning, and the next run tries again. Without a stored result it is written as
 usual (the failed candidates gated with their reason) and the next run replaces it once the images come.
+Either way its enrichment row says ``"retry"`` (in ``summary_json``), so the schedule counts it as due until
+a run without faults clears the mark.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ _STORED = ("movie_id", "type", "candidate_id", "provider", "url", "preview_url",
            "votes", "vote_average", "phash", *(f"s_{p}" for p in PARTS), "score", "rank", "gate", "duplicate_of",
            "selected_rank", "blob_sha")
 ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
-                  "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
+                 "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
 
 
 @dataclass
@@ -45,6 +47,7 @@ class _Writes:
     actors: list[dict[str, Any]] = field(default_factory=list)
     enrichment: list[dict[str, Any]] = field(default_factory=list)
     blob_updates: list[tuple[int, str, str]] = field(default_factory=list)
+    summaries: dict[int, str] = field(default_factory=dict)  # kept movies' retry marks set, healed ones cleared
 
 
 def persist_changes(batch: Batch) -> None:
@@ -61,9 +64,12 @@ def persist_changes(batch: Batch) -> None:
             continue
         if m.id in batch.faults and m.id in stored:
             batch.results.append(_kept(m, batch.faults[m.id]))
+            writes.summaries[m.id] = _summary(stored[m.id], retry=batch.results[-1].warnings[0])
             continue
         group = per_movie.get(m.id, selected.clear())
         result = _movie_result(batch, m, group, stored.get(m.id), writes)
+        if result.status == "unchanged" and "retry" in json.loads(stored[m.id]["summary_json"] or "{}"):
+            writes.summaries[m.id] = _summary(stored[m.id], retry=None)
         if m.id in batch.faults:
             result = replace(result, warnings=(*result.warnings, *_retry_notes(batch.faults[m.id])))
         batch.results.append(result)
@@ -79,6 +85,7 @@ def persist_changes(batch: Batch) -> None:
         enrichment=pl.DataFrame(writes.enrichment) if writes.enrichment else None,
     )
     batch.store.set_candidate_blobs(writes.blob_updates)  # unchanged movies whose winners' originals were fetched now
+    batch.store.set_enrichment_summaries(writes.summaries)
 
 
 def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict[str, Any] | None,
@@ -104,12 +111,14 @@ def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict
     writes.candidates.append(table)
     writes.actors += [{"movie_id": m.id, "position": a.order, "person_id": a.person_id, "name": a.name,
                        "role": a.role} for a in actors]
+    retry = {"retry": _retry_notes(batch.faults[m.id])[0]} if m.id in batch.faults else {}
     writes.enrichment.append({
         "movie_id": m.id, "state_hash": state, "selection_hash": selection_hash, "enriched_at": batch.now,
         "selection_changed_at": batch.now if selection_changed else prior["selection_changed_at"],  # type: ignore[index]
         "config_fingerprint": writes.fingerprint,
         "summary_json": json.dumps({"candidates": result.candidates, "failed": result.failed_candidates,
-                                    "duplicates": len(result.duplicates), "actors": result.actors}),
+                                    "duplicates": len(result.duplicates), "actors": result.actors,
+                                    **retry}),
     })
     return result
 
@@ -120,6 +129,12 @@ def _kept(m: MovieRecord, reasons: list[str]) -> MovieEnrichment:
     more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
     return MovieEnrichment(m.partition_key, m.id, "kept", "", warnings=(
         f"kept last good: {'; '.join(reasons[:3])}{more}; tried again next run",))
+
+
+def _summary(prior: dict[str, Any], retry: str | None) -> str:
+    """The stored summary with the retry mark set (a kept movie) or cleared (a clean run healed it)."""
+    summary = {k: v for k, v in json.loads(prior["summary_json"] or "{}").items() if k != "retry"}
+    return json.dumps({**summary, "retry": retry} if retry else summary)
 
 
 def _retry_notes(reasons: list[str]) -> tuple[str, ...]:

@@ -33,7 +33,6 @@ from metarr_pipeline.providers.tmdb import TmdbClient
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class ProviderSession:
     """Clients plus the URL mapping between what we store and where requests really go.

@@ -28,5 +28,7 @@ def config_fingerprint(settings: Settings) -> str:
 
 
 def publish_fingerprint(settings: Settings) -> str:
-    relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION}
+    relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION,
+                "certification_countries": settings.metadata.certification_countries,
+                "certification_prefixes": settings.metadata.certification_prefixes}
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

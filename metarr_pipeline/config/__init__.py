@@ -22,6 +22,7 @@ Modules, in reading order:
 - :mod:`.cron`       a strict 5-field cron check for ``schedule.enrich_cron`` (Dagster reads it at load)
 - :mod:`.library`    library, scan, languages, actors, publish and schedule sections
 - :mod:`.providers`  TMDB, fanart.tv, retries and response caps
+- :mod:`.metadata`   the certification's country ladder and prefixes
 - :mod:`.artwork`    artwork counts and the scoring weights and provider preferences
 - :mod:`.players`    one ``[[players]]`` entry
 - :mod:`.settings`   the root ``Settings`` (and the rule that compares players)
@@ -51,6 +52,7 @@ from metarr_pipeline.config.loader import (
     load_settings,
     resolve_config_path,
 )
+from metarr_pipeline.config.metadata import MetadataSettings
 from metarr_pipeline.config.players import PLAYER_TYPES, PlayerSettings
 from metarr_pipeline.config.providers import PROVIDER_MODES, FanartSettings, ProviderSettings, TmdbSettings
 from metarr_pipeline.config.rules import InvalidSetting
@@ -59,6 +61,7 @@ from metarr_pipeline.config.settings import Settings
 __all__ = [
     "ARTWORK_TYPES", "CONFIG_ENV", "DEMO_CONFIG", "PLAYER_TYPES", "PROJECT_ROOT", "PROVIDERS", "PROVIDER_MODES",
     "SCORE_PARTS", "URL_OVERRIDES", "ActorSettings", "ArtworkSettings", "FanartSettings", "InvalidSetting",
-    "LanguageSettings", "LibrarySettings", "PlayerSettings", "ProviderSettings", "PublishSettings", "ScanSettings",
-    "ScheduleSettings", "ScoringSettings", "Settings", "TmdbSettings", "load_settings", "resolve_config_path",
+    "LanguageSettings", "LibrarySettings", "MetadataSettings", "PlayerSettings", "ProviderSettings",
+    "PublishSettings", "ScanSettings", "ScheduleSettings", "ScoringSettings", "Settings", "TmdbSettings",
+    "load_settings", "resolve_config_path",
 ]

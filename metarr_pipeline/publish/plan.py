@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from metarr_pipeline.metadata.merge import locked_fields
 from metarr_pipeline.models import UserState
 from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.context import PublishContext
-from metarr_pipeline.publish.nfo import NfoActor, NfoInput, render_nfo
+from metarr_pipeline.publish.nfo import NfoActor, NfoInput, nfo_certification, render_nfo
 from metarr_pipeline.publish.report import MoviePublish
 from metarr_pipeline.store import MovieRecord
 
@@ -95,8 +96,12 @@ def _plan_nfo(movie: MovieRecord, ctx: PublishContext, actors: list[NfoActor]) -
     """The NFO rendered now (it is small): the user's state and foreign tags, read at scan, carried over."""
     assert movie.id is not None
     nfo_state = movie.nfo()
+    fields = ctx.metadata[movie.id].fields()
+    meta = ctx.settings.metadata
+    mpaa_locked = "mpaa" in locked_fields(movie.lockdata, movie.locked_fields)
     data = render_nfo(NfoInput(
-        fields=ctx.metadata[movie.id].fields(),
+        fields=fields,
+        mpaa=nfo_certification(fields, mpaa_locked, meta.certification_countries, meta.certification_prefixes),
         streams=ctx.streams.get(movie.id),
         actors=actors,
         user_state=UserState(**nfo_state.get("user_state", {})),

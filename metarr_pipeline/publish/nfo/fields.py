@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from lxml import etree
 
+from metarr_pipeline.metadata.certifications import on_ladder
 from metarr_pipeline.publish.nfo.values import clean_xml_text, sub
 
 RATED = "Rated "
@@ -19,6 +23,18 @@ def kodi_mpaa(value: str) -> str:
     if not value or value.startswith(RATED) or ":" in value:
         return value
     return RATED + value
+
+
+def nfo_certification(fields: Mapping[str, Any], mpaa_locked: bool, ladder: Sequence[str],
+                      prefixes: Mapping[str, str]) -> str:
+    """What ``<mpaa>`` shows: the user's own certification when they locked it; else the first country on the
+    ladder that has one (never empty while any has); else the stored ``mpaa`` (an NFO's, or older data)."""
+    if not mpaa_locked:
+        certifications = fields.get("certifications")
+        chosen = on_ladder(certifications if isinstance(certifications, Mapping) else {}, ladder, prefixes)
+        if chosen:
+            return clean_xml_text(chosen).strip()
+    return kodi_mpaa(str(fields.get("mpaa") or ""))
 
 
 def movie_set(movie: etree._Element, name: object, overview: object) -> None:

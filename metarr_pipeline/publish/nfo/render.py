@@ -37,7 +37,7 @@ def render_nfo(data: NfoInput) -> bytes:
     for tag in ("outline", "plot", "tagline"):
         sub(movie, tag, f.get(tag))
     sub(movie, "runtime", integer(f.get("runtime")))
-    sub(movie, "mpaa", kodi_mpaa(str(f.get("mpaa") or "")))
+    sub(movie, "mpaa", data.mpaa if data.mpaa is not None else kodi_mpaa(str(f.get("mpaa") or "")))
     sub(movie, "playcount", state.playcount)
     sub(movie, "lastplayed", state.lastplayed)
     if state.watched is not None:

@@ -13,7 +13,7 @@ import json
 
 from metarr_pipeline.config import Settings
 
-PUBLISH_FORMAT_VERSION = 1  # bump when the NFO renderer or file naming changes what gets written
+PUBLISH_FORMAT_VERSION = 2  # bump when the NFO renderer or file naming changes what gets written
 DUPLICATE_THRESHOLD = 10  # pHash Hamming distance ≤ this is "the same picture"; chosen by tests/test_imaging.py
 
 

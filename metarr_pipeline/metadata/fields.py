@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from metarr_pipeline.metadata.certifications import release_certifications, us_certification
+from metarr_pipeline.metadata.trailers import best_trailer
 
 __all__ = ["FIELDS", "LIST_FIELDS", "empty", "from_tmdb", "sort_title", "us_certification"]
 
@@ -19,7 +20,7 @@ FIELDS: dict[str, Any] = {
     "title": "", "originaltitle": "", "sorttitle": "", "plot": "", "outline": "", "tagline": "",
     "runtime": None, "premiered": "", "year": None, "mpaa": "", "certifications": {}, "ratings": {},
     "genres": [], "studios": [], "countries": [], "tags": [], "directors": [], "writers": [], "set_name": "",
-    "set_overview": "",
+    "set_overview": "", "trailer": "",
     "tmdb_id": None, "imdb_id": "", "collection_id": None,
 }
 LIST_FIELDS = frozenset(k for k, v in FIELDS.items() if isinstance(v, list))
@@ -47,8 +48,10 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
 
 
-def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Map TMDB's ``/movie/{id}`` (with appended sections) and ``/collection/{id}`` to our fields."""
+def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None, language: str = "en") -> dict[str, Any]:
+    """Map TMDB's ``/movie/{id}`` (with appended sections) and ``/collection/{id}`` to our fields.
+
+    ``language`` is the one the movie was asked in: the trailer's language ladder starts there."""
     release = body.get("release_date") or ""
     crew = (body.get("credits") or {}).get("crew") or []
     keywords = (body.get("keywords") or {}).get("keywords") or []
@@ -85,4 +88,5 @@ def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None) ->
         "tmdb_id": body.get("id"),
         "imdb_id": imdb if re.fullmatch(r"tt\d{7,9}", imdb or "") else "",
         "collection_id": set_info.get("id"),
+        "trailer": best_trailer(body.get("videos"), language),
     }

@@ -16,6 +16,7 @@ from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.nfo import NfoActor, NfoInput, nfo_certification, render_nfo
 from metarr_pipeline.publish.report import MoviePublish
+from metarr_pipeline.publish.trailer import local_trailer
 from metarr_pipeline.store import MovieRecord
 
 
@@ -99,9 +100,11 @@ def _plan_nfo(movie: MovieRecord, ctx: PublishContext, actors: list[NfoActor]) -
     fields = ctx.metadata[movie.id].fields()
     meta = ctx.settings.metadata
     mpaa_locked = "mpaa" in locked_fields(movie.lockdata, movie.locked_fields)
+    has_local = local_trailer(movie.folder, movie.kind, movie.basename or "", movie.video_file) is not None
     data = render_nfo(NfoInput(
         fields=fields,
         mpaa=nfo_certification(fields, mpaa_locked, meta.certification_countries, meta.certification_prefixes),
+        trailer="" if has_local else str(fields.get("trailer") or ""),
         streams=ctx.streams.get(movie.id),
         actors=actors,
         user_state=UserState(**nfo_state.get("user_state", {})),

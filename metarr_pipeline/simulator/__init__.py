@@ -23,9 +23,9 @@ Tests and the benchmark are harnesses, not product: they drive the double direct
 Modules in reading order: :mod:`.settings` (knobs), :mod:`.service` (the four hosts started together),
 :mod:`.server` and :mod:`.limits` (serving, latency, rate limits, faults, the request log), :mod:`.tmdb_api`
 and :mod:`.fanart_api` with :mod:`.tmdb_json` and :mod:`.replies` (the API shapes), :mod:`.catalog` with
-:mod:`.known`, :mod:`.generate`, :mod:`.variety`, :mod:`.people`, :mod:`.artwork`, :mod:`.entries` and
-:mod:`.reference` (what exists), :mod:`.assets`, :mod:`.images` and :mod:`.renditions` (the image hosts),
-:mod:`.cli` (running it by hand).
+:mod:`.known`, :mod:`.generate`, :mod:`.variety`, :mod:`.people`, :mod:`.artwork`, :mod:`.entries`,
+:mod:`.videos` and :mod:`.reference` (what exists), :mod:`.assets`, :mod:`.images` and :mod:`.renditions`
+(the image hosts), :mod:`.cli` (running it by hand).
 """
 
 from metarr_pipeline.simulator.catalog import Catalog

@@ -72,6 +72,7 @@ def _read_fields(movie: etree._Element) -> dict[str, Any]:
             ("directors", "director"), ("writers", "credits"))},
         "set_name": _get(movie, "set/name"),
         "set_overview": _get(movie, "set/overview"),
+        "trailer": _get(movie, "trailer"),
     }
     return {k: v for k, v in fields.items() if v not in ("", None, [], {})}
 

@@ -21,7 +21,7 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 WRITTEN = frozenset({
     "title", "originaltitle", "sorttitle", "ratings", "userrating", "outline", "plot", "tagline", "runtime",
     "mpaa", "playcount", "lastplayed", "watched", "uniqueid", "genre", "country", "set", "tag", "credits",
-    "director", "premiered", "year", "studio", "fileinfo", "actor", "resume", "dateadded", "lockdata",
+    "director", "premiered", "year", "studio", "trailer", "fileinfo", "actor", "resume", "dateadded", "lockdata",
     "lockedfields",
 })
 
@@ -52,6 +52,7 @@ def render_nfo(data: NfoInput) -> bytes:
     sub(movie, "premiered", f.get("premiered"))
     sub(movie, "year", integer(f.get("year")))
     each(movie, "studio", f.get("studios"))
+    sub(movie, "trailer", data.trailer)
     fileinfo(movie, data.streams)
     for person in data.actors:
         actor(movie, person)

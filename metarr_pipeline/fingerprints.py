@@ -30,5 +30,6 @@ def config_fingerprint(settings: Settings) -> str:
 def publish_fingerprint(settings: Settings) -> str:
     relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION,
                 "certification_countries": settings.metadata.certification_countries,
-                "certification_prefixes": settings.metadata.certification_prefixes}
+                "certification_prefixes": settings.metadata.certification_prefixes,
+                "default_rating": settings.ratings.default}
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

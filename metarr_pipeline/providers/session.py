@@ -50,6 +50,10 @@ class ProviderSession:
     tmdb_image_url: str
     simulator: Any = None  # the in-process simulator, when mode == "simulator"
     url_map: dict[str, str] = field(default_factory=dict)  # canonical prefix → actual prefix
+    # The rating sources' endpoints ("omdb", "imdb_dataset") when not the configured ones (the simulator's),
+    # and the OMDb key ("" when OMDB_API_KEY is unset: OMDb is skipped).
+    ratings_urls: dict[str, str] = field(default_factory=dict)
+    omdb_api_key: str = ""
 
     def actual(self, url: str) -> str:
         for canonical, actual in self.url_map.items():
@@ -99,6 +103,7 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     p = settings.providers
     simulator = None
     url_map: dict[str, str] = {}
+    ratings_urls: dict[str, str] = {}
     if mode == "simulator":
         simulator = _start_simulator(settings)
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
@@ -106,7 +111,8 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         image_hosts = (host_of(CANONICAL_TMDB_IMAGES), host_of(CANONICAL_FANART_ASSETS))
         images_root = tmdb_images.split("/t/p")[0]
         url_map = {CANONICAL_TMDB_IMAGES: images_root, CANONICAL_FANART_ASSETS: f"http://{fanart_assets}"}
-        keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator")
+        keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator", omdb_api_key="simulator")
+        ratings_urls = {"omdb": simulator.omdb_api_url, "imdb_dataset": simulator.imdb_dataset_url}
         log.info("providers: using the built-in simulator (no TMDB key in the environment)")
     else:
         tmdb_api, tmdb_images, fanart_api = p.tmdb.api_url, p.tmdb.image_url, p.fanart.api_url
@@ -140,6 +146,8 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         tmdb_image_url=tmdb_images,
         simulator=simulator,
         url_map=url_map,
+        ratings_urls=ratings_urls,
+        omdb_api_key=keys.omdb_api_key,
     )
     try:
         yield session

@@ -105,6 +105,7 @@ def _plan_nfo(movie: MovieRecord, ctx: PublishContext, actors: list[NfoActor]) -
         fields=fields,
         mpaa=nfo_certification(fields, mpaa_locked, meta.certification_countries, meta.certification_prefixes),
         trailer="" if has_local else str(fields.get("trailer") or ""),
+        default_rating=ctx.settings.ratings.default,
         streams=ctx.streams.get(movie.id),
         actors=actors,
         user_state=UserState(**nfo_state.get("user_state", {})),

@@ -13,7 +13,9 @@ from metarr_pipeline.store.library import LibraryStore
 from metarr_pipeline.store.movies import MoviesStore
 from metarr_pipeline.store.notifications import NotificationsStore
 from metarr_pipeline.store.provider_cache import ProviderCacheStore
+from metarr_pipeline.store.ratings import RatingsStore
 
 
-class Store(MoviesStore, ProviderCacheStore, ArtworkStore, LibraryStore, BlobsStore, NotificationsStore):
+class Store(MoviesStore, ProviderCacheStore, RatingsStore, ArtworkStore, LibraryStore, BlobsStore,
+            NotificationsStore):
     """The DuckDB state file. Cheap to construct; opens nothing until used."""

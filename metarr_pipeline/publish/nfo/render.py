@@ -32,7 +32,7 @@ def render_nfo(data: NfoInput) -> bytes:
     movie = etree.Element("movie")
     for tag in ("title", "originaltitle", "sorttitle"):
         sub(movie, tag, f.get(tag))
-    ratings(movie, f.get("ratings"))
+    ratings(movie, f.get("ratings"), data.default_rating)
     sub(movie, "userrating", number(state.userrating))
     for tag in ("outline", "plot", "tagline"):
         sub(movie, tag, f.get(tag))

@@ -31,5 +31,5 @@ def publish_fingerprint(settings: Settings) -> str:
     relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION,
                 "certification_countries": settings.metadata.certification_countries,
                 "certification_prefixes": settings.metadata.certification_prefixes,
-                "default_rating": settings.ratings.default}
+                "default_rating": settings.ratings.default, "movie_sets_folder": settings.publish.movie_sets_folder}
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

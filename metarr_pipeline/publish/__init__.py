@@ -37,5 +37,7 @@ Modules, in reading order:
 - ``apply``: write what differs, remove what is ours and no longer wanted, the rows to record.
 - ``writer``: atomic writes, the writability probe, stale temp files.
 - ``nfo``: rendering the NFO (one module per section) and reading our own back.
+- ``movie_sets``: sets' art and ``set.nfo`` in Kodi's movie set information folder (``[publish]
+  movie_sets_folder``), only our own files replaced or removed (a manifest per set folder).
 - ``checks``: per-movie checks of what was published, for the asset checks and ``metarr status``.
 """

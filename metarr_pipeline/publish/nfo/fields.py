@@ -37,10 +37,12 @@ def nfo_certification(fields: Mapping[str, Any], mpaa_locked: bool, ladder: Sequ
     return kodi_mpaa(str(fields.get("mpaa") or ""))
 
 
-def movie_set(movie: etree._Element, name: object, overview: object) -> None:
-    """``<set><name/><overview/></set>``, Kodi's current form (a bare ``<set>name</set>`` is the old one)."""
+def movie_set(movie: etree._Element, name: object, overview: object, collection_id: object = None) -> None:
+    """``<set tmdbcolid="…"><name/><overview/></set>``, Kodi's current form (a bare ``<set>name</set>`` is the
+    old one); ``tmdbcolid`` is TMDB's collection id, which Jellyfin groups sets by (Kodi ignores it)."""
     name_text = clean_xml_text(str(name or "")).strip()
     if name_text:
-        el = etree.SubElement(movie, "set")
+        attrib = {"tmdbcolid": str(collection_id)} if isinstance(collection_id, int) and collection_id > 0 else {}
+        el = etree.SubElement(movie, "set", attrib)
         sub(el, "name", name_text)
         sub(el, "overview", overview)

@@ -45,7 +45,7 @@ def render_nfo(data: NfoInput) -> bytes:
     uniqueids(movie, f.get("tmdb_id"), f.get("imdb_id"))
     each(movie, "genre", f.get("genres"))
     each(movie, "country", f.get("countries"))
-    movie_set(movie, f.get("set_name"), f.get("set_overview"))
+    movie_set(movie, f.get("set_name"), f.get("set_overview"), f.get("collection_id"))
     each(movie, "tag", f.get("tags"))
     each(movie, "credits", f.get("writers"))
     each(movie, "director", f.get("directors"))

@@ -7,6 +7,7 @@ Collection (id 2344) with a poster and a backdrop.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from lxml import etree
 
 from metarr_pipeline.blobs.verify import verify_original
 from metarr_pipeline.publish.movie_sets import MANIFEST, kodi_set_folder_name
-from metarr_pipeline.simulator import Simulator, SimulatorConfig
+from metarr_pipeline.report import publish_text
+from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
 from tests.test_providers import make_settings
 from tests.test_publish import enrich_all, publish
@@ -62,6 +64,7 @@ def test_set_art_and_nfo_published_and_removed_with_the_last_movie(demo_library:
     set_nfo = etree.parse(str(folder / "set.nfo")).getroot()
     assert (set_nfo.tag, set_nfo.findtext("title")) == ("set", SET) and set_nfo.findtext("overview")
     assert report.movie_sets.sets == 1 and not report.movie_sets.problems
+    assert f"Movie sets in {sets}: 1 sets, 3 files written, 0 removed." in publish_text(report)
 
     mtimes = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     again = publish(settings, store, [m.partition_key for m in store.movies()])
@@ -87,3 +90,22 @@ def test_off_by_default_and_a_missing_folder_is_reported(demo_library: Path, tmp
     missing = make_settings(tmp_path, sim, root=root, extra='[publish]\nmovie_sets_folder = "no-such-folder"\n')
     report = publish(missing, store, [m.partition_key for m in store.movies()])
     assert "no-such-folder' does not exist" in report.movie_sets.problems[0]
+
+
+def test_a_broken_set_image_is_reported_and_the_rest_published(demo_library: Path, tmp_path: Path,
+                                                               sim: Simulator) -> None:
+    root = tmp_path / "library"
+    shutil.copytree(demo_library / MATRIX, root / MATRIX)
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    settings = make_settings(tmp_path, sim, root=root, extra=f'[publish]\nmovie_sets_folder = "{sets}"\n')
+    store = Store(settings.database_path)
+    enrich_all(settings, store)
+    healthy = sim.config
+    sim.set_config(replace(healthy, faults={"tmdb_images": Faults(garbage_rate=1.0)}))  # HTML labelled as JPEG
+    try:
+        report = publish(settings, store)
+    finally:
+        sim.set_config(healthy)
+    assert [p.name for p in (sets / SET).iterdir() if not p.name.startswith(".")] == ["set.nfo"]
+    assert any("poster" in p and "could not be downloaded" in p for p in report.movie_sets.problems)

@@ -24,6 +24,7 @@ from metarr_pipeline.providers.ratings.imdb_dataset import DatasetError, parse_d
 from metarr_pipeline.providers.ratings.omdb import parse_omdb
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.publish import publish_movies
+from metarr_pipeline.report import fetch_text
 from metarr_pipeline.scan.scan import scan_library
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
 from metarr_pipeline.simulator.ratings_api import critics, imdb_numbers
@@ -120,6 +121,9 @@ def test_every_source_lands_in_the_metadata(tmp_path: Path, sim: Simulator) -> N
                          "metacritic": {"value": float(metascore), "max": 100}}
     assert set(rows[11379]) == {"themoviedb", "imdb"}  # Heat (1986): no critics' scores on OMDb
     assert report.ratings.found == {"tmdb": 2, "imdb_dataset": 2, "omdb": 2}
+    text = fetch_text(report)
+    assert "Ratings: movies rated by tmdb 2, imdb_dataset 2, omdb 2; 2 changed." in text
+    assert OMDB_SECRET not in text
 
 
 def test_dataset_is_loaded_at_most_daily(tmp_path: Path, sim: Simulator) -> None:

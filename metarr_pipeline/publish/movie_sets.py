@@ -27,7 +27,7 @@ from lxml import etree
 
 from metarr_pipeline.blobs import BlobStore, download_blob
 from metarr_pipeline.config import Settings
-from metarr_pipeline.errors import ProviderError
+from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.fetch import tmdb_key
 from metarr_pipeline.providers.images import tmdb_image_base
 from metarr_pipeline.providers.session import ProviderSession
@@ -165,7 +165,7 @@ def _publish_set(root: Path, movie_set: MovieSet, ctx: tuple[Settings, ProviderS
             continue
         try:
             row = download_blob(session, settings, blobs, url, "original", now)
-        except (ProviderError, ValueError) as exc:
+        except MetarrError as exc:  # a provider failure, a disallowed host, bytes that are not a whole image
             report.problems.append(f"{name}: {art} {url} could not be downloaded ({exc}); kept what was there")
             keep.update(f for f in folder.manifest if f.rpartition(".")[0] == art)
             continue

@@ -185,3 +185,18 @@ def test_published_ratings_carry_every_source_with_one_default(demo_library: Pat
     assert got == {"themoviedb": ("10", None), "imdb": ("10", "true"), "tomatometerallcritics": ("100", None),
                    "metacritic": ("100", None)}
     assert nfo.findtext("ratings/rating[@name='imdb']/value") == f"{imdb_numbers('tt0133093')[0]:.1f}"
+
+
+def test_the_built_in_simulator_serves_every_source(tmp_path: Path) -> None:
+    """The demo's path: providers.mode = "simulator" points OMDb and the dataset at the embedded simulator."""
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[providers]\nmode = "simulator"\n'
+                   '[ratings]\nsources = ["tmdb", "imdb_dataset", "omdb"]\n', encoding="utf-8")
+    settings = load_settings(cfg, check_roots=False)
+    store = Store(settings.database_path)
+    seed_movies(store, [603])
+    with open_providers(settings, ProviderKeys()) as providers:
+        report = fetch_metadata(settings, store, providers, now=NOW)
+    assert report.ratings.found == {"tmdb": 1, "imdb_dataset": 1, "omdb": 1}
+    ratings = next(iter(store.movie_metadata().values())).fields()["ratings"]
+    assert set(ratings) == {"themoviedb", "imdb", "tomatometerallcritics", "metacritic"}

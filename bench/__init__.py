@@ -35,6 +35,7 @@ Modules in reading order:
   per-run Dagster overhead, the verdicts against the targets;
 - ``profiles``: py-spy and pyinstrument summaries of a profiled stage;
 - ``report``: the results as JSON and markdown, and the README's table.
+- ``review_page`` (``python -m bench.review_page``): the review page's library on a generated 10,000-movie state.
 """
 
 import sys

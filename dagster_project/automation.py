@@ -5,7 +5,9 @@
   partitions in line within one tick, without launching runs.
 - ``enrich_schedule`` (``library_enrichment_schedule``, stopped unless ``schedule.enrich_cron`` is set):
   enriches every movie that is due.
-- ``auto_publish_sensor`` (running; idle unless ``publish.auto_publish`` is on): publishes what changed.
+- ``auto_publish_sensor`` (running exactly when ``publish.auto_publish`` is on as the definitions load: the
+  config is the one switch; a sensor toggled in the UI still skips while the config says off): publishes what
+  changed.
 - ``config_change_sensor`` (``config_change_backfill_sensor``, stopped): re-runs the movies a config change
   made stale, like ``metarr backfill``.
 - ``player_notification_sensor`` (running; idle while no player is enabled): launches one
@@ -17,9 +19,17 @@ The library-wide ones emit a few batched runs (contiguous ranges of movie partit
 ``schedule.max_movies_per_run`` each), never a run per movie, tagged with who launched them (``run_tags``).
 Movies inside a range that did not need the work are cheap no-ops: their provider cache is fresh, their
 analysis cached, their result unchanged.
+
+**Retries.** Dagster never launches a run key it has seen, and the sensors' keys are derived from what is wanted,
+so a wave whose runs finished while its movies are still wanted (a run failed, or a movie failed inside it)
+would never run again. :func:`retry_attempt` looks up the runs of the wave's keys in the instance: once they have
+all finished and the backoff of that attempt has passed (``RETRY_BACKOFF``: the next tick, then 10 min, 40 min,
+2 h, 6 h), the keys get an attempt suffix (``-r1``, ``-r2``...), which Dagster has not seen.
 """
 
 import hashlib
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -30,25 +40,61 @@ from dagster_project.code_versions import settings_at_load
 from dagster_project.jobs import enrich_job, publish_job
 from dagster_project.partitions import movies_partitions, partition_requests
 from dagster_project.resources import MetarrResource
-from dagster_project.run_tags import AUTO_PUBLISH, CONFIG_CHANGE, RANGE_END, RANGE_START, SCHEDULE, TRIGGER_TAG
+from dagster_project.run_tags import (
+    AUTO_PUBLISH,
+    CONFIG_CHANGE,
+    RANGE_END,
+    RANGE_START,
+    RUN_KEY,
+    SCHEDULE,
+    TRIGGER_TAG,
+)
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 from metarr_pipeline.orchestration import (
     batched_ranges,
     due_for_enrichment,
     outdated_for_publish,
+    publish_changes,
     stale_movies,
 )
 
 PENDING_GRACE = timedelta(minutes=2)
+RETRY_BACKOFF = (timedelta(0), timedelta(minutes=10), timedelta(minutes=40), timedelta(hours=2), timedelta(hours=6))
+"""How long after the last run of attempt n finished attempt n+1 may start (the last value repeats)."""
+
+
+def retry_attempt(instance: dg.DagsterInstance, keys_of: Callable[[int], list[str]],
+                  now: float | None = None) -> int:
+    """The attempt whose run keys a tick should use: the first one not yet run to the end, or whose backoff
+    has not passed (its keys are then seen ones, so Dagster launches nothing until the backoff is over)."""
+    now = time.time() if now is None else now
+    attempt = 0
+    while True:
+        records = [r for key in keys_of(attempt)
+                   for r in instance.get_run_records(filters=dg.RunsFilter(tags={RUN_KEY: key}), limit=1)]
+        if not records or not all(r.dagster_run.is_finished for r in records):
+            return attempt
+        ended = max((r.end_time or now) for r in records)
+        if now - ended < RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)].total_seconds():
+            return attempt
+        attempt += 1
 
 
 def range_requests(instance: dg.DagsterInstance, wanted: list[str], max_per_run: int, trigger: str,
                    run_key_prefix: str) -> list[dg.RunRequest]:
+    """Batched runs over ``wanted``; their keys carry the retry attempt once an earlier wave has finished."""
     ordered = instance.get_dynamic_partitions(movies_partitions.name)
+    ranges = batched_ranges(ordered, wanted, max_per_run)
+
+    def keys_of(attempt: int) -> list[str]:
+        prefix = run_key_prefix if attempt == 0 else f"{run_key_prefix}-r{attempt}"
+        return [f"{prefix}-{i}" for i in range(len(ranges))]
+
+    keys = keys_of(retry_attempt(instance, keys_of)) if ranges else []
     return [
-        dg.RunRequest(run_key=f"{run_key_prefix}-{i}", tags={RANGE_START: start, RANGE_END: end, TRIGGER_TAG: trigger})
-        for i, (start, end) in enumerate(batched_ranges(ordered, wanted, max_per_run))
+        dg.RunRequest(run_key=key, tags={RANGE_START: start, RANGE_END: end, TRIGGER_TAG: trigger})
+        for key, (start, end) in zip(keys, ranges, strict=True)
     ]
 
 
@@ -84,7 +130,10 @@ _ENRICH_CRON, _ENRICH_STATUS = enrich_schedule_cron()
 @dg.schedule(job=enrich_job, cron_schedule=_ENRICH_CRON, default_status=_ENRICH_STATUS,
              name="library_enrichment_schedule",
              description="Enrich every movie that is due (new, TTL expired, or failed last time) in a few "
-                         "batched runs. Off unless schedule.enrich_cron is set.")
+                         "batched runs. " + (f"Runs on the config's schedule.enrich_cron ({_ENRICH_CRON})."
+                                             if _ENRICH_STATUS == dg.DefaultScheduleStatus.RUNNING else
+                                             "Off: the config sets no schedule.enrich_cron (the cron shown is only "
+                                             "a placeholder); set one and reload to turn it on."))
 def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResource):
     settings = metarr.settings_without_roots
     due = due_for_enrichment(settings, metarr.store())
@@ -94,8 +143,15 @@ def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResourc
     return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"enrich-{tick}")
 
 
+def auto_publish_status() -> dg.DefaultSensorStatus:
+    """Running when the config at load says ``auto_publish = true``: the UI shows what the config says."""
+    settings = settings_at_load()
+    on = settings is not None and settings.publish.auto_publish
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
+
+
 @dg.sensor(job=publish_job, name="auto_publish_sensor", minimum_interval_seconds=120,
-           default_status=dg.DefaultSensorStatus.RUNNING,
+           default_status=auto_publish_status(),
            description="With publish.auto_publish on, publishes (in batched runs) every movie whose enrichment "
                        "or metadata changed since its last publish; never a movie marked manual.")
 def auto_publish_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource):
@@ -103,12 +159,15 @@ def auto_publish_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResou
         settings = metarr.settings_without_roots
         if not settings.publish.auto_publish:
             return dg.SkipReason("publish.auto_publish is off: publish from the UI after review")
-        keys = outdated_for_publish(metarr.store())
+        store = metarr.store()
+        keys = outdated_for_publish(store)
+        changed = publish_changes(store, keys)
     except MetarrError as exc:
         return dg.SkipReason(f"cannot read the state: {exc}")
     if not keys:
         return dg.SkipReason("every enriched movie is published and up to date")
-    digest = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:12]
+    # The same movies outdated again by a later change make a new wave, not a seen one.
+    digest = hashlib.sha1("\n".join(f"{k}@{changed.get(k, '')}" for k in keys).encode()).hexdigest()[:12]
     return range_requests(context.instance, keys, settings.schedule.max_movies_per_run, AUTO_PUBLISH,
                           f"auto-publish-{digest}")
 

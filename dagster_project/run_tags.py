@@ -15,7 +15,16 @@ AUTO_PUBLISH = "auto_publish"
 CONFIG_CHANGE = "config_change"
 """Launched by the config-change backfill sensor: re-score offline, originals of new winners left for publish."""
 
+REVIEW_PAGE = "review_page"
+"""Launched from the review page (``metarr review``) for the movies a person chose: not automatic."""
+
 AUTOMATIC_TRIGGERS = frozenset({SCHEDULE, AUTO_PUBLISH, CONFIG_CHANGE})
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+REVIEW_PAGE_URL = "http://127.0.0.1:8300"
+"""Where ``make ui`` serves the review page; the assets' descriptions link to it."""
+
+RUN_KEY = "dagster/run_key"
+"""Dagster's own tag holding a sensor run's run key (a run key it has seen is never launched again)."""

@@ -27,6 +27,8 @@ class AudioStream:
     codec: str  # ffmpeg codec name: aac, ac3, eac3, dts, truehd, flac ...
     channels: int
     language: str = ""  # 3-letter code as the file stores it ("" when unknown / und)
+    # FFmpeg's profile name ("DTS-HD MA", "DTS-HD HRA", "DTS", "LC" ...; "" when none): Kodi names DTS by it
+    profile: str = ""
 
 
 @dataclass(frozen=True)

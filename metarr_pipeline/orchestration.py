@@ -1,6 +1,7 @@
 """What the schedules and sensors need to decide, as plain functions over the store (no Dagster here).
 
-- **Due for enrichment**: never enriched, provider data older than the TTL, or the last fetch failed.
+- **Due for enrichment**: never enriched, provider data older than the TTL, the last fetch failed, or the last
+  enrichment was touched by a fault and kept its last good result (``"retry"`` in its summary).
 - **Outdated for publishing**: enriched, not marked manual, and enrichment or metadata newer than the last
   successful publish (or never published).
 - **Stale after a config change**: a stage's stored config fingerprint differs from the current one.
@@ -31,7 +32,7 @@ def due_for_enrichment(settings: Settings, store: Store, now: datetime | None = 
     for m in movies:
         meta = metadata.get(m.id)  # type: ignore[arg-type]
         if m.id not in enriched or meta is None or meta.fetch_error or meta.fetched_at is None \
-                or now - meta.fetched_at >= ttl:
+                or now - meta.fetched_at >= ttl or '"retry"' in (enriched[m.id]["summary_json"] or ""):
             due.append(m.partition_key)
     return sorted(k for k in due if k)
 
@@ -45,6 +46,17 @@ def outdated_for_publish(store: Store, *, include_manual: bool = False) -> list[
         if state.get("enriched") and state.get("state") != "published" and (include_manual or not m.manual):
             keys.append(m.partition_key)
     return sorted(k for k in keys if k)
+
+
+def publish_changes(store: Store, partition_keys: Sequence[str]) -> dict[str, str]:
+    """When each movie's enrichment or metadata last changed (ISO text), for run keys that follow the changes."""
+    movies = [m for m in store.movies(partition_keys=list(partition_keys)) if m.id is not None]
+    states = store.publish_state([m.id for m in movies if m.id is not None]) if movies else {}
+    out = {}
+    for m in movies:
+        changed = states.get(m.id, {}).get("changed_at")  # type: ignore[arg-type]
+        out[m.partition_key or ""] = changed.isoformat() if changed else ""
+    return out
 
 
 def stale_movies(settings: Settings, store: Store) -> dict[str, list[str]]:

@@ -288,7 +288,8 @@ def test_fileinfo_uses_ffmpeg_names_and_probe_values() -> None:
     assert video.find("hdrtype") is None and video.find("stereomode") is None
     assert [(a.findtext("codec"), a.findtext("language"), a.findtext("channels")) for a in details.findall("audio")] \
         == [("ac3", "eng", "6"), ("aac", "eng", "2"), ("ac3", "fre", "6")]
-    assert [s.findtext("language") for s in details.findall("subtitle")] == ["eng", "fre", "fre"]
+    # Only the embedded subtitles: Kodi's probe does not list the sidecar .fre.forced.srt (issue #12).
+    assert [s.findtext("language") for s in details.findall("subtitle")] == ["eng", "fre"]
 
     hdr = _root(BLADE_RUNNER).find("fileinfo/streamdetails")
     assert (hdr.findtext("video/codec"), hdr.findtext("video/hdrtype")) == ("hevc", "hdr10")
@@ -301,6 +302,20 @@ def test_fileinfo_uses_ffmpeg_names_and_probe_values() -> None:
     assert root.findtext("fileinfo/streamdetails/video/stereomode") == "left_right"
     assert _root(replace(MATRIX, streams=StreamDetails(None, (AudioStream("aac", 2),)))).find("fileinfo") is None
     assert _root(MATRIX).findtext("runtime") == "136"  # minutes, while the probe counts seconds
+
+
+def test_dts_is_named_by_its_profile_like_kodis_probe() -> None:
+    """CDVDDemuxFFmpeg::GetStreamCodecName: DTS-HD MA → dtshd_ma, DTS-HD HRA → dtshd_hra, other DTS → dca;
+    the profile chooses the name and is not otherwise carried (an NFO has no place for it)."""
+    audio = (AudioStream("dts", 8, "eng", "DTS-HD MA"), AudioStream("dts", 6, "fre", "DTS-HD HRA"),
+             AudioStream("dts", 6, "ger", "DTS-ES"), AudioStream("dts", 6, "spa", "DTS"),
+             AudioStream("dts", 8, "ita", "DTS-HD MA + DTS:X"), AudioStream("aac", 2, "jpn", "LC"))
+    streams = replace(MATRIX.streams, audio=audio)
+    details = _root(replace(MATRIX, streams=streams)).find("fileinfo/streamdetails")
+    assert [a.findtext("codec") for a in details.findall("audio")] == \
+        ["dtshd_ma", "dtshd_hra", "dca", "dca", "dtshd_ma", "aac"]
+    assert read_back(render_nfo(replace(MATRIX, streams=streams)))["streams"] == nfo_streams(streams)
+    assert {a.profile for a in nfo_streams(streams).audio} == {""}
 
 
 def test_user_state_is_written_as_the_user_had_it() -> None:

@@ -26,6 +26,7 @@ from metarr_pipeline.demo.media import write_video
 from metarr_pipeline.errors import DemoError, ProbeError
 from metarr_pipeline.languages import is_language_token, to_iso639_2
 from metarr_pipeline.models import SubtitleStream
+from metarr_pipeline.publish.nfo import nfo_streams
 from metarr_pipeline.scan.probe import external_subtitles, main_title_file, probe_file
 
 NOBODY = 65534
@@ -73,7 +74,8 @@ def ffprobe_view(report: dict) -> dict:
         "container": report["format"]["format_name"],
         "video": (video["codec_name"], video["width"], video["height"], aspect, hdr),
         "audio": [
-            (s["codec_name"], s["channels"], to_iso639_2(s.get("tags", {}).get("language", "")))
+            (s["codec_name"], s["channels"], to_iso639_2(s.get("tags", {}).get("language", "")),
+             s.get("profile", ""))
             for s in streams if s["codec_type"] == "audio"
         ],
         "subtitles": [
@@ -91,7 +93,7 @@ def probe_view(path: Path) -> dict:
     return {
         "container": details.container,
         "video": (v.codec, v.width, v.height, v.aspect, v.hdr_type),
-        "audio": [(a.codec, a.channels, a.language) for a in details.audio],
+        "audio": [(a.codec, a.channels, a.language, a.profile) for a in details.audio],
         "subtitles": [(s.codec, s.language, s.forced) for s in details.subtitles],
     }
 
@@ -165,7 +167,8 @@ def test_demo_streams_table_covers_every_folder() -> None:
 @pytest.mark.parametrize("folder", DEMO_FOLDERS)
 def test_demo_movie_has_the_promised_streams(demo_library: Path, folder: str) -> None:
     view = probe_view(main_file(demo_library, folder))
-    assert (view["video"], view["audio"], view["subtitles"]) == DEMO_STREAMS[folder]
+    audio = [a[:3] for a in view["audio"]]  # (codec, channels, language); the profile is ffprobe's, checked above
+    assert (view["video"], audio, view["subtitles"]) == DEMO_STREAMS[folder]
     assert probe_file(main_file(demo_library, folder)).video.duration_seconds >= 2
 
 
@@ -198,6 +201,19 @@ def test_anamorphic_aspect_uses_the_sample_aspect_ratio(tmp_path: Path, ffprobe:
 def test_probe_agrees_with_ffprobe_beyond_the_demo(tmp_path: Path, ffprobe: str, name: str, options: dict) -> None:
     path = write_video(tmp_path / name, **options)
     assert probe_view(path) == ffprobe_view(run_ffprobe(ffprobe, path))
+
+
+def test_dts_keeps_its_profile_which_names_it_for_kodi(tmp_path: Path, ffprobe: str) -> None:
+    """A real DTS stream (FFmpeg's experimental ``dca`` encoder writes core DTS): the probe keeps ffprobe's
+    profile, so ``<fileinfo>`` says what Kodi's probe says (``dca``; ``dtshd_ma`` for a DTS-HD MA profile)."""
+    path = tmp_path / "dts.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=10", "-f", "lavfi",
+                    "-i", "sine=frequency=440:sample_rate=48000", "-t", "1", "-c:v", "libx264", "-c:a", "dca",
+                    "-strict", "-2", "-ac", "2", "-metadata:s:a:0", "language=eng", str(path)], check=True)
+    assert probe_view(path) == ffprobe_view(run_ffprobe(ffprobe, path))
+    (audio,) = probe_file(path).audio
+    assert (audio.codec, audio.profile) == ("dts", "DTS")
+    assert [a.codec for a in nfo_streams(probe_file(path)).audio] == ["dca"]
 
 
 def test_stream_details_of_a_file_without_audio(tmp_path: Path) -> None:

@@ -127,6 +127,24 @@ def test_language_selects_the_translation(sim: Simulator, client: httpx.Client) 
     assert _movie(sim, client, 129, language="ja").json()["title"] == "千と千尋の神隠し"
 
 
+def test_an_edited_movie_is_served_changed_even_after_a_cached_answer(tmp_path: Path, client: httpx.Client) -> None:
+    """Provider data changes upstream (a refresh must see it): the edit wins over the cached answer."""
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path)) as sim:
+        before = _movie(sim, client, 194, language="en-US").json()
+        assert before["title"] == "Amélie"
+        sim.catalog.edit_movie(194, title="Amélie, Restored", tagline="New tagline")
+        after = _movie(sim, client, 194, language="en-US").json()
+        assert (after["title"], after["tagline"]) == ("Amélie, Restored", "New tagline")
+        assert {k: v for k, v in after.items() if k not in ("title", "tagline")} == \
+            {k: v for k, v in before.items() if k not in ("title", "tagline")}
+        assert _movie(sim, client, 194, language="fr-FR").json()["title"] == "Le Fabuleux Destin d'Amélie Poulain"
+        with pytest.raises(KeyError, match="no movie 997"):
+            sim.catalog.edit_movie(997, title="x")
+        with pytest.raises(TypeError):
+            sim.catalog.edit_movie(194, colour="red")
+        assert sim.catalog.movie(194).title == "Amélie, Restored"  # a failed edit changed nothing
+
+
 @pytest.mark.parametrize("movie_id", [997, 9_999_999, 10_000_000, 0])
 def test_unknown_and_removed_ids_are_404(sim: Simulator, client: httpx.Client, movie_id: int) -> None:
     response = _movie(sim, client, movie_id)

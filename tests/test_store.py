@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -14,7 +15,7 @@ import pytest
 from metarr_pipeline.errors import StoreBusyError, StoreError
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
 from metarr_pipeline.store import NotificationRow, RemovedMovie, ScanRun, ScanWrite, Store
-from metarr_pipeline.store.connection import available_migrations
+from metarr_pipeline.store.connection import DEFAULT_TIMEOUT, TIMEOUT_ENV, available_migrations
 from tests.helpers.store_worker import movie
 
 HELPERS = Path(__file__).parent / "helpers"
@@ -36,11 +37,35 @@ def test_migrations_are_numbered_recorded_and_applied_once(tmp_path: Path) -> No
     assert store.schema_version() == versions[-1]
 
 
+def test_migration_007_adds_the_audio_profile_and_reprobes_dts_movies(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store probed before 007 has DTS streams without a profile: those movies are probed again next scan
+    (their probe key is cleared), the others keep theirs."""
+    from dataclasses import replace
+
+    before = [m for m in available_migrations() if m[0] < 7]
+    monkeypatch.setattr("metarr_pipeline.store.connection.available_migrations", lambda: before)
+    store = Store(tmp_path / "state.duckdb")
+    store.apply_scan(ScanWrite(movies=[replace(movie(1, i), probe_key=f"m.mkv|{i}|{i}") for i in (1, 2)]))
+    ids = {m.folder: m.id for m in store.movies()}
+    con = duckdb.connect(str(store.path))
+    try:
+        con.execute("INSERT INTO streams (movie_id, kind, position, codec, channels) VALUES "
+                    "(?, 'audio', 0, 'dts', 6), (?, 'audio', 0, 'ac3', 6)", [ids["/lib/w1/m1"], ids["/lib/w1/m2"]])
+    finally:
+        con.close()
+    monkeypatch.undo()
+    assert store.migrate() == [v for v, _, _ in available_migrations() if v >= 7]
+    keys = {m.folder: m.probe_key for m in store.movies()}
+    assert keys == {"/lib/w1/m1": "", "/lib/w1/m2": "m.mkv|2|2"}
+    assert store.streams([ids["/lib/w1/m1"]])[ids["/lib/w1/m1"]].audio == (AudioStream("dts", 6, ""),)
+
+
 def test_scan_write_round_trips_movies_and_streams(tmp_path: Path) -> None:
     store = Store(tmp_path / "state.duckdb")
     details = StreamDetails(
         video=VideoStream("hevc", 3840, 1600, 2.4, 7200, "hdr10"),
-        audio=(AudioStream("truehd", 8, "eng"), AudioStream("ac3", 6, "fre")),
+        audio=(AudioStream("truehd", 8, "eng"), AudioStream("ac3", 6, "fre"), AudioStream("dts", 8, "ger", "DTS-HD MA")),
         subtitles=(SubtitleStream("eng", codec="subrip"), SubtitleStream("fre", external=True, forced=True,
                                                                          codec="subrip", path="m.fre.forced.srt")),
         container="matroska,webm",
@@ -146,3 +171,70 @@ def test_several_processes_write_and_read_at_once_without_lock_errors_or_lost_wr
     for r in results:
         mine = [m for m in stored if m.folder.startswith(f"/lib/w{r['worker']}/")]
         assert len(mine) == r["writes"]
+
+
+def test_the_default_wait_is_bounded_below_any_test_or_scheduler_timeout(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TIMEOUT_ENV, raising=False)
+    assert Store(tmp_path / "s.duckdb").lock_timeout == DEFAULT_TIMEOUT < 300  # pytest's own timeout is 300 s
+    monkeypatch.setenv(TIMEOUT_ENV, "7.5")
+    assert Store(tmp_path / "s.duckdb").lock_timeout == 7.5
+    monkeypatch.setenv(TIMEOUT_ENV, "-1")
+    with pytest.raises(StoreError, match=TIMEOUT_ENV):
+        Store(tmp_path / "s.duckdb")
+
+
+def test_a_lock_file_held_by_another_process_is_a_clear_busy_error(tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    Store(db).migrate()
+    lock = db.with_name(db.name + ".lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import filelock,time; l=filelock.FileLock({str(lock)!r}); l.acquire(); "
+                               "print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        started = datetime.now()
+        with pytest.raises(StoreBusyError) as err:
+            Store(db, lock_timeout=1.0).provider_responses([("tmdb_movie", "603")])
+        assert (datetime.now() - started).total_seconds() < 10
+        message = str(err.value)
+        assert str(db) in message and str(lock) in message
+        assert re.search(r"within [0-9.]+s \(limit 1s", message), message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_statement_that_outlives_the_deadline_is_interrupted_not_waited_for(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.duckdb", lock_timeout=1.0)
+    store.migrate()
+    started = datetime.now()
+    with pytest.raises(StoreBusyError, match="its statements did not finish within") as err:
+        store.execute_script("SELECT sum(hash(i)) FROM range(1000000000000) t(i)")  # hours of work
+    assert (datetime.now() - started).total_seconds() < 30
+    assert str(store.path) in str(err.value)
+    assert Store(store.path).schema_version() > 0  # the file is fine afterwards
+
+
+def test_provider_cache_reads_under_load_with_thread_churn_finish(tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    Store(db).migrate()
+    workers, seconds = 4, 3.0
+    procs = [
+        subprocess.Popen([sys.executable, str(HELPERS / "cache_worker.py"), str(db), str(w), str(seconds)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+        for w in range(workers)
+    ]
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=150)  # a hang fails here, with the worker's output
+            assert proc.returncode == 0, f"worker failed:\n{err[-3000:]}"
+            result = json.loads(out.strip().splitlines()[-1])
+            assert result["writes"] >= 1 and result["reads"] >= 3, result
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

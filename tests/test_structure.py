@@ -40,7 +40,9 @@ LAYERS: dict[str, set[str]] = {
     "orchestration": set(),
     "report": {"scan", "providers", "artwork", "blobs", "publish", "players", "orchestration"},
     "demo": {"scan", "providers", "artwork", "blobs", "publish", "simulator"},
-    "cli": {"scan", "providers", "artwork", "blobs", "publish", "players", "orchestration", "report", "demo", "simulator"},
+    "review": {"scan", "providers", "artwork", "blobs", "publish"},  # the review web app: reads and steers them
+    "cli": {"scan", "providers", "artwork", "blobs", "publish", "players", "orchestration", "report", "demo", "simulator",
+            "review"},
     "simulator": set(),
 }
 

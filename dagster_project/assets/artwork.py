@@ -19,7 +19,7 @@ from dagster_project.code_versions import config_code_versions
 from dagster_project.metadata import failures_metadata, markdown_table, partitions_to_describe, raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
-from dagster_project.run_tags import CONFIG_CHANGE, TRIGGER_TAG
+from dagster_project.run_tags import CONFIG_CHANGE, REVIEW_PAGE_URL, TRIGGER_TAG
 from metarr_pipeline.artwork.choices import apply_choices
 from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
 from metarr_pipeline.artwork.review import contact_sheet_for, top_table
@@ -59,7 +59,8 @@ class ArtworkConfig(dg.Config):
         dg.AssetSpec(SELECTION, deps=[CANDIDATES], partitions_def=movies_partitions, group_name="enrich",
                      code_version=ENRICH_VERSION,
                      description="Scored (named parts), ranked per movie × type, near-duplicates dropped, top N "
-                                 "chosen; user picks, rejects and locks respected.", kinds={"polars"}),
+                                 "chosen; user picks, rejects and locks respected. Every candidate with a Pick "
+                                 f"button: the review page, {REVIEW_PAGE_URL} (`metarr review`).", kinds={"polars"}),
         dg.AssetSpec(CACHED, deps=[SELECTION], partitions_def=movies_partitions, group_name="enrich",
                      code_version=ENRICH_VERSION,
                      description="The chosen originals, verified, in the content-addressed cache. The review "
@@ -103,12 +104,14 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         sheets += 1
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)
+    for kept in (m for m in report.movies if m.status == "kept"):  # a fault: the stored result stays, retried
+        context.log.warning("%s: %s", kept.partition_key, "; ".join(kept.warnings))
     if report.movies and len(report.failures) == len(report.movies):
         raise dg.Failure(description=f"every movie failed; first: {report.failures[0].error}")
 
     s = report.summary()
     without_poster = [m.partition_key for m in report.movies
-                      if m.status != "failed" and not any(c.type == "poster" for c in m.chosen)]
+                      if m.status not in ("failed", "kept") and not any(c.type == "poster" for c in m.chosen)]
     yield dg.AssetCheckResult(asset_key=SELECTION, check_name="has_poster", passed=not without_poster,
                               severity=dg.AssetCheckSeverity.WARN,
                               metadata={"movies_without_poster": len(without_poster),
@@ -119,7 +122,8 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
         "partitions_described": len(described),
         **failures_metadata(report.failures)})
     yield dg.MaterializeResult(asset_key=SELECTION, metadata={
-        "enriched": s["enriched"], "unchanged": s["unchanged"], "selection_changed": s["selection_changed"]})
+        "enriched": s["enriched"], "unchanged": s["unchanged"], "kept_last_good": s["kept"],
+        "selection_changed": s["selection_changed"]})
     yield dg.MaterializeResult(asset_key=CACHED, metadata={
         "originals_downloaded": s["originals_downloaded"], "originals_reused": s["originals_reused"],
         "originals_deferred": s["originals_deferred"], "bytes_downloaded": s["bytes_downloaded"],
@@ -141,6 +145,7 @@ def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichmen
         selection_md += "\n\n**Duplicates dropped**\n\n" + markdown_table(
             ("type", "candidate", "duplicate of"), list(movie.duplicates))
     context.add_asset_metadata({"review": dg.MetadataValue.md(selection_md),
+                                "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
                                 "selection_changed": movie.selection_changed,
                                 "config_fingerprint": fingerprint}, asset_key=SELECTION, partition_key=key)
     chosen = {"chosen": dg.MetadataValue.md(markdown_table(

@@ -12,7 +12,7 @@ from dagster_project.code_versions import config_code_versions
 from dagster_project.metadata import failures_metadata, markdown_table, partitions_to_describe, raise_for
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
-from dagster_project.run_tags import AUTOMATIC_TRIGGERS, TRIGGER_TAG
+from dagster_project.run_tags import AUTOMATIC_TRIGGERS, REVIEW_PAGE_URL, TRIGGER_TAG
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.publish.checks import check_published
 from metarr_pipeline.publish.publish import publish_movies
@@ -32,7 +32,8 @@ from metarr_pipeline.publish.publish import publish_movies
                           description="Every file metarr wrote is present with the size it wrote."),
     ],
     description="Kodi-compliant NFO, rank-named artwork and .actors/ written into the movie folder, atomically; "
-                "unchanged files are not touched, and only files metarr wrote are ever removed.",
+                "unchanged files are not touched, and only files metarr wrote are ever removed. Review and "
+                f"publish with a click on the review page: {REVIEW_PAGE_URL} (`metarr review`, started by `make ui`).",
     kinds={"python"},
 )
 def published_library_files(context: dg.AssetExecutionContext, metarr: MetarrResource) -> dg.MaterializeResult:

@@ -1,4 +1,9 @@
-"""Scan stage: the library-wide scan and the per-movie view of what it found."""
+"""Scan stage: the library-wide scan and the per-movie view of what it found.
+
+The scan materialises ``scanned_movie`` for every movie whose scan result is new or changed (one small event
+per movie: its folder, TMDB id, what changed and a link to its review page), so a movie's partition is green
+from its first scan on and shows when the scan last saw it change; unchanged movies cost no event.
+"""
 
 
 import dagster as dg
@@ -6,9 +11,10 @@ import dagster as dg
 from dagster_project.metadata import markdown_table, raise_for
 from dagster_project.partitions import movies_partitions, sync_partitions
 from dagster_project.resources import MetarrResource
+from dagster_project.run_tags import REVIEW_PAGE_URL
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.report import streams_summary
-from metarr_pipeline.scan.scan import scan_library
+from metarr_pipeline.scan.scan import ScanReport, scan_library
 
 
 @dg.asset(
@@ -26,6 +32,7 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
     except MetarrError as exc:
         raise_for(exc, context)
     added, removed = sync_partitions(context.instance, report.partitions)
+    described = _materialise_scanned_movies(context, report, set(added))
     summary = report.summary()
     context.log.info("scan: %s; partitions +%d -%d", summary, len(added), len(removed))
     problems = report.problems()
@@ -42,6 +49,7 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
         "gone": summary["gone"],
         "partitions_added": len(added),
         "partitions_removed": len(removed),
+        "scanned_movie_partitions_materialised": described,
         "seconds": summary["seconds"],
     }
     if problems:
@@ -49,13 +57,35 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _materialise_scanned_movies(context: dg.AssetExecutionContext, report: ScanReport, added: set[str]) -> int:
+    """One ``scanned_movie`` materialisation per identified movie that is new, changed or newly a partition."""
+    count = 0
+    for o in report.outcomes:
+        key = o.partition_key
+        if o.status != "identified" or not key or not (o.change or key in added):
+            continue
+        metadata: dict[str, dg.RawMetadataValue] = {
+            "folder": dg.MetadataValue.path(o.folder), "tmdb_id": o.tmdb_id or 0,
+            "change": o.change or "new partition", "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
+        }
+        if o.probe_error:
+            metadata["probe_error"] = o.probe_error
+        context.log_event(dg.AssetMaterialization(asset_key=SCANNED_MOVIE, partition=key, metadata=metadata))
+        count += 1
+    return count
+
+
+SCANNED_MOVIE = dg.AssetKey("scanned_movie")
+
+
 @dg.asset(
     group_name="scan",
     partitions_def=movies_partitions,
     deps=[library_scan],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    description="One movie as the scan sees it: identity, folder and probed streams. Batch-capable: a run "
-                "over many partitions reads them all in one query.",
+    description="One movie as the scan sees it: identity, folder and probed streams. The scan materialises "
+                "it for new and changed movies; batch-capable: a run over many partitions reads them all in one "
+                "query and describes each movie on its own partition.",
     kinds={"duckdb"},
 )
 def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> dg.MaterializeResult:
@@ -67,18 +97,19 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
     if missing:
         raise dg.Failure(description=f"movies not in the state database (run library_scan): {', '.join(missing[:20])}")
     streams = store.streams([m.id for m in movies.values() if m.id is not None])
-    rows = []
+    # Each partition's metadata is about its movie only: a run over many movies describes each one on its own
+    # partition (batch totals would otherwise show on every movie's page) and logs the totals.
     for key in keys:
         m = movies[key]
-        rows.append((key, m.status if m.gone_at is None else "gone", m.folder,
-                     streams_summary(streams.get(m.id)) if not m.probe_error else f"probe failed: {m.probe_error}"))
-    metadata: dict[str, dg.RawMetadataValue] = {
-        "movies": len(keys),
-        "probe_failures": sum(1 for m in movies.values() if m.probe_error),
-        "movies_table": dg.MetadataValue.md(markdown_table(("movie", "state", "folder", "streams"), rows[:500])),
-    }
-    if len(keys) == 1:
-        m = movies[keys[0]]
-        metadata |= {"folder": dg.MetadataValue.path(m.folder), "tmdb_id": m.tmdb_id or 0,
-                     "identified_from": m.id_source, "streams": streams_summary(streams.get(m.id))}
-    return dg.MaterializeResult(metadata=metadata)
+        meta: dict[str, dg.RawMetadataValue] = {
+            "folder": dg.MetadataValue.path(m.folder), "tmdb_id": m.tmdb_id or 0,
+            "state": m.status if m.gone_at is None else "gone", "identified_from": m.id_source,
+            "streams": streams_summary(streams.get(m.id)) if not m.probe_error else f"probe failed: {m.probe_error}",
+            "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
+        }
+        if len(keys) == 1:
+            return dg.MaterializeResult(metadata=meta)
+        context.add_asset_metadata(meta, partition_key=key)
+    failures = sum(1 for m in movies.values() if m.probe_error)
+    context.log.info("scanned_movie: %d movies described, %d probe failures", len(keys), failures)
+    return dg.MaterializeResult()

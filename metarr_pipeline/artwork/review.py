@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from metarr_pipeline.art_types import file_stem
 from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
 from metarr_pipeline.artwork.enrich import MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
@@ -19,12 +20,21 @@ def top_table(movie: MovieEnrichment) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in movie.top:
         cells = [row["type"], row["rank"], row["candidate_id"], row["provider"], row["language"] or "textless",
-                 f"{row['width']}x{row['height']}", f"{row['score']:.1f}",
+                 size_cell(row), f"{row['score']:.1f}",
                  *(f"{row[f's_{p}']:.2f}" for p in PARTS),
                  row["selected_rank"] if row["selected_rank"] is not None else "",
                  (row["gate"] or "").replace("|", "/")]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def size_cell(row: dict) -> str:
+    """The size scored on; when a provider declared another (its original turned out smaller), both."""
+    real = f"{row['width']}x{row['height']}"
+    declared = f"{row.get('declared_width')}x{row.get('declared_height')}"
+    if row.get("declared_width") is None or declared == real:
+        return real
+    return f"{real} (declared {declared})"
 
 
 def _thumbnail(path: Path) -> bytes | None:
@@ -44,6 +54,12 @@ def _thumbnail(path: Path) -> bytes | None:
         return None
 
 
+def sheet_label(kind: str, rank: int, ext: str, candidate_id: str) -> str:
+    """The tile's label: the end of the file name it is published as (``-poster1.jpg``: Kodi's rank names, rank
+    2 is ``poster1``) and the candidate id to pick or reject it by (shortened: the sheet's tiles are narrow)."""
+    return f"-{file_stem(kind, rank)}.{ext or 'jpg'} {candidate_id[:8]}"
+
+
 def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path) -> str:
     """Markdown image (a data URL of a few KB) of the chosen art, one tile per type and rank."""
     if not movie.chosen:
@@ -52,5 +68,5 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path) -> str:
     tiles = []
     for c in movie.chosen:
         image = _thumbnail(blobs.path_for(c.blob_sha, c.ext)) if c.blob_sha else None
-        tiles.append(Tile(f"{c.type}{c.rank if c.rank > 1 else ''} {c.score:.0f}", image))
+        tiles.append(Tile(sheet_label(c.type, c.rank, c.ext, c.candidate_id), image))
     return f"![chosen artwork]({data_url(contact_sheet(tiles))})"

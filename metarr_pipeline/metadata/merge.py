@@ -37,6 +37,7 @@ JELLYFIN_LOCKS: dict[str, tuple[str, ...]] = {
     "premieredate": ("premiered", "year"),
     "productionyear": ("year",),
     "cast": ("directors", "writers", "actors"),
+    "actors": ("actors",),  # not a Jellyfin name, but what people write by hand
 }
 ALL_FIELDS = frozenset(FIELDS) | {"actors"}
 # Fields merged key by key (a rating source, a country): what the provider no longer sends is kept.

@@ -29,7 +29,7 @@ from metarr_pipeline.blobs import BlobStore, download_blob
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.fetch import tmdb_key
-from metarr_pipeline.providers.images import tmdb_image_base
+from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.publish.nfo import XML_DECLARATION, clean_xml_text
 from metarr_pipeline.publish.writer import sha256_file, write_atomic
@@ -188,8 +188,7 @@ def publish_movie_sets(settings: Settings, store: Store, session: ProviderSessio
     if not root.is_dir():
         report.problems.append(f"movie_sets_folder '{root}' does not exist: create it (Kodi needs it to exist too)")
         return report
-    image_base = tmdb_image_base(store, session, settings, now) if session is not None else ""
-    sets = wanted_sets(settings, store, image_base)
+    sets = wanted_sets(settings, store, TMDB_IMAGE_BASE)  # canonical names: the session maps them per request
     report.sets = len(sets)
     done: set[str] = set()
     ctx = (settings, session, BlobStore(settings.cache_dir), now)

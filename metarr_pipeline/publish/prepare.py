@@ -46,6 +46,8 @@ def prepare_movie(movie: MovieRecord, ctx: PublishContext, result: MoviePublish)
     ours = ctx.files.get(movie.id, {})
     plan = skip_user_files(folder, plan_movie(movie, ctx, result, keep), ours, result)
     plan, to_write = _resolve(folder, plan, ours, ctx, result)
+    if to_write or set(ours) - {p.path for p in plan}:  # a write or a removal is due: probe only then
+        _check_writable(folder)
     warn_foreign_movie_nfo(movie, folder, ours, result)
     backup_user_nfo(movie, folder, plan, ours, ctx, result)
     intent = [{"path": p.path, "role": p.role, "sha256": p.sha256, "bytes": 0, "mtime_ns": None,
@@ -63,13 +65,18 @@ def _validate(movie: MovieRecord, folder: Path, ctx: PublishContext, result: Mov
         raise PublishError(f"no provider metadata: {ctx.metadata[movie.id].fetch_error}")
     if not folder.is_dir():
         raise PublishError(f"folder '{folder}' does not exist (moved or deleted since the last scan)")
+    free = shutil.disk_usage(folder).free
+    if free < LOW_SPACE_BYTES:
+        result.warnings.append(f"only {free // (1024 * 1024)} MB free on the library volume")
+
+
+def _check_writable(folder: Path) -> None:
+    """The temp-file probe changes the folder's mtime, so it runs only when a write or a removal is due: a
+    publish that changes nothing must leave every folder as it was (players and file watchers see folders)."""
     try:
         check_writable(folder)
     except OSError as exc:
         raise PublishError(f"folder '{folder}' is not writable ({exc.strerror or exc}): nothing written") from exc
-    free = shutil.disk_usage(folder).free
-    if free < LOW_SPACE_BYTES:
-        result.warnings.append(f"only {free // (1024 * 1024)} MB free on the library volume")
 
 
 def _resolve(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]], ctx: PublishContext,

@@ -104,6 +104,7 @@ def _read(path: Path, container: av.container.InputContainer) -> StreamDetails:
             codec=_codec_name(s),
             channels=s.codec_context.channels if s.codec_context else 0,
             language=to_iso639_2(s.metadata.get("language", "")),
+            profile=_profile(s),
         )
         for s in container.streams.audio
     )
@@ -148,6 +149,14 @@ def _codec_name(stream: av.stream.Stream) -> str:
         return stream.codec.canonical_name
     except (AttributeError, av.FFmpegError, ValueError):
         return stream.codec_context.name if stream.codec_context else ""
+
+
+def _profile(stream: av.stream.Stream) -> str:
+    """ffprobe's ``profile`` ("DTS-HD MA", "LC" ...), "" when the codec has none: Kodi names DTS by it."""
+    try:
+        return str(stream.profile or "")
+    except (AttributeError, av.FFmpegError, ValueError):
+        return ""
 
 
 def _duration_seconds(container: av.container.InputContainer, stream: av.stream.Stream) -> int:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from metarr_pipeline.simulator.artwork import (
     COLLECTION_NS,
@@ -82,6 +84,8 @@ class Catalog:
         self._collection = lru_cache(maxsize=1024)(self._build_collection)
         self._index: dict[str, set[int]] | None = None
         self._index_lock = threading.Lock()
+        self._edits: dict[int, dict[str, Any]] = {}
+        self.revision = 0  # bumped by every edit: answers cached by the API hosts key on it
 
     @staticmethod
     def known_ids() -> tuple[int, ...]:
@@ -91,11 +95,27 @@ class Catalog:
     # -- movies -------------------------------------------------------------------------------------------
     def movie(self, tmdb_id: int) -> MovieEntry | None:
         """The movie, or None for ids TMDB would 404 (removed, out of range) or redirect (see ``redirect``)."""
-        if tmdb_id in _KNOWN:
-            return self._movie(tmdb_id)
-        if not 0 < tmdb_id < MAX_MOVIE_ID or is_removed(tmdb_id) or tmdb_id in REDIRECTS:
+        if tmdb_id not in _KNOWN and (not 0 < tmdb_id < MAX_MOVIE_ID or is_removed(tmdb_id) or tmdb_id in REDIRECTS):
             return None
-        return self._movie(tmdb_id)
+        entry = self._movie(tmdb_id)
+        edits = self._edits.get(tmdb_id)
+        return replace(entry, **edits) if edits else entry
+
+    def edit_movie(self, tmdb_id: int, **changes: Any) -> MovieEntry:
+        """The provider's data for this movie changes (a title corrected upstream, a new tagline ...): every
+        later answer shows it, as a refresh against the real TMDB would. ``changes`` are ``MovieEntry`` fields;
+        a new ``title`` is also the English translation's, which is what TMDB answers for ``language=en``."""
+        entry = self.movie(tmdb_id)
+        if entry is None:
+            raise KeyError(f"the simulated TMDB has no movie {tmdb_id} to edit")
+        edits = {**self._edits.get(tmdb_id, {}), **changes}
+        if "title" in changes and "translations" not in changes:
+            edits["translations"] = tuple(replace(t, title=changes["title"]) if t.language == "en" else t
+                                          for t in entry.translations)
+        replace(entry, **edits)  # an unknown field fails here, before anything changed
+        self._edits[tmdb_id] = edits
+        self.revision += 1
+        return self.movie(tmdb_id)  # type: ignore[return-value]
 
     def _build_movie(self, tmdb_id: int) -> MovieEntry:
         spec = _KNOWN.get(tmdb_id)
@@ -141,7 +161,8 @@ class Catalog:
             return []
         found = set(self._corpus_index_lookup(wanted))
         for spec in KNOWN_MOVIES:
-            titles = (spec.title, spec.original_title, *(title for _, title, _ in spec.translations))
+            titles = (spec.title, spec.original_title, *(title for _, title, _ in spec.translations),
+                      *(title for _, title in spec.alternative_titles))  # TMDB's search matches these too
             if wanted <= _title_words(*titles):
                 found.add(spec.id)
         results = []

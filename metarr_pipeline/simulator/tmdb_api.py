@@ -63,7 +63,8 @@ def _image_languages(request: Request, parameter: str = "include_image_language"
 
 
 class TmdbApi:
-    """Routes of the ``tmdb_api`` host. Movie bodies are cached: they are immutable per request shape."""
+    """Routes of the ``tmdb_api`` host. Movie bodies are cached: they are immutable per request shape and
+    catalog revision."""
 
     def __init__(self, catalog: Catalog, images_host: str) -> None:
         self.catalog = catalog
@@ -109,12 +110,13 @@ class TmdbApi:
             return tmdb_not_found()
         append = tuple(s.strip() for s in request.query.get("append_to_response", "").split(",") if s.strip())
         body = self._movie_body(movie_id, _language(request), append, _image_languages(request), section,
-                                _image_languages(request, "include_video_language"))
+                                _image_languages(request, "include_video_language"), self.catalog.revision)
         return Reply(200, body, JSON_TYPE)
 
     def _movie_body_uncached(self, movie_id: int, language: str, append: tuple[str, ...],
                              image_languages: frozenset[str | None] | None, section: str | None,
-                             video_languages: frozenset[str | None] | None = None) -> bytes:
+                             video_languages: frozenset[str | None] | None,
+                             revision: int) -> bytes:  # the catalog's revision: an edit is never served stale
         entry = self.catalog.movie(movie_id)
         assert entry is not None
         if section is not None:

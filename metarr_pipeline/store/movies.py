@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
-from metarr_pipeline.store.connection import StoreBase, now_to_second
+from metarr_pipeline.store.connection import StoreBase, store_now
 from metarr_pipeline.store.rows import MovieRecord, ScanRun, ScanWrite
 
 _MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
@@ -32,7 +32,7 @@ _STREAM_SCHEMA: dict[str, Any] = {
     "folder": pl.String, "kind": pl.String, "position": pl.Int32, "codec": pl.String, "width": pl.Int32,
     "height": pl.Int32, "aspect": pl.Float64, "duration_s": pl.Int32, "hdr_type": pl.String,
     "stereo_mode": pl.String, "channels": pl.Int32, "language": pl.String, "forced": pl.Boolean,
-    "external": pl.Boolean, "path": pl.String, "container": pl.String,
+    "external": pl.Boolean, "path": pl.String, "container": pl.String, "profile": pl.String,
 }
 _STREAM_COLUMNS = tuple(c for c in _STREAM_SCHEMA if c != "folder")
 
@@ -83,7 +83,7 @@ class MoviesStore(StoreBase):
 
     def apply_scan(self, write: ScanWrite) -> None:
         """Write one scan's changes in a single short transaction (idempotent)."""
-        now = write.seen_at or now_to_second()
+        now = write.seen_at or store_now()
         existing = [m for m in write.movies if m.id is not None]
         new = [m for m in write.movies if m.id is None]
         with self._connect(write=True) as con:
@@ -133,6 +133,23 @@ class MoviesStore(StoreBase):
             return None
         return ScanRun(started_at=row[0], finished_at=row[1], roots=tuple(row[2]), summary=json.loads(row[3]))
 
+    def set_identity(self, movie: MovieRecord) -> None:
+        """Write a movie's identification chosen by hand (``id_source = 'manual'``). When the TMDB id changed,
+        what was fetched and chosen for the old film (metadata, candidates, choices, actors, enrichment) is
+        forgotten, so nothing of one film leaks into the other; files already published stay recorded."""
+        assert movie.id is not None
+        with self._connect(write=True) as con:
+            row = con.execute("SELECT tmdb_id FROM movies WHERE id = ?", [movie.id]).fetchone()
+            if row is not None and row[0] is not None and row[0] != movie.tmdb_id:
+                for table in ("movie_metadata", "artwork_candidates", "artwork_choices", "artwork_locks",
+                              "movie_actors", "enrichment"):
+                    con.execute(f"DELETE FROM {table} WHERE movie_id = ?", [movie.id])
+            con.execute(
+                "UPDATE movies SET status = ?, reason = ?, tmdb_id = ?, imdb_id = ?, id_source = ?, title = ?,"
+                " year = ?, partition_key = ? WHERE id = ?",
+                [movie.status, movie.reason, movie.tmdb_id, movie.imdb_id, movie.id_source, movie.title, movie.year,
+                 movie.partition_key, movie.id])
+
     def set_manual(self, partition_key: str, manual: bool) -> bool:
         with self._connect(write=True) as con:
             row = con.execute("UPDATE movies SET manual = ? WHERE partition_key = ? RETURNING id",
@@ -163,7 +180,7 @@ def _stream_frame(streams: dict[str, StreamDetails]) -> pl.DataFrame:
         before = len(rows)
         base = {c: None for c in _STREAM_SCHEMA} | {
             "folder": folder, "codec": "", "hdr_type": "", "stereo_mode": "", "language": "",
-            "forced": False, "external": False, "path": "", "container": details.container,
+            "forced": False, "external": False, "path": "", "container": details.container, "profile": "",
         }
         if details.video:
             v = details.video
@@ -172,7 +189,7 @@ def _stream_frame(streams: dict[str, StreamDetails]) -> pl.DataFrame:
                                 "hdr_type": v.hdr_type, "stereo_mode": v.stereo_mode})
         for i, a in enumerate(details.audio):
             rows.append(base | {"kind": "audio", "position": i, "codec": a.codec, "channels": a.channels,
-                                "language": a.language})
+                                "language": a.language, "profile": a.profile})
         for i, s in enumerate(details.subtitles):
             rows.append(base | {"kind": "subtitle", "position": i, "codec": s.codec, "language": s.language,
                                 "forced": s.forced, "external": s.external, "path": s.path})
@@ -194,7 +211,8 @@ def _details(rows: list[tuple[Any, ...]]) -> StreamDetails:
                                 duration_seconds=r["duration_s"], hdr_type=r["hdr_type"],
                                 stereo_mode=r["stereo_mode"])
         elif r["kind"] == "audio":
-            audio.append(AudioStream(codec=r["codec"], channels=r["channels"], language=r["language"]))
+            audio.append(AudioStream(codec=r["codec"], channels=r["channels"], language=r["language"],
+                                     profile=r["profile"] or ""))
         elif r["kind"] == "subtitle":
             subs.append(SubtitleStream(language=r["language"], external=r["external"], forced=r["forced"],
                                        codec=r["codec"], path=r["path"]))

@@ -14,8 +14,9 @@ from metarr_pipeline.store.movies import MoviesStore
 from metarr_pipeline.store.notifications import NotificationsStore
 from metarr_pipeline.store.provider_cache import ProviderCacheStore
 from metarr_pipeline.store.ratings import RatingsStore
+from metarr_pipeline.store.review import ReviewStore
 
 
 class Store(MoviesStore, ProviderCacheStore, RatingsStore, ArtworkStore, LibraryStore, BlobsStore,
-            NotificationsStore):
+            NotificationsStore, ReviewStore):
     """The DuckDB state file. Cheap to construct; opens nothing until used."""

@@ -4,13 +4,20 @@ A movie's state hash covers what was chosen (the candidate table without blob ha
 headshots and the config fingerprint, so the same provider data, config and user choices give the same
 hash and nothing is written. Whether a chosen original's bytes are cached is not part of the result:
 attaching a blob fetched now to an unchanged movie's candidate row is a small update, not a new result.
+
+A movie a transient failure touched (``batch.faults``: an analysis, an original or a headshot a retry could
+change) keeps its last good result when it has one: nothing of it is written, its status is ``kept`` with a
+"kept last good: reason" warning, and the next run tries again. Without a stored result it is written as
+usual (the failed candidates gated with their reason) and the next run replaces it once the images come.
+Either way its enrichment row says ``"retry"`` (in ``summary_json``), so the schedule counts it as due until
+a run without faults clears the mark.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -26,8 +33,8 @@ from metarr_pipeline.store import MovieRecord
 _STORED = ("movie_id", "type", "candidate_id", "provider", "url", "preview_url", "language", "width", "height",
            "votes", "vote_average", "phash", *(f"s_{p}" for p in PARTS), "score", "rank", "gate", "duplicate_of",
            "selected_rank", "blob_sha")
-_ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
-                  "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
+ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
+                 "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
 
 
 @dataclass
@@ -40,6 +47,7 @@ class _Writes:
     actors: list[dict[str, Any]] = field(default_factory=list)
     enrichment: list[dict[str, Any]] = field(default_factory=list)
     blob_updates: list[tuple[int, str, str]] = field(default_factory=list)
+    summaries: dict[int, str] = field(default_factory=dict)  # kept movies' retry marks set, healed ones cleared
 
 
 def persist_changes(batch: Batch) -> None:
@@ -54,11 +62,20 @@ def persist_changes(batch: Batch) -> None:
         if m.id in batch.failed_movies:
             batch.results.append(MovieEnrichment(m.partition_key, m.id, "failed", batch.failed_movies[m.id]))
             continue
+        if m.id in batch.faults and m.id in stored:
+            batch.results.append(_kept(m, batch.faults[m.id]))
+            writes.summaries[m.id] = _summary(stored[m.id], retry=batch.results[-1].warnings[0])
+            continue
         group = per_movie.get(m.id, selected.clear())
-        batch.results.append(_movie_result(batch, m, group, stored.get(m.id), writes))
+        result = _movie_result(batch, m, group, stored.get(m.id), writes)
+        if result.status == "unchanged" and "retry" in json.loads(stored[m.id]["summary_json"] or "{}"):
+            writes.summaries[m.id] = _summary(stored[m.id], retry=None)
+        if m.id in batch.faults:
+            result = replace(result, warnings=(*result.warnings, *_retry_notes(batch.faults[m.id])))
+        batch.results.append(result)
     new_blobs = batch.original_blobs + batch.headshot_blobs
     batch.store.save_enrichment(
-        analysis=pl.DataFrame(batch.fresh_analysis, schema=_ANALYSIS_ROWS, orient="row")
+        analysis=pl.DataFrame(batch.fresh_analysis, schema=ANALYSIS_ROWS, orient="row")
         if batch.fresh_analysis else None,
         candidates=pl.concat(writes.candidates) if writes.candidates else None,
         movie_ids=writes.changed_ids,
@@ -68,6 +85,7 @@ def persist_changes(batch: Batch) -> None:
         enrichment=pl.DataFrame(writes.enrichment) if writes.enrichment else None,
     )
     batch.store.set_candidate_blobs(writes.blob_updates)  # unchanged movies whose winners' originals were fetched now
+    batch.store.set_enrichment_summaries(writes.summaries)
 
 
 def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict[str, Any] | None,
@@ -93,14 +111,35 @@ def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict
     writes.candidates.append(table)
     writes.actors += [{"movie_id": m.id, "position": a.order, "person_id": a.person_id, "name": a.name,
                        "role": a.role} for a in actors]
+    retry = {"retry": _retry_notes(batch.faults[m.id])[0]} if m.id in batch.faults else {}
     writes.enrichment.append({
         "movie_id": m.id, "state_hash": state, "selection_hash": selection_hash, "enriched_at": batch.now,
         "selection_changed_at": batch.now if selection_changed else prior["selection_changed_at"],  # type: ignore[index]
         "config_fingerprint": writes.fingerprint,
         "summary_json": json.dumps({"candidates": result.candidates, "failed": result.failed_candidates,
-                                    "duplicates": len(result.duplicates), "actors": result.actors}),
+                                    "duplicates": len(result.duplicates), "actors": result.actors,
+                                    **retry}),
     })
     return result
+
+
+def _kept(m: MovieRecord, reasons: list[str]) -> MovieEnrichment:
+    """A movie that keeps its stored result this run because something a retry could change failed."""
+    assert m.id is not None and m.partition_key is not None
+    more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return MovieEnrichment(m.partition_key, m.id, "kept", "", warnings=(
+        f"kept last good: {'; '.join(reasons[:3])}{more}; tried again next run",))
+
+
+def _summary(prior: dict[str, Any], retry: str | None) -> str:
+    """The stored summary with the retry mark set (a kept movie) or cleared (a clean run healed it)."""
+    summary = {k: v for k, v in json.loads(prior["summary_json"] or "{}").items() if k != "retry"}
+    return json.dumps({**summary, "retry": retry} if retry else summary)
+
+
+def _retry_notes(reasons: list[str]) -> tuple[str, ...]:
+    more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return (f"tried again next run: {'; '.join(reasons[:3])}{more}",)
 
 
 def _hash(value: Any) -> str:
@@ -128,8 +167,9 @@ def _describe(m: MovieRecord, group: pl.DataFrame, batch: Batch, actors: list[Ac
                                 row["language"], row["width"] or 0, row["height"] or 0, row["score"],
                                 {p: round(row[f"s_{p}"], 3) for p in PARTS}, row["blob_sha"],
                                 info.get("ext", ext_of(row["url"]))))
+    declared = [c for c in ("declared_width", "declared_height") if c in group.columns]
     top = tuple(group.filter(pl.col("rank") <= 5).sort(["type", "rank"]).select(
-        "type", "rank", "candidate_id", "provider", "language", "width", "height", "score",
+        "type", "rank", "candidate_id", "provider", "language", "width", "height", *declared, "score",
         *(f"s_{p}" for p in PARTS), "gate", "selected_rank").to_dicts()) if group.height else ()
     dup_rows = group.filter(pl.col("duplicate_of").is_not_null()) if group.height else group
     dups = tuple((r["type"], r["candidate_id"], r["duplicate_of"]) for r in dup_rows.iter_rows(named=True))

@@ -1,4 +1,4 @@
--- 007: ratings from sources other than TMDB: the IMDb ratings dataset, loaded whole, and providers' daily usage.
+-- 008: ratings from sources other than TMDB: the IMDb ratings dataset, loaded whole, and providers' daily usage.
 
 CREATE TABLE imdb_ratings (
     imdb_id         VARCHAR PRIMARY KEY,   -- tconst, "tt0133093"

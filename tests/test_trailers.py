@@ -14,8 +14,9 @@ import httpx
 import pytest
 from lxml import etree
 
-from metarr_pipeline.metadata.trailers import YOUTUBE_URL, best_trailer
+from metarr_pipeline.metadata.trailers import YOUTUBE_URL, best_trailer, current_trailer_url
 from metarr_pipeline.publish.trailer import local_trailer
+from metarr_pipeline.scan.nfo import parse_nfo
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
 from metarr_pipeline.simulator.videos import video_key
 from metarr_pipeline.store import Store
@@ -103,3 +104,34 @@ def test_published_trailer_unless_a_local_one_exists(demo_library: Path, tmp_pat
     keys = [m.partition_key for m in store.movies() if m.folder.endswith(SE7EN)]
     publish(settings, store, keys)  # publishing it again (by its key) writes the URL now
     assert _trailer(root, SE7EN, "Se7en (1995)") == YOUTUBE_URL + video_key(0, 807, 2)
+
+
+def test_the_old_add_on_route_is_rewritten_and_other_urls_kept() -> None:
+    assert current_trailer_url("plugin://plugin.video.youtube/?action=play_video&videoid=dQw4w9WgXcQ") == \
+        YOUTUBE_URL + "dQw4w9WgXcQ"
+    assert current_trailer_url(" plugin://plugin.video.youtube/play/?video_id=dQw4w9WgXcQ ") == \
+        YOUTUBE_URL + "dQw4w9WgXcQ"
+    assert current_trailer_url("smb://nas/trailers/x.mkv") == "smb://nas/trailers/x.mkv"
+
+
+def test_a_users_trailer_is_a_managed_field_not_a_foreign_tag() -> None:
+    nfo = parse_nfo(b"<movie><title>X</title><trailer>plugin://plugin.video.youtube/?action=play_video&amp;"
+                    b"videoid=dQw4w9WgXcQ</trailer></movie>", "x.nfo")
+    assert nfo.fields["trailer"].endswith("videoid=dQw4w9WgXcQ")
+    assert nfo.foreign_tags == ()  # carried as a field, so the published NFO has one <trailer>, not two
+
+
+def test_a_locked_legacy_trailer_is_published_in_the_current_form(demo_library: Path, tmp_path: Path,
+                                                                   sim: Simulator) -> None:
+    root = tmp_path / "library"
+    shutil.copytree(demo_library / MATRIX, root / MATRIX)
+    legacy = "plugin://plugin.video.youtube/?action=play_video&amp;videoid=dQw4w9WgXcQ"
+    (root / MATRIX / f"{MATRIX}.nfo").write_text(
+        f"<movie><title>The Matrix</title><uniqueid type='tmdb' default='true'>603</uniqueid>"
+        f"<trailer>{legacy}</trailer><lockdata>true</lockdata></movie>", encoding="utf-8")
+    settings = make_settings(tmp_path, sim, root=root)
+    store = Store(settings.database_path)
+    enrich_all(settings, store)
+    publish(settings, store)
+    nfo = etree.parse(str(root / MATRIX / f"{MATRIX}.nfo")).getroot()
+    assert [t.text for t in nfo.iter("trailer")] == [YOUTUBE_URL + "dQw4w9WgXcQ"]

@@ -18,6 +18,8 @@ from typing import Any
 
 YOUTUBE_URL = "plugin://plugin.video.youtube/play/?video_id="
 _KINDS = ("Trailer", "Teaser")
+# The add-on's old route, still in NFOs other tools wrote: ``?action=play_video&videoid=<id>``.
+_LEGACY = re.compile(r"^plugin://plugin\.video\.youtube/?\?action=play_video&videoid=([A-Za-z0-9_-]{11})$")
 _YOUTUBE_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 
 
@@ -32,6 +34,13 @@ def _rank(video: Mapping[str, Any], languages: tuple[str, ...]) -> tuple[Any, ..
         str(video.get("published_at") or ""),
         str(video["key"]),
     )
+
+
+def current_trailer_url(url: str) -> str:
+    """A trailer URL as the current add-on plays it: the old ``action=play_video`` form rewritten, others kept."""
+    url = url.strip()
+    match = _LEGACY.match(url)
+    return YOUTUBE_URL + match.group(1) if match else url
 
 
 def best_trailer(videos: Mapping[str, Any] | None, language: str = "en") -> str:

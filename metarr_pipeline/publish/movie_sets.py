@@ -2,8 +2,10 @@
 
 Kodi reads set artwork only from ``videolibrary.moviesetsfolder``: ``<folder>/<set title made legal>/`` holding
 files named after the art type (``poster.jpg``, ``fanart.jpg``...), and Kodi 22 also reads a ``set.nfo`` there
-(``CSetTagLoaderNFO``). The folder name is ``CUtil::MakeLegalFileName(title, LEGAL_WIN32_COMPAT)``: ``/ \\ ? : *
-" < > |`` become ``_`` and trailing dots and spaces are trimmed; Kodi only looks into a folder that exists.
+(``CSetTagLoaderNFO``; ``CSetInfoTag::ParseNative`` takes ``<title>`` and ``<overview>`` of a ``<set>`` root, so
+that is what we write, plus TMDB's id as a ``<uniqueid>`` Kodi ignores). The folder name is
+``CUtil::MakeLegalFileName(title, LEGAL_WIN32_COMPAT)``: ``/ \\ ? : * " < > |`` become ``_`` and trailing dots
+and spaces are trimmed; Kodi only looks into a folder that exists.
 
 What is written, per set that has at least one movie in the library: the collection's poster and backdrop as
 TMDB names them (``poster_path`` and ``backdrop_path`` of the cached ``/collection/{id}`` answer; downloaded

@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from metarr_pipeline.metadata.merge import locked_fields
+from metarr_pipeline.metadata.trailers import current_trailer_url
 from metarr_pipeline.models import UserState
 from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.context import PublishContext
@@ -104,7 +105,7 @@ def _plan_nfo(movie: MovieRecord, ctx: PublishContext, actors: list[NfoActor]) -
     data = render_nfo(NfoInput(
         fields=fields,
         mpaa=nfo_certification(fields, mpaa_locked, meta.certification_countries, meta.certification_prefixes),
-        trailer="" if has_local else str(fields.get("trailer") or ""),
+        trailer="" if has_local else current_trailer_url(str(fields.get("trailer") or "")),
         default_rating=ctx.settings.ratings.default,
         streams=ctx.streams.get(movie.id),
         actors=actors,

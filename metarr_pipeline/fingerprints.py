@@ -13,7 +13,7 @@ import json
 
 from metarr_pipeline.config import Settings
 
-PUBLISH_FORMAT_VERSION = 1  # bump when the NFO renderer or file naming changes what gets written
+PUBLISH_FORMAT_VERSION = 2  # bump when the NFO renderer or file naming changes what gets written
 DUPLICATE_THRESHOLD = 10  # pHash Hamming distance ≤ this is "the same picture"; chosen by tests/test_imaging.py
 
 
@@ -28,5 +28,8 @@ def config_fingerprint(settings: Settings) -> str:
 
 
 def publish_fingerprint(settings: Settings) -> str:
-    relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION}
+    relevant = {"extrafanart": settings.publish.extrafanart, "format": PUBLISH_FORMAT_VERSION,
+                "certification_countries": settings.metadata.certification_countries,
+                "certification_prefixes": settings.metadata.certification_prefixes,
+                "default_rating": settings.ratings.default, "movie_sets_folder": settings.publish.movie_sets_folder}
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

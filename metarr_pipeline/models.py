@@ -95,5 +95,5 @@ MANAGED_TAGS = frozenset({
     "genre", "country", "studio", "director", "credits", "writer", "tag", "set", "premiered", "year",
     "releasedate", "ratings", "rating", "votes", "uniqueid", "id", "tmdbid", "imdbid", "imdb", "tmdb",
     "actor", "fileinfo", "thumb", "fanart", "playcount", "lastplayed", "watched", "dateadded", "userrating",
-    "resume", "lockdata", "lockedfields",
+    "resume", "lockdata", "lockedfields", "trailer",
 })

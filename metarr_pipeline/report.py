@@ -147,6 +147,10 @@ def fetch_text(report: FetchReport) -> str:
         f"Requests: {s['requests']} ({kinds}), {s['cache_hits']} cache hits, {s['retries']} retries, "
         f"{s['rate_limited']} rate-limited.",
     ]
+    if report.ratings is not None and report.ratings.found:
+        rated = ", ".join(f"{k} {v}" for k, v in report.ratings.found.items())
+        lines.append(f"Ratings: movies rated by {rated}; {report.ratings.updated} changed.")
+        lines += [f"  {note}" for note in report.ratings.notes]
     if report.failures:
         lines += ["", "Failed:"] + [f"  {o.partition_key}: {o.error}" for o in report.failures]
     warned = [o for o in report.outcomes if o.warnings]
@@ -227,4 +231,9 @@ def publish_text(report: object) -> str:
             lines.append(f"  {m.partition_key}: {len(m.written)} written, {len(m.removed)} removed")
         for w in m.warnings:
             lines.append(f"    warning: {w}")
+    sets = report.movie_sets
+    if sets is not None:
+        lines.append(f"Movie sets in {sets.folder}: {sets.sets} sets, {len(sets.written)} files written, "
+                     f"{len(sets.removed)} removed.")
+        lines += [f"  {problem}" for problem in sets.problems]
     return "\n".join(lines)

@@ -118,8 +118,9 @@ def _root(data: NfoInput) -> etree._Element:
 
 
 def _expected_fields(data: NfoInput) -> dict[str, object]:
-    # collection_id has no NFO element: Kodi's <set> is by name.
-    return {k: v for k, v in data.fields.items() if k != "collection_id" and not empty(v)}
+    # collection_id travels as <set tmdbcolid>, so only with a set (Kodi's <set> is by name).
+    return {k: v for k, v in data.fields.items()
+            if not empty(v) and (k != "collection_id" or not empty(data.fields.get("set_name")))}
 
 
 def _expected_state(data: NfoInput) -> UserState:

@@ -49,6 +49,9 @@ def provider_metadata(
         "rate_limited": summary["rate_limited"], "seconds": summary["seconds"],
         "requests_by_kind": dg.MetadataValue.json(report.requests.get("by_kind", {})),
     }
+    if report.ratings is not None and report.ratings.found:
+        metadata["ratings_updated"] = report.ratings.updated
+        metadata["ratings"] = dg.MetadataValue.json(report.ratings.summary())
     if report.failures:
         metadata["failures"] = dg.MetadataValue.md(
             markdown_table(("movie", "error"), [(f.partition_key, f.error) for f in report.failures[:200]]))

@@ -63,6 +63,13 @@ class ActorSettings:
 class PublishSettings:
     auto_publish: bool = False
     extrafanart: bool = False
+    # Kodi's "Movie set information folder" (videolibrary.moviesetsfolder): each set's art and set.nfo go into
+    # <this>/<set title made filesystem-safe>/. Empty: off. Relative paths resolve against the config file.
+    movie_sets_folder: str = ""
+
+    def __post_init__(self) -> None:
+        if any(ord(ch) < 32 for ch in self.movie_sets_folder):
+            raise InvalidSetting("movie_sets_folder", "{key} must be a folder path without control characters")
 
 
 @dataclass(frozen=True)

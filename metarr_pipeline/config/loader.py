@@ -45,6 +45,8 @@ _SECRET_KEYS = {
     "token": "the player's token variable",
     "password": "the player's password variable",
     "client_key": "FANART_CLIENT_KEY",
+    "omdb_api_key": "OMDB_API_KEY",
+    "apikey": "OMDB_API_KEY",
 }
 # Settings fields the loader fills itself; a table of that name in the file is an unknown key.
 _NOT_FROM_TABLES = ("config_path", "data_dir")

@@ -18,8 +18,10 @@ from metarr_pipeline.config.library import (
     ScanSettings,
     ScheduleSettings,
 )
+from metarr_pipeline.config.metadata import MetadataSettings
 from metarr_pipeline.config.players import PlayerSettings
 from metarr_pipeline.config.providers import ProviderSettings
+from metarr_pipeline.config.ratings import RatingsSettings
 from metarr_pipeline.config.rules import InvalidSetting
 
 
@@ -30,6 +32,8 @@ class Settings:
     library: LibrarySettings = field(default_factory=LibrarySettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
     languages: LanguageSettings = field(default_factory=LanguageSettings)
+    metadata: MetadataSettings = field(default_factory=MetadataSettings)
+    ratings: RatingsSettings = field(default_factory=RatingsSettings)
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     artwork: ArtworkSettings = field(default_factory=ArtworkSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)

@@ -2,6 +2,7 @@
 
 A plain dict keyed by field name (JSON in the store, easy to diff and to show); :data:`FIELDS` is the
 contract. List fields keep provider order and drop duplicates. Values are never ``None`` in a list.
+``certifications`` keeps every country's (see :mod:`.certifications`); ``mpaa`` is the US one, or the user's.
 """
 
 from __future__ import annotations
@@ -9,11 +10,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from metarr_pipeline.metadata.certifications import release_certifications, us_certification
+from metarr_pipeline.metadata.trailers import best_trailer
+
+__all__ = ["FIELDS", "LIST_FIELDS", "empty", "from_tmdb", "sort_title", "us_certification"]
+
 # field name → empty value (the type is that of the empty value)
 FIELDS: dict[str, Any] = {
     "title": "", "originaltitle": "", "sorttitle": "", "plot": "", "outline": "", "tagline": "",
-    "runtime": None, "premiered": "", "year": None, "mpaa": "", "ratings": {}, "genres": [], "studios": [],
-    "countries": [], "tags": [], "directors": [], "writers": [], "set_name": "", "set_overview": "",
+    "runtime": None, "premiered": "", "year": None, "mpaa": "", "certifications": {}, "ratings": {},
+    "genres": [], "studios": [], "countries": [], "tags": [], "directors": [], "writers": [], "set_name": "",
+    "set_overview": "", "trailer": "",
     "tmdb_id": None, "imdb_id": "", "collection_id": None,
 }
 LIST_FIELDS = frozenset(k for k, v in FIELDS.items() if isinstance(v, list))
@@ -22,9 +29,7 @@ LIST_FIELDS = frozenset(k for k, v in FIELDS.items() if isinstance(v, list))
 _ARTICLES = re.compile(r"^(the|a|an|le|la|les|l'|der|die|das|el|los|las|il|lo|gli|de|het|een)\s+(.+)$",
                        re.IGNORECASE)
 _WRITING_JOBS = ("Screenplay", "Writer", "Author", "Novel", "Story", "Original Story", "Characters")
-# US certifications in order of preference of release type: theatrical, limited, premiere, digital,
-# physical, TV (TMDB release types 3, 2, 1, 4, 5, 6).
-_RELEASE_PREFERENCE = (3, 2, 1, 4, 5, 6)
+
 
 
 def empty(value: Any) -> bool:
@@ -43,19 +48,10 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
 
 
-def us_certification(release_dates: dict[str, Any] | None) -> str:
-    results = (release_dates or {}).get("results") or []
-    us = next((r for r in results if r.get("iso_3166_1") == "US"), None)
-    if not us:
-        return ""
-    dates = [d for d in us.get("release_dates") or [] if (d.get("certification") or "").strip()]
-    dates.sort(key=lambda d: (_RELEASE_PREFERENCE.index(d.get("type")) if d.get("type") in _RELEASE_PREFERENCE
-                              else len(_RELEASE_PREFERENCE), d.get("release_date") or ""))
-    return dates[0]["certification"].strip() if dates else ""
+def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None, language: str = "en") -> dict[str, Any]:
+    """Map TMDB's ``/movie/{id}`` (with appended sections) and ``/collection/{id}`` to our fields.
 
-
-def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Map TMDB's ``/movie/{id}`` (with appended sections) and ``/collection/{id}`` to our fields."""
+    ``language`` is the one the movie was asked in: the trailer's language ladder starts there."""
     release = body.get("release_date") or ""
     crew = (body.get("credits") or {}).get("crew") or []
     keywords = (body.get("keywords") or {}).get("keywords") or []
@@ -77,7 +73,8 @@ def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None) ->
         "runtime": int(body["runtime"]) if body.get("runtime") else None,
         "premiered": release[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}", release[:10]) else "",
         "year": int(release[:4]) if release[:4].isdigit() else None,
-        "mpaa": us_certification(body.get("release_dates")),
+        "mpaa": us_certification(body.get("release_dates")),  # what an NFO without a ladder choice shows
+        "certifications": release_certifications(body.get("release_dates")),
         "ratings": ratings,
         "genres": _unique([g.get("name", "") for g in body.get("genres") or []]),
         "studios": _unique([c.get("name", "") for c in body.get("production_companies") or []]),
@@ -91,4 +88,5 @@ def from_tmdb(body: dict[str, Any], collection: dict[str, Any] | None = None) ->
         "tmdb_id": body.get("id"),
         "imdb_id": imdb if re.fullmatch(r"tt\d{7,9}", imdb or "") else "",
         "collection_id": set_info.get("id"),
+        "trailer": best_trailer(body.get("videos"), language),
     }

@@ -7,7 +7,8 @@ For every field, in this order:
 4. both differ → take the provider's value (it is the newer truth);
 and the decision is recorded per field, so the review screen can say why a value is what it is.
 
-Ratings merge per source, so an IMDb rating from the user's NFO survives a TMDB refresh.
+Ratings merge per source, so an IMDb rating from the user's NFO survives a TMDB refresh; certifications
+merge per country the same way. A user lock on ``mpaa`` locks the certifications too.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ JELLYFIN_LOCKS: dict[str, tuple[str, ...]] = {
     "tagline": ("tagline",),
     "genres": ("genres",),
     "studios": ("studios",),
-    "officialrating": ("mpaa",),
+    "officialrating": ("mpaa", "certifications"),
     "productionlocations": ("countries",),
     "tags": ("tags",),
     "communityrating": ("ratings",),
@@ -39,6 +40,8 @@ JELLYFIN_LOCKS: dict[str, tuple[str, ...]] = {
     "actors": ("actors",),  # not a Jellyfin name, but what people write by hand
 }
 ALL_FIELDS = frozenset(FIELDS) | {"actors"}
+# Fields merged key by key (a rating source, a country): what the provider no longer sends is kept.
+_PER_KEY = ("ratings", "certifications")
 
 
 def locked_fields(
@@ -50,6 +53,8 @@ def locked_fields(
     for name in jellyfin_locked:
         out.update(JELLYFIN_LOCKS.get(name.lower(), ()))
     out.update(f for f in user_locked if f in ALL_FIELDS)
+    if "mpaa" in out:
+        out.add("certifications")  # the user's certification wins over every country's
     return frozenset(out)
 
 
@@ -72,7 +77,7 @@ def merge(old: Mapping[str, Any], new: Mapping[str, Any], locked: Iterable[str] 
         got = new.get(name, blank)
         if name == "sorttitle" and "sorttitle" not in locks and "title" in locks and not empty(old.get("title")):
             got = sort_title(old["title"])  # the user's locked title drives the automatic sort title
-        if name == "ratings" and not empty(got) and not empty(have) and name not in locks:
+        if name in _PER_KEY and not empty(got) and not empty(have) and name not in locks:
             combined = {**have, **got}
             merged[name] = combined
             decisions[name] = "unchanged" if combined == have else "updated"

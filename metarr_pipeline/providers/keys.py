@@ -22,6 +22,7 @@ class ProviderKeys:
     tmdb_api_key: str = ""  # v3 key, sent as ?api_key=
     fanart_api_key: str = ""
     fanart_client_key: str = ""  # optional personal key (faster fanart.tv updates)
+    omdb_api_key: str = ""  # OMDb (IMDb, Rotten Tomatoes, Metacritic ratings), sent as ?apikey=
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProviderKeys:
@@ -31,6 +32,7 @@ class ProviderKeys:
             tmdb_api_key=env.get("TMDB_API_KEY", "").strip(),
             fanart_api_key=env.get("FANART_API_KEY", "").strip(),
             fanart_client_key=env.get("FANART_CLIENT_KEY", "").strip(),
+            omdb_api_key=env.get("OMDB_API_KEY", "").strip(),
         )
 
     @property
@@ -39,9 +41,10 @@ class ProviderKeys:
 
     def secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.tmdb_read_token, self.tmdb_api_key, self.fanart_api_key,
-                                 self.fanart_client_key) if s)
+                                 self.fanart_client_key, self.omdb_api_key) if s)
 
     def __repr__(self) -> str:  # never show the values, even in a debugger or a traceback
         return (f"ProviderKeys(tmdb={'set' if self.has_tmdb else 'unset'}, "
-                f"fanart={'set' if self.fanart_api_key else 'unset'})")
+                f"fanart={'set' if self.fanart_api_key else 'unset'}, "
+                f"omdb={'set' if self.omdb_api_key else 'unset'})")
 

@@ -52,6 +52,10 @@ class ProviderSession:
     tmdb_image_url: str
     simulator: Any = None  # the in-process simulator, when mode == "simulator"
     url_map: dict[str, str] = field(default_factory=dict)  # canonical prefix → actual prefix
+    # The rating sources' endpoints ("omdb", "imdb_dataset") when not the configured ones (the simulator's),
+    # and the OMDb key ("" when OMDB_API_KEY is unset: OMDb is skipped).
+    ratings_urls: dict[str, str] = field(default_factory=dict)
+    omdb_api_key: str = ""
 
     def actual(self, url: str) -> str:
         for canonical, actual in self.url_map.items():
@@ -117,13 +121,15 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     mode = resolve_mode(settings, keys)
     p = settings.providers
     simulator = None
+    ratings_urls: dict[str, str] = {}
     if mode == "simulator":
         simulator = _start_simulator(settings)
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
         fanart_assets = simulator.fanart_assets_host
         image_hosts = (host_of(TMDB_IMAGE_BASE), host_of(FANART_ASSETS))
         mapping = image_url_map(tmdb_images, f"http://{fanart_assets}")
-        keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator")
+        keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator", omdb_api_key="simulator")
+        ratings_urls = {"omdb": simulator.omdb_api_url, "imdb_dataset": simulator.imdb_dataset_url}
         log.info("providers: using the built-in simulator (providers.mode = \"simulator\")")
     else:
         tmdb_api, tmdb_images, fanart_api = p.tmdb.api_url, p.tmdb.image_url, p.fanart.api_url
@@ -156,6 +162,8 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         tmdb_image_url=tmdb_images,
         simulator=simulator,
         url_map=mapping,
+        ratings_urls=ratings_urls,
+        omdb_api_key=keys.omdb_api_key,
     )
     try:
         yield session

@@ -1,8 +1,9 @@
 """TMDB v3: one request per movie, plus collections, search and find for identification.
 
-``GET /movie/{id}`` with ``append_to_response=images,credits,release_dates,external_ids,keywords`` gives
-everything enrichment needs in one call. ``include_image_language={lang},en,null`` is essential: without
-``null`` TMDB silently drops textless images, which are the best fanart and keyart.
+``GET /movie/{id}`` with ``append_to_response=images,credits,release_dates,external_ids,keywords,videos``
+gives everything enrichment needs in one call. ``include_image_language={lang},en,null`` is essential: without
+``null`` TMDB silently drops textless images, which are the best fanart and keyart; likewise
+``include_video_language={lang},en,null``, or TMDB sends only the videos in the request's language.
 
 The client returns raw JSON (stored as-is in the provider cache, so a re-score never refetches) and
 implements the scan's :class:`~metarr_pipeline.scan.identify.IdResolver` for the search rung.
@@ -22,7 +23,7 @@ from metarr_pipeline.providers.answers import json_answer
 from metarr_pipeline.providers.http import HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
-APPEND = "images,credits,release_dates,external_ids,keywords"
+APPEND = "images,credits,release_dates,external_ids,keywords,videos"
 _MOVIE_PATH = re.compile(r"/movie/(\d+)")
 
 
@@ -69,7 +70,7 @@ class TmdbClient:
     def movie(self, tmdb_id: int) -> MovieResponse:
         response, body = json_answer(self.fetcher, lambda: self._get(f"/movie/{tmdb_id}", {
             "append_to_response": APPEND, "language": self.language,
-            "include_image_language": self.image_languages,
+            "include_image_language": self.image_languages, "include_video_language": self.image_languages,
         }, "movie"))
         assert response is not None  # a 404 raised ProviderNotFound
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):

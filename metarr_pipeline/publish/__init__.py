@@ -31,11 +31,13 @@ Modules, in reading order:
 - ``batch``: chunks of movies with one transaction for intents and one for final rows; the publish log.
 - ``prepare``: one movie before any write: validate, plan, protect, verify the bytes, the intent rows.
 - ``plan``: what the folder should hold (``Planned``), from ``naming``.
-- ``naming``: where Kodi looks for each file.
+- ``naming``: where Kodi looks for each file; ``trailer``: whether Kodi has a local trailer (then no URL).
 - ``protect``: the user's own files, and the backup of the user's NFO.
 - ``cache``: the blob cache as publishing needs it: present, verified, repaired, reclaimed.
 - ``apply``: write what differs, remove what is ours and no longer wanted, the rows to record.
 - ``writer``: atomic writes, the writability probe, stale temp files.
 - ``nfo``: rendering the NFO (one module per section) and reading our own back.
+- ``movie_sets``: sets' art and ``set.nfo`` in Kodi's movie set information folder (``[publish]
+  movie_sets_folder``), only our own files replaced or removed (a manifest per set folder).
 - ``checks``: per-movie checks of what was published, for the asset checks and ``metarr status``.
 """

@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from metarr_pipeline.metadata.merge import locked_fields
+from metarr_pipeline.metadata.trailers import current_trailer_url
 from metarr_pipeline.models import UserState
 from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.context import PublishContext
-from metarr_pipeline.publish.nfo import NfoActor, NfoInput, render_nfo
+from metarr_pipeline.publish.nfo import NfoActor, NfoInput, nfo_certification, render_nfo
 from metarr_pipeline.publish.report import MoviePublish
+from metarr_pipeline.publish.trailer import local_trailer
 from metarr_pipeline.store import MovieRecord
 
 
@@ -95,8 +98,15 @@ def _plan_nfo(movie: MovieRecord, ctx: PublishContext, actors: list[NfoActor]) -
     """The NFO rendered now (it is small): the user's state and foreign tags, read at scan, carried over."""
     assert movie.id is not None
     nfo_state = movie.nfo()
+    fields = ctx.metadata[movie.id].fields()
+    meta = ctx.settings.metadata
+    mpaa_locked = "mpaa" in locked_fields(movie.lockdata, movie.locked_fields)
+    has_local = local_trailer(movie.folder, movie.kind, movie.basename or "", movie.video_file) is not None
     data = render_nfo(NfoInput(
-        fields=ctx.metadata[movie.id].fields(),
+        fields=fields,
+        mpaa=nfo_certification(fields, mpaa_locked, meta.certification_countries, meta.certification_prefixes),
+        trailer="" if has_local else current_trailer_url(str(fields.get("trailer") or "")),
+        default_rating=ctx.settings.ratings.default,
         streams=ctx.streams.get(movie.id),
         actors=actors,
         user_state=UserState(**nfo_state.get("user_state", {})),

@@ -21,6 +21,7 @@ from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.publish.batch import CHUNK, publish_batch
 from metarr_pipeline.publish.cache import reclaim_blobs
 from metarr_pipeline.publish.context import PublishContext, fetch_deferred_originals
+from metarr_pipeline.publish.movie_sets import publish_movie_sets
 from metarr_pipeline.publish.plan import Planned
 from metarr_pipeline.publish.prepare import LOW_SPACE_BYTES
 from metarr_pipeline.publish.report import MoviePublish, PublishError, PublishReport
@@ -62,6 +63,7 @@ def publish_movies(
         (m, "modified" if context.state.get(m.id, {}).get("published_at") else "created")  # type: ignore[arg-type]
         for m, r in zip(movies, results, strict=True) if r.status == "published" and (r.written or r.removed)], now)
     report = PublishReport(results + skipped)
+    report.movie_sets = publish_movie_sets(settings, store, session, now)
     if reclaim:
         report.reclaimed_blobs, report.reclaimed_bytes = reclaim_blobs(store, BlobStore(settings.cache_dir))
     report.seconds = time.perf_counter() - started

@@ -37,6 +37,7 @@ class PublishReport:
     reclaimed_blobs: int = 0
     reclaimed_bytes: int = 0
     seconds: float = 0.0
+    movie_sets: Any = None  # movie_sets.MovieSetsReport when [publish] movie_sets_folder is set
 
     @property
     def failures(self) -> list[MoviePublish]:

@@ -282,7 +282,7 @@ def _fields(movie: etree._Element, uniqueids: dict[str, str], values: FieldReade
         "countries": _all_text(movie, "country"), "tags": _all_text(movie, "tag"),
         "directors": _all_text(movie, "director"),
         "writers": _all_text(movie, "credits") or _all_text(movie, "writer"),
-        "set_name": set_name, "set_overview": set_overview,
+        "set_name": set_name, "set_overview": set_overview, "trailer": _text(movie, "trailer"),
         "tmdb_id": int(uniqueids["tmdb"]) if "tmdb" in uniqueids else None,
         "imdb_id": uniqueids.get("imdb", ""),
         "actors": _actors(movie),

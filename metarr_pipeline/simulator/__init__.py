@@ -1,4 +1,4 @@
-"""A provider simulator: a loopback **test double** of TMDB v3 and fanart.tv v3.
+"""A provider simulator: a loopback **test double** of TMDB v3, fanart.tv v3 and OMDb (plus IMDb's ratings file).
 
 It serves a deterministic, generated catalog (every movie id below 10,000,000, with the demo library's
 films hand-written) and generated images, with knobs for latency, rate limits, connection caps and
@@ -20,12 +20,13 @@ through these entry points, so it could leave the package without touching the p
 Tests and the benchmark are harnesses, not product: they drive the double directly (:class:`Simulator`,
 :class:`SimulatorConfig`, :class:`Faults`, :class:`Catalog`, the request log).
 
-Modules in reading order: :mod:`.settings` (knobs), :mod:`.service` (the four hosts started together),
+Modules in reading order: :mod:`.settings` (knobs), :mod:`.service` (the five hosts started together),
 :mod:`.server` and :mod:`.limits` (serving, latency, rate limits, faults, the request log), :mod:`.tmdb_api`
-and :mod:`.fanart_api` with :mod:`.tmdb_json` and :mod:`.replies` (the API shapes), :mod:`.catalog` with
-:mod:`.known`, :mod:`.generate`, :mod:`.variety`, :mod:`.people`, :mod:`.artwork`, :mod:`.entries` and
-:mod:`.reference` (what exists), :mod:`.assets`, :mod:`.images` and :mod:`.renditions` (the image hosts),
-:mod:`.cli` (running it by hand).
+and :mod:`.fanart_api` and :mod:`.ratings_api` with :mod:`.tmdb_json` and :mod:`.replies` (the API shapes),
+:mod:`.catalog` with
+:mod:`.known`, :mod:`.generate`, :mod:`.variety`, :mod:`.people`, :mod:`.artwork`, :mod:`.entries`,
+:mod:`.videos` and :mod:`.reference` (what exists), :mod:`.assets`, :mod:`.images` and :mod:`.renditions`
+(the image hosts), :mod:`.cli` (running it by hand).
 """
 
 from metarr_pipeline.simulator.catalog import Catalog

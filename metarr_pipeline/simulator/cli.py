@@ -47,6 +47,8 @@ def serve_forever(config: SimulatorConfig, ports: Mapping[str, int] | None = Non
         out(f"  TMDB images      {sim.tmdb_image_url}")
         out(f"  fanart.tv API    {sim.fanart_api_url}")
         out(f"  fanart.tv assets http://{sim.fanart_assets_host}")
+        out(f"  OMDb API         {sim.omdb_api_url}")
+        out(f"  IMDb ratings     {sim.imdb_dataset_url}")
         out("Any non-empty API key is accepted." if config.api_key is None else "Only the configured API key works.")
         out("Press Ctrl-C to stop.")
         waiter = stop or threading.Event()
@@ -69,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port-base", type=int, default=0, metavar="PORT",
-                        help="first of 4 consecutive ports: TMDB API, TMDB images, fanart.tv API, fanart.tv "
-                             "assets (default: 0 = ephemeral ports)")
+                        help="first of 5 consecutive ports: TMDB API, TMDB images, fanart.tv API, fanart.tv "
+                             "assets, ratings (OMDb and the IMDb dataset) (default: 0 = ephemeral ports)")
     parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
                         help="delay added to every request (default: %(default)s)")
     parser.add_argument("--tmdb-rps", type=float, default=40.0, metavar="N",

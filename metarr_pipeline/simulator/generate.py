@@ -211,7 +211,8 @@ def known_movie(seed: int, spec: KnownMovie) -> MovieEntry:
         countries=spec.countries, spoken_languages=spoken, collection_id=spec.collection,
         translations=tuple(Translation(lang, title, overview) for lang, title, overview in spec.translations),
         cast=cast, crew=crew,
-        release_dates=_release_dates(rng, spec.release_date, spec.certification, spec.countries, premiere=True),
+        release_dates=_release_dates(rng, spec.release_date, spec.certification, spec.countries, premiere=True,
+                                     fixed=dict(spec.certifications)),
         wikidata_id=spec.wikidata_id, traits=traits, handwritten=True, alternative_titles=spec.alternative_titles,
     )
 
@@ -293,9 +294,11 @@ def _credits(seed: int, movie_id: int, traits: frozenset[str], top_cast: tuple[t
 
 
 def _release_dates(rng: random.Random, release_date: str, certification: str, countries: tuple[str, ...],
-                   *, premiere: bool = False) -> tuple[ReleaseDate, ...]:
+                   *, premiere: bool = False, fixed: dict[str, str] | None = None) -> tuple[ReleaseDate, ...]:
     """Cases a certification picker must handle: a US premiere without certification before the
-    theatrical release, a digital release with or without one, and (10 % of generated films) no US entry."""
+    theatrical release, a digital release with or without one, and (10 % of generated films) no US entry.
+    ``fixed`` (hand-written films) sets countries' certifications without changing what is drawn."""
+    fixed = fixed or {}
     stamp = f"{release_date}T00:00:00.000Z"
     dates: list[ReleaseDate] = []
     if premiere or rng.random() < 0.9:
@@ -307,5 +310,9 @@ def _release_dates(rng: random.Random, release_date: str, certification: str, co
             dates.append(ReleaseDate("US", rng.choice((certification, "")), 4, digital))
     for country in countries:
         if country != "US":
-            dates.append(ReleaseDate(country, rng.choice(CERTIFICATIONS.get(country, ("",))), 3, stamp))
+            drawn = rng.choice(CERTIFICATIONS.get(country, ("",)))
+            dates.append(ReleaseDate(country, fixed.get(country, drawn), 3, stamp))
+    for country, value in sorted(fixed.items()):
+        if country not in countries:
+            dates.append(ReleaseDate(country, value, 3, stamp))
     return tuple(dates)

@@ -6,8 +6,9 @@ runtimes, genres, IMDb ids, directors, writers and top-billed cast. Overviews ar
 summaries, person ids are invented (500001+, clear of the generated ranges), and everything else
 (images, extra cast, keywords, companies) is generated like any other entry. ``traits`` plant the
 variety the demo should exercise: Pulp Fiction carries a large, hostile cast; Heat (1986) has no
-fanart.tv entry; Schindler's List's best poster declares 2000×3000 but is 1000×1500 (``misdeclared_size``);
-Se7en's best poster is a PNG named ``.jpg`` (``misnamed_png``): see ``artwork.plant_quirks``.
+fanart.tv entry; Amélie has a US release without a US rating (but British and German ones);
+Schindler's List's best poster declares 2000×3000 but is 1000×1500 (``misdeclared_size``); Se7en's best poster
+is a PNG named ``.jpg`` (``misnamed_png``): see ``artwork.plant_quirks``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class KnownMovie:
     genres: tuple[str, ...]  # names from catalog GENRES
     overview: str
     tagline: str
-    certification: str  # US
+    certification: str  # US ("" for a film with a US release but no US rating)
     directors: tuple[str, ...]
     writers: tuple[tuple[str, str], ...]  # (name, job)
     cast: tuple[tuple[str, str], ...]  # (name, character), billing order
@@ -40,6 +41,8 @@ class KnownMovie:
     vote_count: int = 20000
     wikidata_id: str | None = None
     traits: tuple[str, ...] = ()
+    # Other countries' certifications, fixed (the rest are drawn per production country).
+    certifications: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,12 @@ KNOWN_MOVIES: tuple[KnownMovie, ...] = (
         194, "tt0211915", "Amélie", "Le Fabuleux Destin d'Amélie Poulain", "fr", "2001-04-25", 122,
         ("Comedy", "Romance"),
         "A shy Paris waitress decides to quietly change the lives of the people around her, and then her own.",
-        "One person can change your life forever.", "R", ("Jean-Pierre Jeunet",),
+        "One person can change your life forever.", "", ("Jean-Pierre Jeunet",),
         (("Guillaume Laurant", "Screenplay"), ("Jean-Pierre Jeunet", "Screenplay")),
         (("Audrey Tautou", "Amélie Poulain"), ("Mathieu Kassovitz", "Nino Quincampoix"),
          ("Rufus", "Raphaël Poulain"), ("Yolande Moreau", "Madeleine Wallace")),
         countries=("FR", "DE"), popularity=35.1, vote_average=7.9, vote_count=11000, wikidata_id="Q484048",
+        certifications=(("GB", "15"), ("DE", "6")),  # no US rating: the certification ladder's fallback case
         translations=(("fr", "Le Fabuleux Destin d'Amélie Poulain",
                        "Une serveuse timide de Montmartre décide de changer en secret la vie de ceux qui "
                        "l'entourent, puis la sienne."),),

@@ -40,7 +40,7 @@ _JUNK = b"{status: ok, 'results': [1, 2,, }  <- not JSON"
 
 
 class SharedState:
-    """What all four hosts share: the current config (replaced whole by ``set_config``), the log, and
+    """What all five hosts share: the current config (replaced whole by ``set_config``), the log, and
     the stop signal that wakes up hanging requests."""
 
     def __init__(self, config: SimulatorConfig) -> None:

@@ -1,6 +1,7 @@
-"""``Simulator``: the four fake hosts started together on loopback, with their base URLs and request log.
+"""``Simulator``: the five fake hosts started together on loopback, with their base URLs and request log.
 
-A test double for TMDB v3 and fanart.tv v3, not a provider: the real clients point their base URLs at it
+A test double for TMDB v3, fanart.tv v3 and OMDb (with IMDb's ratings dataset), not a provider: the real
+clients point their base URLs at it
 (the offline demo, the integration tests, the benchmark) and must work unchanged.
 """
 
@@ -16,6 +17,7 @@ from types import TracebackType
 from metarr_pipeline.simulator.assets import FanartAssets, TmdbImages
 from metarr_pipeline.simulator.catalog import Catalog
 from metarr_pipeline.simulator.fanart_api import FanartApi
+from metarr_pipeline.simulator.ratings_api import DATASET_PATH, RatingsApi
 from metarr_pipeline.simulator.records import RequestRecord
 from metarr_pipeline.simulator.renditions import Renditions
 from metarr_pipeline.simulator.server import HostServer, HostService, SharedState
@@ -74,6 +76,7 @@ class Simulator:
             "tmdb_images": TmdbImages(self.catalog, renditions),
             "fanart_api": FanartApi(self.catalog, self.hosts["fanart_assets"]),
             "fanart_assets": FanartAssets(self.catalog, renditions),
+            "ratings": RatingsApi(self.catalog),
         }
         self._state.stopping.clear()
         for name, server in self._servers.items():
@@ -98,7 +101,7 @@ class Simulator:
     def stop(self) -> None:
         """Stop serving, cut open connections and wake hanging requests; idempotent."""
         self._state.stopping.set()
-        # shutdown() blocks until the serving loop notices; ask all four at once rather than in turn.
+        # shutdown() blocks until the serving loop notices; ask all of them at once rather than in turn.
         stoppers = [threading.Thread(target=server.shutdown) for server in self._servers.values()]
         for stopper in stoppers:
             stopper.start()
@@ -141,6 +144,14 @@ class Simulator:
     @property
     def fanart_assets_host(self) -> str:
         return self._host("fanart_assets")
+
+    @property
+    def omdb_api_url(self) -> str:
+        return f"http://{self._host('ratings')}/omdb/"
+
+    @property
+    def imdb_dataset_url(self) -> str:
+        return f"http://{self._host('ratings')}{DATASET_PATH}"
 
     @property
     def image_hosts(self) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """The simulator's knobs: values only, so a test can build one, tweak it with ``dataclasses.replace`` and
 hand it to a running simulator (:meth:`Simulator.set_config`) without restarting anything.
 
-Host names used as keys everywhere: ``tmdb_api``, ``tmdb_images``, ``fanart_api``, ``fanart_assets``.
+Host names used as keys everywhere: ``tmdb_api``, ``tmdb_images``, ``fanart_api``, ``fanart_assets``,
+``ratings`` (OMDb and the IMDb ratings dataset).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST_NAMES: tuple[str, ...] = ("tmdb_api", "tmdb_images", "fanart_api", "fanart_assets")
+HOST_NAMES: tuple[str, ...] = ("tmdb_api", "tmdb_images", "fanart_api", "fanart_assets", "ratings")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class SimulatorConfig:
     image_cache_dir: Path | None = None  # rendered images, shared across processes; None → a temp dir
     # None: any non-empty key/token is accepted; else only this value (v3 api_key and v4 Bearer token)
     api_key: str | None = None
+    # OMDb requests served before every further one is "Request limit reached!" (None: no limit).
+    omdb_daily_limit: int | None = None
 
     def __post_init__(self) -> None:
         for mapping in (self.rate_limit, self.max_connections, self.faults):

@@ -54,8 +54,8 @@ def _language(request: Request) -> str:
     return (request.query.get("language") or "en-US").split("-")[0].lower() or "en"
 
 
-def _image_languages(request: Request) -> frozenset[str | None] | None:
-    raw = request.query.get("include_image_language")
+def _image_languages(request: Request, parameter: str = "include_image_language") -> frozenset[str | None] | None:
+    raw = request.query.get(parameter)
     if raw is None:
         return None
     codes = (code.strip().lower() for code in raw.split(","))
@@ -110,17 +110,19 @@ class TmdbApi:
             return tmdb_not_found()
         append = tuple(s.strip() for s in request.query.get("append_to_response", "").split(",") if s.strip())
         body = self._movie_body(movie_id, _language(request), append, _image_languages(request), section,
-                                self.catalog.revision)
+                                _image_languages(request, "include_video_language"), self.catalog.revision)
         return Reply(200, body, JSON_TYPE)
 
     def _movie_body_uncached(self, movie_id: int, language: str, append: tuple[str, ...],
                              image_languages: frozenset[str | None] | None, section: str | None,
+                             video_languages: frozenset[str | None] | None,
                              revision: int) -> bytes:  # the catalog's revision: an edit is never served stale
         entry = self.catalog.movie(movie_id)
         assert entry is not None
         if section is not None:
-            return encode_json({"id": movie_id, **tmdb_json.movie_section(entry, section, language, image_languages)})
-        return encode_json(tmdb_json.movie(entry, self.catalog, language, append, image_languages))
+            return encode_json({"id": movie_id, **tmdb_json.movie_section(
+                entry, section, language, image_languages, self.catalog.seed, video_languages)})
+        return encode_json(tmdb_json.movie(entry, self.catalog, language, append, image_languages, video_languages))
 
     def _collection(self, request: Request, raw_id: str) -> Reply:
         if not raw_id.isdigit():

@@ -10,6 +10,7 @@ from typing import Any
 from metarr_pipeline.simulator.catalog import Catalog
 from metarr_pipeline.simulator.entries import CastCredit, CrewCredit, ImageEntry, MovieEntry, Person, Translation
 from metarr_pipeline.simulator.reference import COUNTRIES, LANGUAGES
+from metarr_pipeline.simulator.videos import movie_videos
 
 POSTER_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
 BACKDROP_SIZES = ("w300", "w780", "w1280", "original")
@@ -17,7 +18,8 @@ LOGO_SIZES = ("w45", "w92", "w154", "w185", "w300", "w500", "original")
 PROFILE_SIZES = ("w45", "w185", "h632", "original")
 STILL_SIZES = ("w92", "w185", "w300", "original")
 ALL_SIZES = frozenset((*POSTER_SIZES, *BACKDROP_SIZES, *LOGO_SIZES, *PROFILE_SIZES, *STILL_SIZES))
-APPENDABLE = ("images", "credits", "release_dates", "external_ids", "keywords", "alternative_titles", "translations")
+APPENDABLE = ("images", "credits", "release_dates", "external_ids", "keywords", "alternative_titles", "translations",
+              "videos")
 
 
 def configuration(images_host: str) -> dict[str, Any]:
@@ -33,9 +35,11 @@ def configuration(images_host: str) -> dict[str, Any]:
 
 
 def movie(entry: MovieEntry, catalog: Catalog, language: str, append: Iterable[str],
-          image_languages: frozenset[str | None] | None) -> dict[str, Any]:
+          image_languages: frozenset[str | None] | None,
+          video_languages: frozenset[str | None] | None = None) -> dict[str, Any]:
     """``GET /movie/{id}``. ``image_languages``: the parsed include_image_language (None = absent, which
-    like TMDB keeps only images in the request language, so textless ones are lost)."""
+    like TMDB keeps only images in the request language, so textless ones are lost); ``video_languages``
+    the same for include_video_language and the videos."""
     text = entry.text(language)
     collection = catalog.collection(entry.collection_id) if entry.collection_id else None
     data: dict[str, Any] = {
@@ -77,13 +81,23 @@ def movie(entry: MovieEntry, catalog: Catalog, language: str, append: Iterable[s
     }
     for section in append:
         if section in APPENDABLE:
-            data[section] = movie_section(entry, section, language, image_languages)
+            data[section] = movie_section(entry, section, language, image_languages, catalog.seed,
+                                          video_languages)
     return data
 
 
 def movie_section(entry: MovieEntry, section: str, language: str,
-                  image_languages: frozenset[str | None] | None) -> dict[str, Any]:
+                  image_languages: frozenset[str | None] | None, seed: int = 0,
+                  video_languages: frozenset[str | None] | None = None) -> dict[str, Any]:
     """One appendable part (also served alone at ``/movie/{id}/{section}``, then with an ``id``)."""
+    if section == "videos":
+        allowed = video_languages if video_languages is not None else frozenset({language})
+        return {"results": [
+            {"iso_639_1": v.language, "iso_3166_1": v.country, "name": v.name, "key": v.key, "site": v.site,
+             "size": v.size, "type": v.type, "official": v.official, "published_at": v.published_at,
+             "id": f"{entry.id:x}{slot:02d}{v.key[:8]}"}
+            for slot, v in enumerate(movie_videos(seed, entry.id, entry.original_language, entry.release_date))
+            if v.language in allowed]}
     if section == "images":
         allowed = image_languages if image_languages is not None else frozenset({language})
         return {key: [_image(i) for i in entry.tmdb_images(kind) if i.language in allowed]

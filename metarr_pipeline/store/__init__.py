@@ -11,6 +11,7 @@ the database, so moving the state to a server database later means replacing thi
 - movies and scan: ``movies`` (one row per movie folder, kept with ``gone_at`` when it disappears),
   ``streams``, ``scan_runs``;
 - provider cache: ``provider_responses``, ``movie_metadata``;
+- ratings: ``imdb_ratings`` and ``dataset_loads`` (the IMDb dataset), ``provider_usage`` (OMDb's daily quota);
 - artwork: ``image_analysis``, ``artwork_candidates``, ``artwork_choices``, ``artwork_locks``, ``people``,
   ``movie_actors``, ``enrichment``;
 - library files and publish log: ``library_files``, ``publish_log``, ``nfo_backups``;
@@ -37,7 +38,7 @@ idempotent. Readers take the same path and simply wait their turn.
 - ``connection``: :class:`~metarr_pipeline.store.connection.StoreBase`, the file lock, the retries and the
   migrations;
 - one module per area, each a class over ``StoreBase``: ``movies``, ``provider_cache``, ``artwork``,
-  ``library``, ``blobs``, ``notifications``;
+  ``ratings``, ``library``, ``blobs``, ``notifications``;
 - ``store``: :class:`Store`, the facade composed of the area classes.
 """
 

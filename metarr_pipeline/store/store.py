@@ -13,9 +13,10 @@ from metarr_pipeline.store.library import LibraryStore
 from metarr_pipeline.store.movies import MoviesStore
 from metarr_pipeline.store.notifications import NotificationsStore
 from metarr_pipeline.store.provider_cache import ProviderCacheStore
+from metarr_pipeline.store.ratings import RatingsStore
 from metarr_pipeline.store.review import ReviewStore
 
 
-class Store(MoviesStore, ProviderCacheStore, ArtworkStore, LibraryStore, BlobsStore, NotificationsStore,
-            ReviewStore):
+class Store(MoviesStore, ProviderCacheStore, RatingsStore, ArtworkStore, LibraryStore, BlobsStore,
+            NotificationsStore, ReviewStore):
     """The DuckDB state file. Cheap to construct; opens nothing until used."""

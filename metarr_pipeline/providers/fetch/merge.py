@@ -39,7 +39,7 @@ def merge_fetched(fetched: Fetched, previous: Mapping[int, MetadataRow]) -> Merg
             rows.append(failed_row(m.id, prior, error, fetched.now))
             outcomes.append(FetchOutcome(m.partition_key, "failed", error, warnings=tuple(w.warnings)))
             continue
-        row, changed = merged_row(w, w.tmdb, prior, fetched.collections, fetched.now)
+        row, changed = merged_row(w, w.tmdb, prior, fetched.collections, fetched.now, fetched.language)
         if row is not None:
             rows.append(row)
         outcomes.append(FetchOutcome(m.partition_key, "fetched" if w.fresh else "cached", "", changed,
@@ -62,6 +62,7 @@ def merged_row(
     prior: MetadataRow | None,
     collections: Mapping[int, ProviderResponse | None],
     now: datetime,
+    language: str = "en",
 ) -> tuple[MetadataRow | None, tuple[str, ...]]:
     """The movie's merged row (``None`` when nothing would change) and the fields the merge changed."""
     m = w.movie
@@ -69,7 +70,7 @@ def merged_row(
     body = json.loads(tmdb.body or "{}")
     collection = collections.get(body.get("belongs_to_collection", {}).get("id")) \
         if body.get("belongs_to_collection") else None
-    new_fields = from_tmdb(body, json.loads(collection.body) if collection and collection.body else None)
+    new_fields = from_tmdb(body, json.loads(collection.body) if collection and collection.body else None, language)
     base = prior.fields() if prior and prior.fields_json != "{}" else m.nfo().get("fields", {})
     result = merge(base, new_fields, locked_fields(m.lockdata, m.locked_fields))
     fields_json = json.dumps(result.fields, ensure_ascii=False, sort_keys=True)

@@ -22,6 +22,7 @@ class FetchReport:
     cache_hits: int
     seconds: float
     auth_error: str = ""
+    ratings: Any = None  # the ratings sources' RatingsReport (providers.ratings), None when none ran
 
     @property
     def failures(self) -> list[FetchOutcome]:

@@ -55,6 +55,7 @@ class Fetched:
     collections: dict[int, ProviderResponse | None]  # None: the set could not be fetched
     auth_errors: list[str]
     now: datetime
+    language: str = "en"  # the language the movies were asked in (the trailer's language ladder starts there)
 
     @property
     def cache_hits(self) -> int:
@@ -80,7 +81,7 @@ def fetch_planned(plan: FetchPlan, session: ProviderSession, store: Store) -> Fe
     if todo:
         with ThreadPoolExecutor(max_workers=min(len(todo), 8), thread_name_prefix="collection") as pool:
             collections.update(zip(todo, pool.map(batch.collection, todo), strict=True))
-    return Fetched(movies, collections, batch.auth_errors, plan.now)
+    return Fetched(movies, collections, batch.auth_errors, plan.now, plan.language)
 
 
 class _Batch:

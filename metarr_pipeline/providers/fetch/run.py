@@ -1,4 +1,5 @@
-"""One fetch run: the four stages in order, timed and counted, with a rejected key raised at the end.
+"""One fetch run: the four stages in order, then the rating sources (``providers.ratings``), timed and counted,
+with a rejected key raised at the end.
 
 The key is raised only after persisting, so a run that a bad key stops still keeps what it fetched.
 """
@@ -17,6 +18,7 @@ from metarr_pipeline.providers.fetch.outcome import FetchReport, request_counts
 from metarr_pipeline.providers.fetch.persist import persist_fetched
 from metarr_pipeline.providers.fetch.plan import plan_fetch
 from metarr_pipeline.providers.fetch.responses import fetch_planned
+from metarr_pipeline.providers.ratings import refresh_ratings
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.store import Store
 
@@ -39,9 +41,10 @@ def fetch_metadata(
     fetched = fetch_planned(plan, session, store)
     merged = merge_fetched(fetched, store.movie_metadata(plan.movie_ids))
     persist_fetched(store, fetched, merged)
+    ratings = refresh_ratings(settings, store, session, plan.movie_ids, plan.now)
     auth_error = fetched.auth_errors[0] if fetched.auth_errors else ""
     report = FetchReport(merged.outcomes, request_counts(before, session.fetcher.stats.snapshot()),
-                         fetched.cache_hits, time.perf_counter() - started, auth_error)
+                         fetched.cache_hits, time.perf_counter() - started, auth_error, ratings)
     log.info("provider fetch: %s", report.summary())
     if auth_error:
         raise ProviderAuthError(auth_error)

@@ -18,7 +18,7 @@ Modules, in reading order:
 - ``model``: ``NfoInput`` and ``NfoActor``, everything an NFO is made of, decided beforehand.
 - ``render``: ``render_nfo``, the elements in Kodi's export order, one call per section:
   - ``values``: text cleaned of what XML forbids, empty values left out, numbers in a stable form;
-  - ``fields``: the certification (``kodi_mpaa``) and the movie set;
+  - ``fields``: the certification (``nfo_certification``: the country ladder; ``kodi_mpaa``) and the movie set;
   - ``ids``: ratings and unique ids, one default each;
   - ``fileinfo``: the probed streams (``nfo_streams``: what of a probe an NFO carries);
   - ``actors``: ``<actor>`` elements;
@@ -26,7 +26,7 @@ Modules, in reading order:
 - ``read``: ``read_back``, our own NFO parsed strictly into the values it carries.
 """
 
-from metarr_pipeline.publish.nfo.fields import kodi_mpaa
+from metarr_pipeline.publish.nfo.fields import kodi_mpaa, nfo_certification
 from metarr_pipeline.publish.nfo.fileinfo import kodi_audio_codec, nfo_streams
 from metarr_pipeline.publish.nfo.model import NfoActor, NfoInput
 from metarr_pipeline.publish.nfo.read import read_back
@@ -34,7 +34,6 @@ from metarr_pipeline.publish.nfo.render import XML_DECLARATION, render_nfo
 from metarr_pipeline.publish.nfo.values import clean_xml_text
 
 __all__ = [
-    "XML_DECLARATION", "NfoActor", "NfoInput", "clean_xml_text", "kodi_audio_codec", "kodi_mpaa", "nfo_streams",
-    "read_back",
-    "render_nfo",
+    "XML_DECLARATION", "NfoActor", "NfoInput", "clean_xml_text", "kodi_audio_codec", "kodi_mpaa", "nfo_certification",
+    "nfo_streams", "read_back", "render_nfo",
 ]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from lxml import etree
 
+from metarr_pipeline.metadata.certifications import on_ladder
 from metarr_pipeline.publish.nfo.values import clean_xml_text, sub
 
 RATED = "Rated "
@@ -21,10 +25,24 @@ def kodi_mpaa(value: str) -> str:
     return RATED + value
 
 
-def movie_set(movie: etree._Element, name: object, overview: object) -> None:
-    """``<set><name/><overview/></set>``, Kodi's current form (a bare ``<set>name</set>`` is the old one)."""
+def nfo_certification(fields: Mapping[str, Any], mpaa_locked: bool, ladder: Sequence[str],
+                      prefixes: Mapping[str, str]) -> str:
+    """What ``<mpaa>`` shows: the user's own certification when they locked it; else the first country on the
+    ladder that has one (never empty while any has); else the stored ``mpaa`` (an NFO's, or older data)."""
+    if not mpaa_locked:
+        certifications = fields.get("certifications")
+        chosen = on_ladder(certifications if isinstance(certifications, Mapping) else {}, ladder, prefixes)
+        if chosen:
+            return clean_xml_text(chosen).strip()
+    return kodi_mpaa(str(fields.get("mpaa") or ""))
+
+
+def movie_set(movie: etree._Element, name: object, overview: object, collection_id: object = None) -> None:
+    """``<set tmdbcolid="…"><name/><overview/></set>``, Kodi's current form (a bare ``<set>name</set>`` is the
+    old one); ``tmdbcolid`` is TMDB's collection id, which Jellyfin groups sets by (Kodi ignores it)."""
     name_text = clean_xml_text(str(name or "")).strip()
     if name_text:
-        el = etree.SubElement(movie, "set")
+        attrib = {"tmdbcolid": str(collection_id)} if isinstance(collection_id, int) and collection_id > 0 else {}
+        el = etree.SubElement(movie, "set", attrib)
         sub(el, "name", name_text)
         sub(el, "overview", overview)

@@ -13,7 +13,9 @@ from lxml import etree
 from metarr_pipeline.publish.nfo.values import clean_xml_text, decimal, finite, integer, number, sub
 
 
-def ratings(movie: etree._Element, value: object) -> None:
+def ratings(movie: etree._Element, value: object, default: str = "themoviedb") -> None:
+    """Every source's ``<rating>``; ``default`` (the config's) is Kodi's default when the movie has it, else
+    TMDB's (our scraper's), else the first."""
     rows = []
     for name, rating in (value.items() if isinstance(value, Mapping) else ()):
         source = clean_xml_text(str(name)).strip()
@@ -22,8 +24,9 @@ def ratings(movie: etree._Element, value: object) -> None:
             rows.append((source, score, rating))
     if not rows:
         return
-    # Exactly one default, or Kodi picks one itself: TMDB's (our scraper's) when there is one.
-    default = "themoviedb" if any(source == "themoviedb" for source, _, _ in rows) else rows[0][0]
+    # Exactly one default, or Kodi picks one itself.
+    names = [source for source, _, _ in rows]
+    default = next((n for n in (default, "themoviedb") if n in names), names[0])
     block = etree.SubElement(movie, "ratings")
     for source, score, rating in rows:
         attrib = {"name": source, "max": number(rating.get("max")) or "10"}

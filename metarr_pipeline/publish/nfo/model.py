@@ -30,4 +30,7 @@ class NfoInput:
     foreign_tags: Sequence[str]  # serialised top-level elements we do not manage, written back verbatim
     lockdata: bool = False
     locked_fields: Sequence[str] = ()  # Jellyfin <lockedfields> names as the user wrote them
+    default_rating: str = "themoviedb"  # the <rating> Kodi shows, when the movie has it (config ratings.default)
+    trailer: str = ""  # the trailer URL, "" when none or when Kodi has a local trailer file
+    mpaa: str | None = None  # the certification as written (see fields.nfo_certification); None: from ``fields``
     dateadded: str = ""  # fallback when the user has none: the movie's first_seen, "YYYY-MM-DD HH:MM:SS"

@@ -16,8 +16,8 @@ from metarr_pipeline.publish.nfo.render import WRITTEN
 def read_back(raw: bytes) -> dict[str, Any]:
     """Parse an NFO render_nfo wrote (strictly: ours must be well-formed) into the values it carries.
 
-    Returns the non-empty metadata fields (as ``FIELDS`` names, ``mpaa`` without "Rated "; there is no
-    ``collection_id`` in an NFO) plus ``actors``, ``streams`` (see :func:`nfo_streams`), ``user_state``,
+    Returns the non-empty metadata fields (as ``FIELDS`` names, ``mpaa`` without "Rated ", ``collection_id``
+    from ``<set tmdbcolid>``) plus ``actors``, ``streams`` (see :func:`nfo_streams`), ``user_state``,
     ``foreign_tags``, ``uniqueids``, ``lockdata`` and ``locked_fields``. Raises ValueError otherwise.
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
@@ -72,8 +72,15 @@ def _read_fields(movie: etree._Element) -> dict[str, Any]:
             ("directors", "director"), ("writers", "credits"))},
         "set_name": _get(movie, "set/name"),
         "set_overview": _get(movie, "set/overview"),
+        "collection_id": _collection_id(movie),
+        "trailer": _get(movie, "trailer"),
     }
     return {k: v for k, v in fields.items() if v not in ("", None, [], {})}
+
+
+def _collection_id(movie: etree._Element) -> int | None:
+    colid = movie.find("set").get("tmdbcolid", "") if movie.find("set") is not None else ""
+    return int(colid) if colid.isdigit() else None
 
 
 def _read_streams(movie: etree._Element) -> StreamDetails | None:

@@ -21,7 +21,7 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 WRITTEN = frozenset({
     "title", "originaltitle", "sorttitle", "ratings", "userrating", "outline", "plot", "tagline", "runtime",
     "mpaa", "playcount", "lastplayed", "watched", "uniqueid", "genre", "country", "set", "tag", "credits",
-    "director", "premiered", "year", "studio", "fileinfo", "actor", "resume", "dateadded", "lockdata",
+    "director", "premiered", "year", "studio", "trailer", "fileinfo", "actor", "resume", "dateadded", "lockdata",
     "lockedfields",
 })
 
@@ -32,12 +32,12 @@ def render_nfo(data: NfoInput) -> bytes:
     movie = etree.Element("movie")
     for tag in ("title", "originaltitle", "sorttitle"):
         sub(movie, tag, f.get(tag))
-    ratings(movie, f.get("ratings"))
+    ratings(movie, f.get("ratings"), data.default_rating)
     sub(movie, "userrating", number(state.userrating))
     for tag in ("outline", "plot", "tagline"):
         sub(movie, tag, f.get(tag))
     sub(movie, "runtime", integer(f.get("runtime")))
-    sub(movie, "mpaa", kodi_mpaa(str(f.get("mpaa") or "")))
+    sub(movie, "mpaa", data.mpaa if data.mpaa is not None else kodi_mpaa(str(f.get("mpaa") or "")))
     sub(movie, "playcount", state.playcount)
     sub(movie, "lastplayed", state.lastplayed)
     if state.watched is not None:
@@ -45,13 +45,14 @@ def render_nfo(data: NfoInput) -> bytes:
     uniqueids(movie, f.get("tmdb_id"), f.get("imdb_id"))
     each(movie, "genre", f.get("genres"))
     each(movie, "country", f.get("countries"))
-    movie_set(movie, f.get("set_name"), f.get("set_overview"))
+    movie_set(movie, f.get("set_name"), f.get("set_overview"), f.get("collection_id"))
     each(movie, "tag", f.get("tags"))
     each(movie, "credits", f.get("writers"))
     each(movie, "director", f.get("directors"))
     sub(movie, "premiered", f.get("premiered"))
     sub(movie, "year", integer(f.get("year")))
     each(movie, "studio", f.get("studios"))
+    sub(movie, "trailer", data.trailer)
     fileinfo(movie, data.streams)
     for person in data.actors:
         actor(movie, person)

@@ -229,7 +229,7 @@ def test_provider_cache_reads_under_load_with_thread_churn_finish(tmp_path: Path
     ]
     try:
         for proc in procs:
-            out, err = proc.communicate(timeout=150)  # a hang fails here, with the worker's output
+            out, err = proc.communicate(timeout=240)  # a hang fails here, with the worker's output
             assert proc.returncode == 0, f"worker failed:\n{err[-3000:]}"
             result = json.loads(out.strip().splitlines()[-1])
             assert result["writes"] >= 1 and result["reads"] >= 3, result

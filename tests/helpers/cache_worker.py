@@ -20,7 +20,7 @@ from metarr_pipeline.store import ProviderResponse, Store
 
 def main() -> None:
     db, worker, seconds = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    store = Store(db, lock_timeout=60)
+    store = Store(db, lock_timeout=150)  # a fairness-free file lock: under heavy load a worker may queue long, not for ever
     keys = [("tmdb_movie", f"w{worker}-{i}") for i in range(30)]
     stop = threading.Event()
 

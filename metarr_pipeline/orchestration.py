@@ -32,7 +32,7 @@ def due_for_enrichment(settings: Settings, store: Store, now: datetime | None = 
     for m in movies:
         meta = metadata.get(m.id)  # type: ignore[arg-type]
         if m.id not in enriched or meta is None or meta.fetch_error or meta.fetched_at is None \
-                or now - meta.fetched_at >= ttl or '"retry"' in (enriched[m.id]["summary_json"] or ""):
+                or now - meta.fetched_at >= ttl or '"retry"' in (enriched[m.id].summary_json or ""):
             due.append(m.partition_key)
     return sorted(k for k in due if k)
 
@@ -42,8 +42,8 @@ def outdated_for_publish(store: Store, *, include_manual: bool = False) -> list[
     states = store.publish_state([m.id for m in movies if m.id is not None]) if movies else {}
     keys = []
     for m in movies:
-        state = states.get(m.id, {})  # type: ignore[arg-type]
-        if state.get("enriched") and state.get("state") != "published" and (include_manual or not m.manual):
+        state = states.get(m.id)  # type: ignore[arg-type]
+        if state is not None and state.enriched and state.state != "published" and (include_manual or not m.manual):
             keys.append(m.partition_key)
     return sorted(k for k in keys if k)
 
@@ -54,7 +54,8 @@ def publish_changes(store: Store, partition_keys: Sequence[str]) -> dict[str, st
     states = store.publish_state([m.id for m in movies if m.id is not None]) if movies else {}
     out = {}
     for m in movies:
-        changed = states.get(m.id, {}).get("changed_at")  # type: ignore[arg-type]
+        state = states.get(m.id)  # type: ignore[arg-type]
+        changed = state.changed_at if state is not None else None
         out[m.partition_key or ""] = changed.isoformat() if changed else ""
     return out
 
@@ -70,7 +71,7 @@ def stale_movies(settings: Settings, store: Store) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {"enrich": [], "publish": []}
     for m in movies:
         row = enriched.get(m.id)  # type: ignore[arg-type]
-        if row is not None and row["config_fingerprint"] != enrich_fp:
+        if row is not None and row.config_fingerprint != enrich_fp:
             out["enrich"].append(m.partition_key)  # type: ignore[arg-type]
         fp = published.get(m.id)  # type: ignore[arg-type]
         if fp is not None and fp != publish_fp:

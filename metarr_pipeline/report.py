@@ -13,7 +13,7 @@ import polars as pl
 from metarr_pipeline.models import StreamDetails
 from metarr_pipeline.providers.fetch import FetchReport
 from metarr_pipeline.scan.scan import ScanReport
-from metarr_pipeline.store import MovieRecord
+from metarr_pipeline.store import MovieRecord, PublishState
 
 
 def streams_summary(details: StreamDetails | None) -> str:
@@ -88,7 +88,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails],
-                 publish: dict[int, dict] | None = None, stale: dict[str, list[str]] | None = None) -> str:
+                 publish: dict[int, PublishState] | None = None, stale: dict[str, list[str]] | None = None) -> str:
     """One row per movie: key, state (scan, publish, staleness), identity, streams."""
     publish = publish or {}
     stale_enrich = set((stale or {}).get("enrich", []))
@@ -103,9 +103,9 @@ def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails
         if m.probe_error:
             detail = f"probe failed: {m.probe_error}"
         state = movie_state(m)
-        pub = publish.get(m.id or -1, {})
-        if m.status == "identified" and m.gone_at is None and pub.get("enriched"):
-            state = "enriched, " + pub.get("state", "unpublished")
+        pub = publish.get(m.id or -1)
+        if m.status == "identified" and m.gone_at is None and pub is not None and pub.enriched:
+            state = "enriched, " + pub.state
             if m.partition_key in stale_enrich or m.partition_key in stale_publish:
                 state += ", stale"
             if m.manual:

@@ -114,7 +114,7 @@ def test_selection_rules_on_real_candidates(tmp_path: Path, sim: Simulator) -> N
     assert pulp.actors == settings.actors.max_actors
     actors = store.movie_actors([next(m.id for m in store.movies() if m.tmdb_id == 680)])
     rows = next(iter(actors.values()))
-    assert len({r["person_id"] for r in rows}) == len(rows) == 15
+    assert len({r.person_id for r in rows}) == len(rows) == 15
 
 
 def test_enriching_twice_downloads_nothing_and_writes_nothing(tmp_path: Path, sim: Simulator) -> None:
@@ -173,7 +173,7 @@ def test_zero_candidates_missing_headshots_and_a_headshot_404(tmp_path: Path, si
     assert by["m-603"].actors_without_headshot >= 1 and by["m-603"].chosen
     person = body["credits"]["cast"][0]["id"]
     row = store.people([person])[person]
-    assert row["blob_sha"] is None and "404" in row["error"]
+    assert row.blob_sha is None and "404" in row.error
 
 
 def test_pick_reject_lock_through_the_library_api(tmp_path: Path, sim: Simulator) -> None:

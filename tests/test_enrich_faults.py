@@ -108,7 +108,7 @@ def selection(store: Store) -> dict[int, list[tuple[str, int, str]]]:
 
 def headshots(store: Store) -> dict[int, list[tuple[str, str | None]]]:
     actors = store.movie_actors([m.id for m in store.movies() if m.id is not None])
-    return {movie_id: [(a["name"], a["blob_sha"]) for a in rows] for movie_id, rows in actors.items()}
+    return {movie_id: [(a.name, a.blob_sha) for a in rows] for movie_id, rows in actors.items()}
 
 
 def files(root: Path) -> dict[str, str]:

@@ -37,7 +37,7 @@ from metarr_pipeline.orchestration import due_for_enrichment
 from metarr_pipeline.providers.fetch import fetch_metadata, tmdb_key
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
-from metarr_pipeline.store import Store
+from metarr_pipeline.store import BlobRow, Store
 from tests.test_providers import KEYS, make_settings, seed_movies
 
 Stage = Callable[[Batch], None]
@@ -126,8 +126,8 @@ def test_images_are_named_by_provider_and_fetched_from_the_configured_base(
     frame = store.artwork_candidates([movie_id(store, "m-603")])
     tmdb = frame.filter(pl.col("provider") == "tmdb")
     assert tmdb.height and tmdb["url"].str.starts_with("https://image.tmdb.org/t/p/original/").all()
-    assert all(a["thumb_url"].startswith("https://image.tmdb.org/t/p/h632/")
-               for a in store.movie_actors([movie_id(store, "m-603")])[movie_id(store, "m-603")] if a["thumb_url"])
+    assert all(a.thumb_url.startswith("https://image.tmdb.org/t/p/h632/")
+               for a in store.movie_actors([movie_id(store, "m-603")])[movie_id(store, "m-603")] if a.thumb_url)
     config = settings.config_path
     elsewhere = sim.tmdb_image_url.replace("127.0.0.1", "localhost")
     for base in (elsewhere, "http://127.0.0.1:9/t/p"):
@@ -265,7 +265,7 @@ def test_originals_are_verified_into_the_blob_store_and_reused_next_run(tmp_path
         for row in batch.original_blobs:
             data = batch.blobs.path_for(row["sha256"], row["ext"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == row["sha256"] and len(data) == row["bytes"]
-            assert row["width"] >= 32 and batch.blob_info[row["sha256"]] == row
+            assert row["width"] >= 32 and batch.blob_info[row["sha256"]] == BlobRow(**row)
         for stage in STAGES[4:]:
             stage(batch)
     sim.clear_log()
@@ -357,7 +357,7 @@ def test_a_failed_headshot_never_replaces_the_good_reference_and_is_retried(tmp_
             enrich_movies(settings, store, session)
         matrix = movie_id(store, "m-603")
         good = store.movie_actors([matrix])[matrix]
-        assert sum(1 for a in good if a["blob_sha"]) > 1 and due_for_enrichment(settings, store) == []
+        assert sum(1 for a in good if a.blob_sha) > 1 and due_for_enrichment(settings, store) == []
         shutil.rmtree(settings.cache_dir / "blobs")  # every headshot must be fetched again
         sim.set_config(replace(sim.config, faults={"tmdb_images": Faults(garbage_rate=1.0)}))
         with open_providers(settings, KEYS) as session:
@@ -369,7 +369,7 @@ def test_a_failed_headshot_never_replaces_the_good_reference_and_is_retried(tmp_
         sim.clear_log()
         with open_providers(settings, KEYS) as session:
             again = enrich_movies(settings, store, session)
-    assert again.counters["headshots_downloaded"] == sum(1 for a in good if a["blob_sha"])  # retried
+    assert again.counters["headshots_downloaded"] == sum(1 for a in good if a.blob_sha)  # retried
     assert store.movie_actors([matrix])[matrix] == good and again.movies[0].status == "unchanged"
     assert due_for_enrichment(settings, store) == []  # healed: the retry mark is gone
 
@@ -385,7 +385,7 @@ def test_persist_writes_changed_movies_and_a_second_run_writes_nothing(tmp_path:
     assert (by["m-949"].status, by["m-949"].error) == ("failed", NO_METADATA)
     matrix = movie_id(store, "m-603")
     assert by["m-603"].status == "enriched" and by["m-603"].selection_changed and by["m-603"].chosen
-    assert store.enrichment_rows([matrix])[matrix]["config_fingerprint"] == config_fingerprint(settings)
+    assert store.enrichment_rows([matrix])[matrix].config_fingerprint == config_fingerprint(settings)
     stored = store.artwork_candidates([matrix])
     assert stored.height == batch.selected.filter(pl.col("movie_id") == matrix).height
     assert keys(winners(stored)) == keys(winners(batch.selected))

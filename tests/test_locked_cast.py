@@ -54,7 +54,7 @@ def test_a_locked_cast_is_kept_and_published(tmp_path: Path, sim: Simulator, loc
         report = publish_movies(settings, store, providers)
     assert not report.failures
     movie = store.movies()[0]
-    assert [(a["name"], a["role"]) for a in store.movie_actors([movie.id])[movie.id]] == [
+    assert [(a.name, a.role) for a in store.movie_actors([movie.id])[movie.id]] == [
         ("Carrie-Anne Moss", "The One"), ("Jane Nobody", "Extra")]
     nfo = etree.fromstring((folder / "The Matrix (1999).nfo").read_bytes())
     actors = [(a.findtext("name"), a.findtext("role"), a.findtext("order")) for a in nfo.findall("actor")]
@@ -80,4 +80,4 @@ def test_an_unlocked_cast_comes_from_tmdb(tmp_path: Path, sim: Simulator) -> Non
         fetch_metadata(settings, store, providers)
         enrich_movies(settings, store, providers)
     movie = store.movies()[0]
-    assert store.movie_actors([movie.id])[movie.id][0]["name"] == "Keanu Reeves"
+    assert store.movie_actors([movie.id])[movie.id][0].name == "Keanu Reeves"

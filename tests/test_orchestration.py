@@ -169,7 +169,7 @@ def test_config_change_marks_exactly_the_affected_movies_and_rescoring_is_offlin
     assert changed, "the new weights must choose other winners for this test to mean anything"
     deferred = after.filter(pl.col("blob_sha").is_null())
     assert set(deferred["candidate_id"]) <= changed and deferred.height > 0  # new winners wait for their original
-    enriched_at = {mid: row["enriched_at"] for mid, row in store.enrichment_rows(ids).items()}
+    enriched_at = {mid: row.enriched_at for mid, row in store.enrichment_rows(ids).items()}
 
     # The next regular enrichment fetches exactly those originals; nothing else changes.
     with open_providers(rescored, KEYS) as providers:
@@ -180,7 +180,7 @@ def test_config_change_marks_exactly_the_affected_movies_and_rescoring_is_offlin
         "/original/" in path or path.startswith("/fanart/") for _host, path in fetched), fetched
     final = store.artwork_candidates(ids).filter(pl.col("selected_rank").is_not_null())
     assert final["blob_sha"].null_count() == 0
-    assert {mid: row["enriched_at"] for mid, row in store.enrichment_rows(ids).items()} == enriched_at
+    assert {mid: row.enriched_at for mid, row in store.enrichment_rows(ids).items()} == enriched_at
 
 
 def test_library_wide_job_over_20_movies_in_one_run(tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch,
@@ -298,4 +298,4 @@ def test_metarr_backfill_rescores_offline_and_leaves_the_new_selection_for_revie
     assert sim.requests() == [] and "left for publish" in out  # re-scored offline, new winners deferred
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()} == files  # nothing published
     assert stale_movies(load_settings(cfg, check_roots=False), store)["enrich"] == []
-    assert {s["state"] for s in store.publish_state().values()} == {"outdated"}  # waiting for the user's review
+    assert {s.state for s in store.publish_state().values()} == {"outdated"}  # waiting for the user's review

@@ -89,7 +89,7 @@ def winner(store: Store, key: str, kind: str, rank: int) -> dict[str, Any]:
 
 
 def blob_ext(store: Store, sha: str) -> str:
-    return store.blob_rows([sha])[sha]["ext"]
+    return store.blob_rows([sha])[sha].ext
 
 
 def image_requests(sim: Simulator, url: str) -> list[Any]:
@@ -121,7 +121,7 @@ def test_republishing_unchanged_movies_writes_nothing_reads_no_blob_and_logs_onc
     assert calls["read_verified"] == calls["put"] == []
     assert calls["set_candidate_blobs"] == [] and not [r for r in sim.requests() if r.kind == "image"]
     # The log rows really landed: both movies count as published, twice each.
-    assert {s["state"] for s in store.publish_state().values()} == {"published"}
+    assert {s.state for s in store.publish_state().values()} == {"published"}
     counts = store.execute_script("SELECT count(*) FROM publish_log WHERE status = 'published'")
     assert counts == [(4,)]
 
@@ -142,7 +142,7 @@ def test_files_are_recorded_before_they_are_written_and_once_after(
         (movie_folder,) = [f for f in folders if f in path.parents]
         movie_id = folders[movie_folder]
         record = store.library_files([movie_id]).get(movie_id, {}).get(path.relative_to(movie_folder).as_posix())
-        assert record is not None and record["sha256"] == hashlib.sha256(data).hexdigest(), path
+        assert record is not None and record.sha256 == hashlib.sha256(data).hexdigest(), path
         seen.append(path.name)
         real_write(path, data)
 
@@ -169,7 +169,7 @@ def test_files_are_recorded_before_they_are_written_and_once_after(
     sha = winner(store, MATRIX_KEY, "poster", 1)["blob_sha"]
     assert hashlib.sha256(poster.read_bytes()).hexdigest() == sha
     row = store.library_files([matrix_id])[matrix_id][poster.name]
-    assert (row["sha256"], row["bytes"], row["mtime_ns"]) == (
+    assert (row.sha256, row.bytes, row.mtime_ns) == (
         sha, poster.stat().st_size, poster.stat().st_mtime_ns)
     assert publish(settings, store).summary()["files_written"] == 0
 
@@ -264,8 +264,8 @@ def test_selected_winner_without_a_cached_original_is_downloaded_at_publish(
     assert winner(store, MATRIX_KEY, "poster", 1)["blob_sha"] == sha
     assert winner(store, MATRIX_KEY, "clearlogo", 1)["blob_sha"] == logo_sha
     rows = store.blob_rows([sha, logo_sha])
-    assert rows[sha]["ext"] == ext and rows[logo_sha]["ext"] == "png" and rows[sha]["bytes"] == target.stat().st_size
-    assert store.publish_state()[store.movie_by_partition(MATRIX_KEY).id]["state"] == "published"
+    assert rows[sha].ext == ext and rows[logo_sha].ext == "png" and rows[sha].bytes == target.stat().st_size
+    assert store.publish_state()[store.movie_by_partition(MATRIX_KEY).id].state == "published"
     # Nothing left to fetch or write the next time.
     sim.clear_log()
     again = publish(settings, store)

@@ -52,7 +52,7 @@ def test_a_poster_smaller_than_declared_is_scored_on_its_real_pixels(tmp_path: P
     assert size_cell(row) == "1000x1500 (declared 2000x3000)"
     winner = batch.selected.filter((pl.col("type") == "poster") & (pl.col("selected_rank") == 1)).row(0, named=True)
     blob = batch.blob_info[winner["blob_sha"]]
-    assert (blob["width"], blob["height"]) == (winner["width"], winner["height"])  # the winner's pixels are real
+    assert (blob.width, blob.height) == (winner["width"], winner["height"])  # the winner's pixels are real
     assert winner["candidate_id"] != liar and winner["width"] * winner["height"] > 1000 * 1500
     stored = store.artwork_candidates([movie_id(store, "m-424")])
     assert stored.filter(pl.col("candidate_id") == liar)["width"].to_list()[0] == 1000
@@ -70,7 +70,7 @@ def test_a_png_served_as_jpg_is_not_downloaded_again(tmp_path: Path, sim: Simula
     stored = store.artwork_candidates([movie_id(store, "m-807")])
     chosen = stored.filter((pl.col("candidate_id") == misnamed) & pl.col("blob_sha").is_not_null())
     assert chosen.height and chosen["url"].str.ends_with(".jpg").all()
-    assert store.blob_rows([chosen["blob_sha"][0]])[chosen["blob_sha"][0]]["ext"] == "png"  # stored as what it is
+    assert store.blob_rows([chosen["blob_sha"][0]])[chosen["blob_sha"][0]].ext == "png"  # stored as what it is
     assert first.counters["originals_downloaded"] > 0
     with open_providers(settings, KEYS) as session:
         again = enrich_movies(settings, store, session)

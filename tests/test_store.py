@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -10,11 +11,25 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from metarr_pipeline.errors import StoreBusyError, StoreError
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
-from metarr_pipeline.store import NotificationRow, RemovedMovie, ScanRun, ScanWrite, Store
+from metarr_pipeline.store import (
+    ActorRow,
+    BlobRow,
+    EnrichmentRow,
+    LibraryFileRow,
+    NfoBackupRow,
+    NotificationRow,
+    PersonRow,
+    PublishState,
+    RemovedMovie,
+    ScanRun,
+    ScanWrite,
+    Store,
+)
 from metarr_pipeline.store.connection import DEFAULT_TIMEOUT, TIMEOUT_ENV, available_migrations
 from tests.helpers.store_worker import movie
 
@@ -124,6 +139,48 @@ def test_scan_runs_and_notifications_read_back_as_frozen_rows(tmp_path: Path) ->
     store.apply_scan(ScanWrite(gone_ids=[m1.id], seen_at=t0))
     assert store.removed_movies_to_notify(["kodi"]) == [
         RemovedMovie(player="kodi", movie_id=m1.id, folder=m1.folder, video_file="m.mkv", gone_at=t0)]
+
+
+def test_artwork_library_and_blob_reads_return_frozen_typed_rows(tmp_path: Path) -> None:
+    """Callers read fields by name: each read returns its row type, with the columns as fields and the values
+    as written (an actor without a ``people`` row has None headshot fields; a backup's missing ext is 'nfo')."""
+    store = Store(tmp_path / "state.duckdb")
+    t0, t1 = datetime(2026, 11, 1, 12, 0, 0), datetime(2026, 11, 2, 12, 0, 0)
+    store.apply_scan(ScanWrite(movies=[movie(1, 1), movie(1, 2)]))
+    m1, m2 = (m.id for m in store.movies())
+    assert m1 is not None and m2 is not None
+    blob = BlobRow("ab" * 32, "png", 123, 10, 20, "PNG", "https://image.tmdb.org/t/p/original/a.png", t0)
+    person = PersonRow(7, "Keanu Reeves", "/k.jpg", "https://image.tmdb.org/t/p/h632/k.jpg", blob.sha256, "", t0)
+    enrichment = EnrichmentRow(m1, "state", "sel", t1, t0, "fp", '{"actors": 2}')
+    store.save_enrichment(
+        analysis=None, candidates=None, movie_ids=[m1],
+        actors=pl.DataFrame([{"movie_id": m1, "position": 0, "person_id": 7, "name": "Keanu Reeves", "role": "Neo"},
+                             {"movie_id": m1, "position": 1, "person_id": 8, "name": "Nobody", "role": ""}]),
+        people=pl.DataFrame([dataclasses.asdict(person)]), blobs=pl.DataFrame([dataclasses.asdict(blob)]),
+        enrichment=pl.DataFrame([dataclasses.asdict(enrichment)]))
+    store.record_library_files_many({m1: [{"path": "m-poster.png", "role": "art", "sha256": blob.sha256,
+                                           "bytes": 123, "mtime_ns": None, "written_at": t0}]}, replace_all=True)
+    store.log_publish_many([{"movie_id": m1, "published_at": t0, "status": "published"}])
+    store.record_nfo_backup(m1, "m.nfo", {"sha256": "cd" * 32, "ext": "nfo", "bytes": 40, "source_url": ""}, t0)
+
+    assert store.enrichment_rows([m1, m2]) == {m1: enrichment}
+    assert store.people([7, 8]) == {7: person}
+    assert store.movie_actors([m1, m2]) == {m1: [
+        ActorRow(m1, 0, 7, "Keanu Reeves", "Neo", "/k.jpg", person.thumb_url, blob.sha256),
+        ActorRow(m1, 1, 8, "Nobody", "", None, None, None)]}
+    assert store.blob_rows([blob.sha256]) == {blob.sha256: blob}
+    assert store.library_files([m1, m2]) == {m1: {"m-poster.png": LibraryFileRow(
+        m1, "m-poster.png", "art", blob.sha256, 123, None, t0)}}
+    assert store.publish_state() == {
+        m1: PublishState(published_at=t0, changed_at=t1, state="outdated", enriched=True, last_error=""),
+        m2: PublishState(published_at=None, changed_at=None, state="unpublished", enriched=False, last_error="")}
+    assert store.nfo_backups(m1) == [NfoBackupRow("m.nfo", "cd" * 32, t0, "nfo", 40)]
+    assert [f.name for f in dataclasses.fields(ActorRow)] == [
+        "movie_id", "position", "person_id", "name", "role", "profile_path", "thumb_url", "blob_sha"]
+    assert [f.name for f in dataclasses.fields(PublishState)] == [
+        "published_at", "changed_at", "state", "enriched", "last_error"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        store.publish_state()[m1].state = "published"  # type: ignore[misc]  # a row read back is a value
 
 
 def test_busy_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> None:

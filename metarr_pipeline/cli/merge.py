@@ -9,7 +9,7 @@ from metarr_pipeline.config import Settings
 from metarr_pipeline.models import StreamDetails
 from metarr_pipeline.providers.fetch import FetchReport
 from metarr_pipeline.report import movie_state, streams_summary
-from metarr_pipeline.store import MovieRecord, Store
+from metarr_pipeline.store import MovieRecord, PublishState, Store
 
 
 def _add_counts(total: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
@@ -62,15 +62,15 @@ def merge_publish(reports: Sequence[Any], settings: Settings, store: Store, *, r
     return report
 
 
-def movie_status(movie: MovieRecord, streams: dict[int, StreamDetails], publish: dict[int, dict[str, Any]],
+def movie_status(movie: MovieRecord, streams: dict[int, StreamDetails], publish: dict[int, PublishState],
                  stale: dict[str, list[str]]) -> dict[str, Any]:
     """One movie of ``metarr status --json``: what the table shows, as fields."""
-    pub = publish.get(movie.id or -1, {})
+    pub = publish.get(movie.id or -1)
     return {
         "key": movie.partition_key, "folder": movie.folder, "status": movie.status, "state": movie_state(movie),
         "title": movie.title, "year": movie.year, "tmdb_id": movie.tmdb_id, "imdb_id": movie.imdb_id,
         "id_source": movie.id_source, "reason": movie.reason, "warnings": list(movie.warnings),
-        "enriched": bool(pub.get("enriched")), "publish_state": pub.get("state", "unpublished"),
+        "enriched": bool(pub and pub.enriched), "publish_state": pub.state if pub else "unpublished",
         "stale": movie.partition_key in set(stale.get("enrich", [])) | set(stale.get("publish", [])),
         "manual": movie.manual, "gone_at": movie.gone_at, "probe_error": movie.probe_error,
         "streams": streams_summary(streams.get(movie.id)) if movie.id in streams else None,

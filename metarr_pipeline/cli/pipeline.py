@@ -187,7 +187,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     keys = require_keys(store, args.keys)
     if not keys:
         states = store.publish_state()
-        wanted = {mid for mid, s in states.items() if s["enriched"] and (args.all or s["state"] != "published")}
+        wanted = {mid for mid, s in states.items() if s.enriched and (args.all or s.state != "published")}
         keys = [m.partition_key for m in store.movies(include_gone=False) if m.id in wanted and m.partition_key]
     if args.dry_run:
         from metarr_pipeline.cli.plans import print_plan

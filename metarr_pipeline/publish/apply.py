@@ -14,6 +14,7 @@ from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.plan import is_kept
 from metarr_pipeline.publish.prepare import Prepared
 from metarr_pipeline.publish.writer import sha256_file, write_atomic
+from metarr_pipeline.store import LibraryFileRow
 
 _RECORD_FIELDS = ("path", "role", "sha256", "bytes", "mtime_ns", "written_at")
 
@@ -21,7 +22,7 @@ _RECORD_FIELDS = ("path", "role", "sha256", "bytes", "mtime_ns", "written_at")
 def apply_plan(prepared: Prepared, ctx: PublishContext) -> list[dict[str, Any]] | None:
     """Write, remove what is ours and no longer wanted; the final rows, or None when they are as recorded."""
     final = _write_planned(prepared, ctx) + _remove_unplanned(prepared)
-    if {r["path"]: _record_key(r) for r in final} != {p: _record_key(r) for p, r in prepared.ours.items()}:
+    if {r["path"]: _record_key(r) for r in final} != {p: _stored_key(r) for p, r in prepared.ours.items()}:
         return final
     return None
 
@@ -40,8 +41,8 @@ def _write_planned(prepared: Prepared, ctx: PublishContext) -> list[dict[str, An
         row = {"path": item.path, "role": item.role, "sha256": item.sha256, "bytes": st.st_size,
                "mtime_ns": st.st_mtime_ns, "written_at": ctx.now}
         before = ours.get(item.path)
-        if before is not None and _record_key(before) == _record_key(row):
-            row["written_at"] = before["written_at"]  # the same file as recorded: keep when it was written
+        if before is not None and _stored_key(before) == _record_key(row):
+            row["written_at"] = before.written_at  # the same file as recorded: keep when it was written
         final.append(row)
         if item.role == "nfo":
             result.nfo_sha256 = item.sha256
@@ -60,9 +61,9 @@ def _remove_unplanned(prepared: Prepared) -> list[dict[str, Any]]:
         if not target.is_file():
             continue
         if is_kept(path, prepared.keep):
-            kept.append({k: record[k] for k in _RECORD_FIELDS})
+            kept.append({k: getattr(record, k) for k in _RECORD_FIELDS})
             continue  # its new original could not be fetched: the earlier file stays until it can
-        if sha256_file(target) != record["sha256"]:
+        if sha256_file(target) != record.sha256:
             result.warnings.append(f"'{path}' was changed since we wrote it: kept, and no longer managed")
             continue
         target.unlink()
@@ -72,3 +73,8 @@ def _remove_unplanned(prepared: Prepared) -> list[dict[str, Any]]:
 
 def _record_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return row["role"], row["sha256"], row["bytes"], row["mtime_ns"]
+
+
+def _stored_key(record: LibraryFileRow) -> tuple[Any, ...]:
+    """:func:`_record_key` of a recorded file."""
+    return record.role, record.sha256, record.bytes, record.mtime_ns

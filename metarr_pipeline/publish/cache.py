@@ -27,7 +27,7 @@ def blob_present(item: Planned, target: Path, ctx: PublishContext) -> bool:
     one is restored from the library's copy when that hashes right (offline, nothing downloaded)."""
     assert item.blob is not None
     sha, ext = item.blob
-    if ctx.blobs.present(sha, ext, ctx.blob_rows.get(sha, {}).get("bytes")):
+    if ctx.blobs.present(sha, ext, getattr(ctx.blob_rows.get(sha), "bytes", None)):
         return True
     data = target.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha:

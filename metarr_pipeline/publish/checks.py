@@ -31,9 +31,9 @@ def check_published(store: Store, partition_keys: Sequence[str]) -> dict[str, li
             target = folder / path
             if not target.is_file():
                 problems["files"].append((key, f"{path}: missing"))
-            elif record["bytes"] and target.stat().st_size != record["bytes"]:
+            elif record.bytes and target.stat().st_size != record.bytes:
                 problems["files"].append((key, f"{path}: size changed"))
-        nfo = next((p for p, r in records.items() if r["role"] == "nfo"), None)
+        nfo = next((p for p, r in records.items() if r.role == "nfo"), None)
         if nfo is None:
             problems["nfo"].append((key, "no NFO recorded"))
             continue

@@ -23,7 +23,7 @@ from metarr_pipeline.blobs import BlobStore, download_blob, download_workers
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.session import ProviderSession
-from metarr_pipeline.store import Store
+from metarr_pipeline.store import ActorRow, BlobRow, LibraryFileRow, PublishState, Store
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,10 @@ class PublishContext:
     metadata: dict[int, Any]
     streams: dict[int, Any]
     selected: dict[int, list[dict[str, Any]]]  # movie → its selected candidates, by type then rank
-    actors: dict[int, list[dict[str, Any]]]
-    files: dict[int, dict[str, dict[str, Any]]]
-    state: dict[int, dict[str, Any]]
-    blob_rows: dict[str, dict[str, Any]]
+    actors: dict[int, list[ActorRow]]
+    files: dict[int, dict[str, LibraryFileRow]]
+    state: dict[int, PublishState]
+    blob_rows: dict[str, BlobRow]
     deferred_errors: dict[tuple[int, str], str] = field(default_factory=dict)  # (movie, candidate) → why
 
     @classmethod
@@ -55,7 +55,7 @@ class PublishContext:
                 by_movie.setdefault(row["movie_id"], []).append(row)
         actors = store.movie_actors(ids) if ids else {}
         shas = set(selected["blob_sha"].drop_nulls().to_list()) if selected.height else set()
-        shas |= {a["blob_sha"] for rows in actors.values() for a in rows if a["blob_sha"]}
+        shas |= {a.blob_sha for rows in actors.values() for a in rows if a.blob_sha}
         return cls(settings, store, session, BlobStore(settings.cache_dir), now,
                    store.movie_metadata(ids) if ids else {}, store.streams(ids) if ids else {}, by_movie, actors,
                    store.library_files(ids) if ids else {}, store.publish_state(ids) if ids else {},
@@ -84,7 +84,7 @@ def fetch_deferred_originals(ctx: PublishContext, movie_ids: list[int]) -> None:
         row["blob_sha"] = got["sha256"]
         refs.append((row["movie_id"], row["candidate_id"], got["sha256"]))
         new_blobs.setdefault(got["sha256"], got)
-        ctx.blob_rows.setdefault(got["sha256"], got)
+        ctx.blob_rows.setdefault(got["sha256"], BlobRow(**got))
     if refs:
         ctx.store.set_candidate_blobs(refs, pl.DataFrame(list(new_blobs.values())))
     log.info("publish: %d deferred original(s) downloaded, %d failed", len(new_blobs),

@@ -79,7 +79,7 @@ def _plan_one(movie: MovieRecord, ctx: PublishContext) -> MoviePlan:
             continue
         if is_kept(path, keep):
             result.files.append(FileStep(path, "keep", "its new original is not cached yet"))
-        elif sha256_file(target) != record["sha256"]:
+        elif sha256_file(target) != record.sha256:
             result.files.append(FileStep(path, "keep", "changed since metarr wrote it"))
         else:
             result.files.append(FileStep(path, "remove", "no longer selected"))
@@ -92,7 +92,7 @@ def _cannot_publish(movie: MovieRecord, folder: Path, ctx: PublishContext) -> st
         return f"not identified ({movie.status}): nothing to publish"
     if movie.gone_at is not None:
         return f"the movie is gone from disk since {movie.gone_at:%Y-%m-%d}: nothing to publish"
-    if not ctx.state.get(movie.id, {}).get("enriched") or movie.id not in ctx.metadata:
+    if not getattr(ctx.state.get(movie.id), "enriched", False) or movie.id not in ctx.metadata:
         return "not enriched yet: run enrichment (metarr enrich) before publishing"
     if not folder.is_dir():
         return f"folder '{folder}' does not exist (moved or deleted since the last scan)"

@@ -63,7 +63,7 @@ def _plan_artwork(movie: MovieRecord, ctx: PublishContext, result: MoviePublish,
             if extrafanart and row["type"] == "fanart":
                 keep.add(naming.extrafanart_path(row["selected_rank"], ""))
             continue
-        blob = (sha, ctx.blob_rows.get(sha, {}).get("ext") or "jpg")
+        blob = (sha, getattr(ctx.blob_rows.get(sha), "ext", None) or "jpg")
         plan.append(Planned(naming.artwork_path(kind, base, row["type"], row["selected_rank"], blob[1]), "art",
                             sha, blob=blob, url=row["url"], what=what))
         if extrafanart and row["type"] == "fanart":
@@ -81,16 +81,16 @@ def _plan_actors(movie: MovieRecord, ctx: PublishContext) -> tuple[list[NfoActor
     headshots: list[Planned] = []
     used: set[str] = set()
     for actor in ctx.actors.get(movie.id, []):
-        nfo_actors.append(NfoActor(actor["name"], actor["role"] or "", actor["position"], actor["thumb_url"] or ""))
-        if not actor["blob_sha"]:
+        nfo_actors.append(NfoActor(actor.name, actor.role or "", actor.position, actor.thumb_url or ""))
+        if not actor.blob_sha:
             continue
-        ext = ctx.blob_rows.get(actor["blob_sha"], {}).get("ext") or "jpg"
-        name = naming.actor_file_name(actor["name"], ext)
+        ext = getattr(ctx.blob_rows.get(actor.blob_sha), "ext", None) or "jpg"
+        name = naming.actor_file_name(actor.name, ext)
         if name is None or name in used:
             continue
         used.add(name)
-        headshots.append(Planned(f"{actors_dir}/{name}", "actor", actor["blob_sha"], blob=(actor["blob_sha"], ext),
-                                 url=actor["thumb_url"] or "", what=f"headshot of {actor['name']}"))
+        headshots.append(Planned(f"{actors_dir}/{name}", "actor", actor.blob_sha, blob=(actor.blob_sha, ext),
+                                 url=actor.thumb_url or "", what=f"headshot of {actor.name}"))
     return nfo_actors, headshots
 
 

@@ -19,7 +19,7 @@ from metarr_pipeline.publish.plan import Planned, plan_movie
 from metarr_pipeline.publish.protect import backup_user_nfo, skip_user_files, warn_foreign_movie_nfo
 from metarr_pipeline.publish.report import MoviePublish, PublishError
 from metarr_pipeline.publish.writer import check_writable, remove_stale_temps, sha256_file
-from metarr_pipeline.store import MovieRecord
+from metarr_pipeline.store import LibraryFileRow, MovieRecord
 
 LOW_SPACE_BYTES = 100 * 1024 * 1024
 
@@ -30,7 +30,7 @@ class Prepared:
     result: MoviePublish
     folder: Path
     plan: list[Planned]
-    ours: dict[str, dict[str, Any]]  # path → the record of a file we wrote before
+    ours: dict[str, LibraryFileRow]  # path → the record of a file we wrote before
     to_write: dict[str, bytes]  # path → its verified bytes, for files not already right
     keep: set[str]  # names of ours to keep although not planned (see plan.is_kept)
     intent: list[dict[str, Any]]
@@ -51,7 +51,7 @@ def prepare_movie(movie: MovieRecord, ctx: PublishContext, result: MoviePublish)
     warn_foreign_movie_nfo(movie, folder, ours, result)
     backup_user_nfo(movie, folder, plan, ours, ctx, result)
     intent = [{"path": p.path, "role": p.role, "sha256": p.sha256, "bytes": 0, "mtime_ns": None,
-               "written_at": ctx.now} for p in plan if p.path not in ours or ours[p.path]["sha256"] != p.sha256]
+               "written_at": ctx.now} for p in plan if p.path not in ours or ours[p.path].sha256 != p.sha256]
     return Prepared(movie, result, folder, plan, ours, to_write, keep, intent)
 
 
@@ -59,7 +59,7 @@ def _validate(movie: MovieRecord, folder: Path, ctx: PublishContext, result: Mov
     assert movie.id is not None
     if movie.gone_at is not None:
         raise PublishError(f"the movie is gone from disk since {movie.gone_at:%Y-%m-%d}: nothing to publish")
-    if not ctx.state.get(movie.id, {}).get("enriched") or movie.id not in ctx.metadata:
+    if not getattr(ctx.state.get(movie.id), "enriched", False) or movie.id not in ctx.metadata:
         raise PublishError("not enriched yet: run enrichment (metarr enrich) before publishing")
     if ctx.metadata[movie.id].fetch_error and ctx.metadata[movie.id].fields_json == "{}":
         raise PublishError(f"no provider metadata: {ctx.metadata[movie.id].fetch_error}")
@@ -79,7 +79,7 @@ def _check_writable(folder: Path) -> None:
         raise PublishError(f"folder '{folder}' is not writable ({exc.strerror or exc}): nothing written") from exc
 
 
-def _resolve(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]], ctx: PublishContext,
+def _resolve(folder: Path, plan: list[Planned], ours: dict[str, LibraryFileRow], ctx: PublishContext,
              result: MoviePublish) -> tuple[list[Planned], dict[str, bytes]]:
     """The plan that can be published and the bytes of each file to write: every image to write is read and
     verified (or repaired) now, before anything is written; an image the provider changed is dropped."""
@@ -106,12 +106,12 @@ def _resolve(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]],
     return ready, to_write
 
 
-def _already_right(target: Path, item: Planned, record: dict[str, Any] | None) -> bool:
+def _already_right(target: Path, item: Planned, record: LibraryFileRow | None) -> bool:
     try:
         st = target.stat()
     except FileNotFoundError:
         return False
-    if record and record["sha256"] == item.sha256 and record["mtime_ns"] == st.st_mtime_ns \
-            and record["bytes"] == st.st_size:
+    if record and record.sha256 == item.sha256 and record.mtime_ns == st.st_mtime_ns \
+            and record.bytes == st.st_size:
         return True  # unchanged since we wrote it: no need to read it
     return sha256_file(target) == item.sha256

@@ -9,19 +9,18 @@ and are carried into ours.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.plan import Planned
 from metarr_pipeline.publish.report import MoviePublish, PublishError
 from metarr_pipeline.publish.writer import sha256_file
-from metarr_pipeline.store import MovieRecord
+from metarr_pipeline.store import LibraryFileRow, MovieRecord
 
 NFO_BACKUP_LIMIT = 5 * 1024 * 1024  # an "NFO" larger than this is not one we dare replace
 
 
-def skip_user_files(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]],
+def skip_user_files(folder: Path, plan: list[Planned], ours: dict[str, LibraryFileRow],
                     result: MoviePublish) -> list[Planned]:
     kept = []
     for item in plan:
@@ -36,7 +35,7 @@ def skip_user_files(folder: Path, plan: list[Planned], ours: dict[str, dict[str,
     return kept
 
 
-def warn_foreign_movie_nfo(movie: MovieRecord, folder: Path, ours: dict[str, dict[str, Any]],
+def warn_foreign_movie_nfo(movie: MovieRecord, folder: Path, ours: dict[str, LibraryFileRow],
                            result: MoviePublish) -> None:
     """A ``movie.nfo`` we did not write, beside ours of another name, wins in Kodi's folder mode: say so."""
     if movie.kind == "file" and (folder / "movie.nfo").is_file() and "movie.nfo" not in ours \
@@ -45,7 +44,7 @@ def warn_foreign_movie_nfo(movie: MovieRecord, folder: Path, ours: dict[str, dic
                                "it instead of ours (kept; remove or rename it if that is not what you want)")
 
 
-def backup_user_nfo(movie: MovieRecord, folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]],
+def backup_user_nfo(movie: MovieRecord, folder: Path, plan: list[Planned], ours: dict[str, LibraryFileRow],
                     ctx: PublishContext, result: MoviePublish) -> None:
     """Keep the user's own NFO in the blob store before ours replaces it (its state is carried over too)."""
     assert movie.id is not None

@@ -60,7 +60,7 @@ def publish_movies(
     results = publish_batch(movies, context, fingerprint)
     # Players are told later, by their own step: here the changed movies are only queued (never fails).
     queue_notifications(store, settings, [
-        (m, "modified" if context.state.get(m.id, {}).get("published_at") else "created")  # type: ignore[arg-type]
+        (m, "modified" if getattr(context.state.get(m.id), "published_at", None) else "created")  # type: ignore[arg-type]
         for m, r in zip(movies, results, strict=True) if r.status == "published" and (r.written or r.removed)], now)
     report = PublishReport(results + skipped)
     report.movie_sets = publish_movie_sets(settings, store, session, now)
@@ -77,10 +77,10 @@ def _due_automatically(store: Store, movies: list[MovieRecord]) -> tuple[list[Mo
     due: list[MovieRecord] = []
     skipped: list[MoviePublish] = []
     for m in movies:
-        state = states.get(m.id, {})  # type: ignore[arg-type]
+        state = states.get(m.id)  # type: ignore[arg-type]
         if m.manual:
             skipped.append(MoviePublish(m.partition_key or "", "skipped", warnings=["marked manual"]))
-        elif state.get("state") == "published" or not state.get("enriched"):
+        elif state is None or state.state == "published" or not state.enriched:
             skipped.append(MoviePublish(m.partition_key or "", "skipped"))
         else:
             due.append(m)

@@ -38,8 +38,8 @@ class NfoBackup:
 def list_backups(settings: Settings, store: Store, movie: MovieRecord) -> list[NfoBackup]:
     assert movie.id is not None
     blobs = BlobStore(settings.cache_dir)
-    return [NfoBackup(n, row["path"], row["sha256"], row["saved_at"], row["bytes"], row["ext"],
-                      blobs.present(row["sha256"], row["ext"], row["bytes"]))
+    return [NfoBackup(n, row.path, row.sha256, row.saved_at, row.bytes, row.ext,
+                      blobs.present(row.sha256, row.ext, row.bytes))
             for n, row in enumerate(store.nfo_backups(movie.id), start=1)]
 
 

@@ -17,7 +17,7 @@ from metarr_pipeline.artwork.scoring import PARTS
 from metarr_pipeline.config import Settings
 from metarr_pipeline.publish import naming
 from metarr_pipeline.publish.nfo import read_back
-from metarr_pipeline.store import MovieRecord, Store
+from metarr_pipeline.store import ActorRow, MovieRecord, Store
 
 NFO_FIELDS = ("title", "originaltitle", "year", "premiered", "runtime", "mpaa", "tagline", "plot", "ratings",
               "genres", "directors", "writers", "studios", "countries", "set_name")
@@ -72,7 +72,7 @@ class NfoField:
 class MovieView:
     movie: MovieRecord
     types: list[ArtType]
-    actors: list[dict[str, Any]]
+    actors: list[ActorRow]
     nfo: list[NfoField]
     nfo_published: bool
     nfo_error: str = ""
@@ -137,7 +137,7 @@ def nfo_fields(store: Store, movie: MovieRecord) -> tuple[list[NfoField], bool, 
     published: dict[str, Any] | None = None
     error = ""
     files = store.library_files([movie.id]).get(movie.id, {})
-    nfo_rel = next((path for path, row in files.items() if row["role"] == "nfo"), None)
+    nfo_rel = next((path for path, row in files.items() if row.role == "nfo"), None)
     if nfo_rel is not None:
         try:
             published = read_back((Path(movie.folder) / nfo_rel).read_bytes())

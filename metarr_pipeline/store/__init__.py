@@ -34,7 +34,9 @@ idempotent. Readers take the same path and simply wait their turn.
 **Modules, in reading order.**
 
 - ``rows``: the row types (:class:`MovieRecord`, :class:`ScanWrite`, :class:`ProviderResponse`,
-  :class:`MetadataRow`, :class:`ScanRun`, :class:`NotificationRow`, :class:`RemovedMovie`);
+  :class:`MetadataRow`, :class:`ScanRun`, :class:`NotificationRow`, :class:`RemovedMovie`, :class:`EnrichmentRow`,
+  :class:`PersonRow`, :class:`ActorRow`, :class:`BlobRow`, :class:`LibraryFileRow`, :class:`PublishState`,
+  :class:`NfoBackupRow`);
 - ``connection``: :class:`~metarr_pipeline.store.connection.StoreBase`, the file lock, the retries and the
   migrations;
 - one module per area, each a class over ``StoreBase``: ``movies``, ``provider_cache``, ``artwork``,
@@ -43,10 +45,17 @@ idempotent. Readers take the same path and simply wait their turn.
 """
 
 from metarr_pipeline.store.rows import (
+    ActorRow,
+    BlobRow,
+    EnrichmentRow,
+    LibraryFileRow,
     MetadataRow,
     MovieRecord,
+    NfoBackupRow,
     NotificationRow,
+    PersonRow,
     ProviderResponse,
+    PublishState,
     RemovedMovie,
     ScanRun,
     ScanWrite,
@@ -54,10 +63,17 @@ from metarr_pipeline.store.rows import (
 from metarr_pipeline.store.store import Store
 
 __all__ = [
+    "ActorRow",
+    "BlobRow",
+    "EnrichmentRow",
+    "LibraryFileRow",
     "MetadataRow",
     "MovieRecord",
+    "NfoBackupRow",
     "NotificationRow",
+    "PersonRow",
     "ProviderResponse",
+    "PublishState",
     "RemovedMovie",
     "ScanRun",
     "ScanWrite",

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase, store_now
+from metarr_pipeline.store.rows import ActorRow, EnrichmentRow, PersonRow
 
 
 class ArtworkStore(StoreBase):
@@ -66,30 +67,30 @@ class ArtworkStore(StoreBase):
                 con.execute("DELETE FROM artwork_choices WHERE movie_id = ? AND type = ? AND action = 'pick'",
                             [movie_id, kind])
 
-    def enrichment_rows(self, movie_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    def enrichment_rows(self, movie_ids: Sequence[int]) -> dict[int, EnrichmentRow]:
         with self._connect(write=False) as con:
             cur = con.execute("SELECT * FROM enrichment WHERE movie_id IN (SELECT UNNEST(?))", [list(movie_ids)])
             names = [d[0] for d in cur.description]
-            return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+            return {r[0]: EnrichmentRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
-    def people(self, person_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    def people(self, person_ids: Sequence[int]) -> dict[int, PersonRow]:
         if not person_ids:
             return {}
         with self._connect(write=False) as con:
             cur = con.execute("SELECT * FROM people WHERE person_id IN (SELECT UNNEST(?))", [list(person_ids)])
             names = [d[0] for d in cur.description]
-            return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+            return {r[0]: PersonRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
-    def movie_actors(self, movie_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    def movie_actors(self, movie_ids: Sequence[int]) -> dict[int, list[ActorRow]]:
         with self._connect(write=False) as con:
             cur = con.execute(
                 "SELECT a.movie_id, a.position, a.person_id, a.name, a.role, p.profile_path, p.thumb_url, p.blob_sha"
                 " FROM movie_actors a LEFT JOIN people p USING (person_id)"
                 " WHERE a.movie_id IN (SELECT UNNEST(?)) ORDER BY a.movie_id, a.position", [list(movie_ids)])
             names = [d[0] for d in cur.description]
-            out: dict[int, list[dict[str, Any]]] = {}
+            out: dict[int, list[ActorRow]] = {}
             for r in cur.fetchall():
-                out.setdefault(r[0], []).append(dict(zip(names, r, strict=True)))
+                out.setdefault(r[0], []).append(ActorRow(**dict(zip(names, r, strict=True))))
             return out
 
     def save_enrichment(

@@ -7,21 +7,21 @@ commit time, so a blob a concurrent write has just started to use is never forgo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.rows import BlobRow
 
 
 class BlobsStore(StoreBase):
     """Reads of the blob index and deletion of unreferenced blobs."""
 
-    def blob_rows(self, shas: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def blob_rows(self, shas: Sequence[str]) -> dict[str, BlobRow]:
         if not shas:
             return {}
         with self._connect(write=False) as con:
             cur = con.execute("SELECT * FROM blobs WHERE sha256 IN (SELECT UNNEST(?))", [list(shas)])
             names = [d[0] for d in cur.description]
-            return {r[0]: dict(zip(names, r, strict=True)) for r in cur.fetchall()}
+            return {r[0]: BlobRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
     def unreferenced_blobs(self) -> list[tuple[str, str, int]]:
         """Blobs no selection, actor, NFO backup or library file refers to: (sha256, ext, bytes)."""

@@ -13,20 +13,21 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.rows import LibraryFileRow, NfoBackupRow, PublishState
 
 
 class LibraryStore(StoreBase):
     """Reads and writes of the library file records, the publish log and NFO backups."""
 
-    def library_files(self, movie_ids: Sequence[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    def library_files(self, movie_ids: Sequence[int]) -> dict[int, dict[str, LibraryFileRow]]:
         """movie → path → the file we wrote there (sha256, bytes, mtime_ns, role)."""
         with self._connect(write=False) as con:
             cur = con.execute("SELECT * FROM library_files WHERE movie_id IN (SELECT UNNEST(?))", [list(movie_ids)])
             names = [d[0] for d in cur.description]
-            out: dict[int, dict[str, dict[str, Any]]] = {}
+            out: dict[int, dict[str, LibraryFileRow]] = {}
             for r in cur.fetchall():
-                row = dict(zip(names, r, strict=True))
-                out.setdefault(row["movie_id"], {})[row["path"]] = row
+                row = LibraryFileRow(**dict(zip(names, r, strict=True)))
+                out.setdefault(row.movie_id, {})[row.path] = row
             return out
 
     def record_library_files_many(self, by_movie: Mapping[int, Sequence[dict[str, Any]]], *,
@@ -62,7 +63,7 @@ class LibraryStore(StoreBase):
             con.execute("INSERT INTO publish_log BY NAME SELECT * FROM new_log")
             con.unregister("new_log")
 
-    def publish_state(self, movie_ids: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+    def publish_state(self, movie_ids: Sequence[int] | None = None) -> dict[int, PublishState]:
         """Per movie: last successful publish, last enrichment / metadata change, and the derived state."""
         sql = """
             SELECT m.id,
@@ -90,8 +91,8 @@ class LibraryStore(StoreBase):
                 state = "outdated"
             else:
                 state = "published"
-            out[movie_id] = {"published_at": published, "changed_at": changed, "state": state,
-                             "enriched": enriched is not None, "last_error": error or ""}
+            out[movie_id] = PublishState(published_at=published, changed_at=changed, state=state,
+                                         enriched=enriched is not None, last_error=error or "")
         return out
 
     def publish_fingerprints(self, movie_ids: Sequence[int]) -> dict[int, str]:
@@ -110,14 +111,14 @@ class LibraryStore(StoreBase):
             con.execute("INSERT INTO nfo_backups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         [movie_id, path, blob["sha256"], saved_at])
 
-    def nfo_backups(self, movie_id: int) -> list[dict[str, Any]]:
+    def nfo_backups(self, movie_id: int) -> list[NfoBackupRow]:
         """The user's NFOs publishing backed up for this movie, oldest first (for ``metarr backups``)."""
         with self._connect(write=False) as con:
             rows = con.execute(
                 "SELECT n.path, n.sha256, n.saved_at, b.ext, b.bytes FROM nfo_backups n"
                 " LEFT JOIN blobs b ON b.sha256 = n.sha256 WHERE n.movie_id = ? ORDER BY n.saved_at, n.sha256",
                 [movie_id]).fetchall()
-        return [{"path": r[0], "sha256": r[1], "saved_at": r[2], "ext": r[3] or "nfo", "bytes": r[4]} for r in rows]
+        return [NfoBackupRow(path=r[0], sha256=r[1], saved_at=r[2], ext=r[3] or "nfo", bytes=r[4]) for r in rows]
 
     def forget_library_file(self, movie_id: int, path: str) -> None:
         """The file at ``path`` is no longer ours (a restored user NFO): publishing treats it as the user's."""

@@ -108,7 +108,6 @@ class MetadataRow:
         return json.loads(self.fields_json or "{}")
 
 
-
 @dataclass(frozen=True)
 class ScanRun:
     """One finished scan (``scan_runs``): when, over which library roots, and its summary counts."""
@@ -148,3 +147,92 @@ class RemovedMovie:
     folder: str
     video_file: str
     gone_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentRow:
+    """One row of ``enrichment``: a movie's last enrichment result, compared by hash so unchanged runs write nothing."""
+
+    movie_id: int
+    state_hash: str
+    selection_hash: str
+    enriched_at: datetime
+    selection_changed_at: datetime
+    config_fingerprint: str
+    summary_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """One row of ``people``: an actor and their cached headshot (``blob_sha``) or why there is none."""
+
+    person_id: int
+    name: str
+    profile_path: str
+    thumb_url: str
+    blob_sha: str | None
+    error: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActorRow:
+    """One actor of a movie (``movie_actors``) with their person's headshot fields (None when no ``people`` row)."""
+
+    movie_id: int
+    position: int
+    person_id: int
+    name: str
+    role: str
+    profile_path: str | None
+    thumb_url: str | None
+    blob_sha: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRow:
+    """One row of ``blobs``: a content-addressed file of the blob store and where it came from."""
+
+    sha256: str
+    ext: str
+    bytes: int
+    width: int | None
+    height: int | None
+    format: str
+    source_url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryFileRow:
+    """One row of ``library_files``: a file publishing wrote (or is about to write) into a movie folder."""
+
+    movie_id: int
+    path: str  # relative to the movie folder
+    role: str  # nfo | art | actor | extrafanart
+    sha256: str
+    bytes: int
+    mtime_ns: int | None  # None while the write is pending
+    written_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishState:
+    """A movie's publish state, derived from ``publish_log``, ``enrichment`` and ``movie_metadata``."""
+
+    published_at: datetime | None  # last successful publish
+    changed_at: datetime | None  # last enrichment or metadata change
+    state: str  # unpublished | outdated | published
+    enriched: bool
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class NfoBackupRow:
+    """A user's NFO that publishing backed up (``nfo_backups`` with its blob's ``ext`` and ``bytes``)."""
+
+    path: str
+    sha256: str
+    saved_at: datetime
+    ext: str
+    bytes: int | None

@@ -23,7 +23,7 @@ from metarr_pipeline.artwork.selection import UserChoices
 from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.config import Settings
 from metarr_pipeline.providers.session import ProviderSession
-from metarr_pipeline.store import MovieRecord, Store
+from metarr_pipeline.store import BlobRow, MovieRecord, Store
 
 COUNTERS = ("candidates", "previews_analysed", "previews_cached", "originals_downloaded", "originals_reused",
             "originals_deferred", "headshots_downloaded", "headshots_reused", "bytes_downloaded")
@@ -56,7 +56,7 @@ class Batch:
     ranked: pl.DataFrame = field(default_factory=pl.DataFrame)
     choices: UserChoices = field(default_factory=UserChoices)
     previous_blobs: dict[tuple[int, str], tuple[str, str]] = field(default_factory=dict)  # (movie, cand.) → (sha, ext)
-    blob_info: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha → blobs row
+    blob_info: dict[str, BlobRow] = field(default_factory=dict)  # sha → blobs row
     selected: pl.DataFrame = field(default_factory=pl.DataFrame)
     # fetch_originals
     failed_originals: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (movie, type, cand.) → why

@@ -13,6 +13,7 @@ batch.
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 from typing import Any
 
 import polars as pl
@@ -21,6 +22,7 @@ from metarr_pipeline.artwork.actors import Actor
 from metarr_pipeline.artwork.enrich.batch import Batch, ext_of, run_concurrently
 from metarr_pipeline.blobs import download_blob, download_workers, is_transient, reads_transient
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.store import PersonRow
 
 HEADSHOT_SIZE = "h632"
 _PEOPLE = {"person_id": pl.Int64, "name": pl.String, "profile_path": pl.String, "thumb_url": pl.String,
@@ -47,8 +49,8 @@ def cache_headshots(batch: Batch) -> None:
             reason = f"headshot unavailable: {str(exc)[:200]}"
             prior = known.get(a.person_id)
             with lock:
-                if prior is not None and (prior["blob_sha"] or is_transient(exc)):
-                    rows[a.person_id] = {**prior, "_changed": False}  # the good reference stays
+                if prior is not None and (prior.blob_sha or is_transient(exc)):
+                    rows[a.person_id] = {**asdict(prior), "_changed": False}  # the good reference stays
                 else:
                     rows[a.person_id].update(error=reason, _changed=not is_transient(exc))
             if is_transient(exc):
@@ -65,22 +67,22 @@ def cache_headshots(batch: Batch) -> None:
 
 
 def _plan(batch: Batch, persons: dict[int, Actor],
-          known: dict[int, dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], list[Actor]]:
+          known: dict[int, PersonRow]) -> tuple[dict[int, dict[str, Any]], list[Actor]]:
     """Each person's row (the stored one when still good) and the actors whose headshot must be fetched."""
-    exts = {sha: row["ext"] for sha, row in
-            batch.store.blob_rows(sorted({p["blob_sha"] for p in known.values() if p["blob_sha"]})).items()}
+    exts = {sha: row.ext for sha, row in
+            batch.store.blob_rows(sorted({p.blob_sha for p in known.values() if p.blob_sha})).items()}
     rows: dict[int, dict[str, Any]] = {}
     todo: list[Actor] = []
     for pid, a in persons.items():
         prior = known.get(pid)
         thumb = f"{batch.image_base}/{HEADSHOT_SIZE}{a.profile_path}" if a.profile_path else ""
-        if prior and prior["profile_path"] == a.profile_path and prior["name"] == a.name and (
+        if prior and prior.profile_path == a.profile_path and prior.name == a.name and (
                 not a.profile_path
-                or (prior["blob_sha"] and batch.blobs.has(prior["blob_sha"],
-                                                          exts.get(prior["blob_sha"]) or ext_of(thumb)))
-                or (prior["error"] and not prior["blob_sha"] and not reads_transient(prior["error"]))):
-            rows[pid] = {**prior, "_changed": False}
-            batch.bump("headshots_reused", 1 if prior["blob_sha"] else 0)
+                or (prior.blob_sha and batch.blobs.has(prior.blob_sha,
+                                                       exts.get(prior.blob_sha) or ext_of(thumb)))
+                or (prior.error and not prior.blob_sha and not reads_transient(prior.error))):
+            rows[pid] = {**asdict(prior), "_changed": False}
+            batch.bump("headshots_reused", 1 if prior.blob_sha else 0)
             continue
         rows[pid] = {"person_id": pid, "name": a.name, "profile_path": a.profile_path, "thumb_url": thumb,
                      "blob_sha": None, "error": "" if a.profile_path else "no headshot on TMDB",

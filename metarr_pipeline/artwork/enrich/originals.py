@@ -17,6 +17,7 @@ from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
 from metarr_pipeline.artwork.enrich.rank import rescore, select_winners, with_real_sizes
 from metarr_pipeline.blobs import download_blob, download_workers, is_transient
 from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.store import BlobRow
 
 ROUNDS = 4
 SMALLER = 0.98  # an original with fewer than this share of the pixels it was scored at is re-scored
@@ -49,7 +50,7 @@ def fetch_originals(batch: Batch) -> None:
             continue
         if all(isinstance(outcomes.get(u), tuple) for u in needed):
             break
-    batch.blob_info.update({b["sha256"]: b for b in batch.original_blobs})
+    batch.blob_info.update({b["sha256"]: BlobRow(**b) for b in batch.original_blobs})
     batch.selected = batch.selected.with_columns(
         blob_sha=pl.when(pl.col("selected_rank").is_not_null())
         .then(pl.col("url").replace_strict({u: v[0] for u, v in batch.winner_blobs.items()}, default=None))

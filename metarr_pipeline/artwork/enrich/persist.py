@@ -28,7 +28,7 @@ from metarr_pipeline.artwork.enrich.headshots import people_frame
 from metarr_pipeline.artwork.enrich.report import ChosenArt, MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
 from metarr_pipeline.fingerprints import config_fingerprint
-from metarr_pipeline.store import MovieRecord
+from metarr_pipeline.store import EnrichmentRow, MovieRecord
 
 _STORED = ("movie_id", "type", "candidate_id", "provider", "url", "preview_url", "language", "width", "height",
            "votes", "vote_average", "phash", *(f"s_{p}" for p in PARTS), "score", "rank", "gate", "duplicate_of",
@@ -68,7 +68,7 @@ def persist_changes(batch: Batch) -> None:
             continue
         group = per_movie.get(m.id, selected.clear())
         result = _movie_result(batch, m, group, stored.get(m.id), writes)
-        if result.status == "unchanged" and "retry" in json.loads(stored[m.id]["summary_json"] or "{}"):
+        if result.status == "unchanged" and "retry" in json.loads(stored[m.id].summary_json or "{}"):
             writes.summaries[m.id] = _summary(stored[m.id], retry=None)
         if m.id in batch.faults:
             result = replace(result, warnings=(*result.warnings, *_retry_notes(batch.faults[m.id])))
@@ -88,7 +88,7 @@ def persist_changes(batch: Batch) -> None:
     batch.store.set_enrichment_summaries(writes.summaries)
 
 
-def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict[str, Any] | None,
+def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: EnrichmentRow | None,
                   writes: _Writes) -> MovieEnrichment:
     """One movie's result, compared with the stored one; its rows are added to ``writes`` when it changed."""
     assert m.id is not None
@@ -99,10 +99,10 @@ def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict
                    "fingerprint": writes.fingerprint})
     sel = table.filter(pl.col("selected_rank").is_not_null()).sort(["type", "selected_rank"])
     selection_hash = _hash(sel.select("type", "selected_rank", "candidate_id").to_dicts())
-    unchanged = prior is not None and prior["state_hash"] == state
+    unchanged = prior is not None and prior.state_hash == state
     if unchanged:
         writes.blob_updates += _blob_updates(m.id, sel, batch.previous_blobs)
-    selection_changed = prior is None or prior["selection_hash"] != selection_hash
+    selection_changed = prior is None or prior.selection_hash != selection_hash
     result = _describe(m, group, batch, actors, "unchanged" if unchanged else "enriched",
                        selection_changed and not unchanged)
     if unchanged:
@@ -114,7 +114,7 @@ def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict
     retry = {"retry": _retry_notes(batch.faults[m.id])[0]} if m.id in batch.faults else {}
     writes.enrichment.append({
         "movie_id": m.id, "state_hash": state, "selection_hash": selection_hash, "enriched_at": batch.now,
-        "selection_changed_at": batch.now if selection_changed else prior["selection_changed_at"],  # type: ignore[index]
+        "selection_changed_at": batch.now if selection_changed else prior.selection_changed_at,  # type: ignore[union-attr]
         "config_fingerprint": writes.fingerprint,
         "summary_json": json.dumps({"candidates": result.candidates, "failed": result.failed_candidates,
                                     "duplicates": len(result.duplicates), "actors": result.actors,
@@ -131,9 +131,9 @@ def _kept(m: MovieRecord, reasons: list[str]) -> MovieEnrichment:
         f"kept last good: {'; '.join(reasons[:3])}{more}; tried again next run",))
 
 
-def _summary(prior: dict[str, Any], retry: str | None) -> str:
+def _summary(prior: EnrichmentRow, retry: str | None) -> str:
     """The stored summary with the retry mark set (a kept movie) or cleared (a clean run healed it)."""
-    summary = {k: v for k, v in json.loads(prior["summary_json"] or "{}").items() if k != "retry"}
+    summary = {k: v for k, v in json.loads(prior.summary_json or "{}").items() if k != "retry"}
     return json.dumps({**summary, "retry": retry} if retry else summary)
 
 
@@ -162,11 +162,11 @@ def _describe(m: MovieRecord, group: pl.DataFrame, batch: Batch, actors: list[Ac
     chosen = []
     winners = group.filter(pl.col("selected_rank").is_not_null()).sort(["type", "selected_rank"])
     for row in winners.iter_rows(named=True):
-        info = batch.blob_info.get(row["blob_sha"] or "", {})
+        info = batch.blob_info.get(row["blob_sha"] or "")
         chosen.append(ChosenArt(row["type"], row["selected_rank"], row["candidate_id"], row["provider"],
                                 row["language"], row["width"] or 0, row["height"] or 0, row["score"],
                                 {p: round(row[f"s_{p}"], 3) for p in PARTS}, row["blob_sha"],
-                                info.get("ext", ext_of(row["url"]))))
+                                info.ext if info is not None else ext_of(row["url"])))
     declared = [c for c in ("declared_width", "declared_height") if c in group.columns]
     top = tuple(group.filter(pl.col("rank") <= 5).sort(["type", "rank"]).select(
         "type", "rank", "candidate_id", "provider", "language", "width", "height", *declared, "score",

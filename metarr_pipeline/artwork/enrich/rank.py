@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import polars as pl
 
@@ -25,7 +24,7 @@ from metarr_pipeline.artwork.enrich.batch import Batch, ext_of
 from metarr_pipeline.artwork.scoring import score_candidates
 from metarr_pipeline.artwork.selection import UserChoices, select
 from metarr_pipeline.fingerprints import DUPLICATE_THRESHOLD
-from metarr_pipeline.store import Store
+from metarr_pipeline.store import BlobRow, Store
 
 
 def score_and_select(batch: Batch) -> None:
@@ -89,7 +88,7 @@ def _choices(store: Store, ids: Sequence[int], previous: pl.DataFrame) -> UserCh
 
 
 def _previous_blobs(previous: pl.DataFrame,
-                    blob_info: dict[str, dict[str, Any]]) -> dict[tuple[int, str], tuple[str, str]]:
+                    blob_info: dict[str, BlobRow]) -> dict[tuple[int, str], tuple[str, str]]:
     """(movie, candidate) → (sha, ext) of originals cached by earlier runs. The extension is the one the blob
     was stored under (its sniffed format): a PNG served as ``.jpg`` is ``<sha>.png`` in the store."""
     if not previous.height:
@@ -97,5 +96,5 @@ def _previous_blobs(previous: pl.DataFrame,
     out: dict[tuple[int, str], tuple[str, str]] = {}
     rows = previous.filter(pl.col("blob_sha").is_not_null()).select("movie_id", "candidate_id", "blob_sha", "url")
     for movie_id, cid, sha, url in rows.iter_rows():
-        out[(movie_id, cid)] = (sha, blob_info.get(sha, {}).get("ext") or ext_of(url))
+        out[(movie_id, cid)] = (sha, getattr(blob_info.get(sha), "ext", None) or ext_of(url))
     return out

@@ -5,23 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from metarr_pipeline.errors import ProviderResponseError
-from metarr_pipeline.providers.http import HttpFetcher
+from metarr_pipeline.providers.http import Credentials, HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
 
 class FanartClient:
     provider = "fanart.tv"
+    route = "fanart_api"  # the politeness key and redirect allowlist (HttpFetcher routes)
 
     def __init__(self, fetcher: HttpFetcher, api_url: str, keys: ProviderKeys) -> None:
         self.fetcher = fetcher
         self.api_url = api_url.rstrip("/")
-        self._params = {"api_key": keys.fanart_api_key}
+        params = {"api_key": keys.fanart_api_key or ""}
         if keys.fanart_client_key:
-            self._params["client_key"] = keys.fanart_client_key
+            params["client_key"] = keys.fanart_client_key
+        self._credentials = Credentials(params=params)  # only ever sent to the API's own origin
 
     def movie(self, tmdb_id: int) -> dict[str, Any] | None:
-        response = self.fetcher.get(f"{self.api_url}/movies/{tmdb_id}", params=self._params, kind="fanart_movie",
-                                    provider=self.provider, not_found_ok=True)
+        response = self.fetcher.get(f"{self.api_url}/movies/{tmdb_id}", credentials=self._credentials,
+                                    kind="fanart_movie", provider=self.provider, not_found_ok=True,
+                                    route=self.route)
         if response.status == 404:
             return None
         body = response.json()

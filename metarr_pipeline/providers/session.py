@@ -21,7 +21,7 @@ from typing import Any
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import ProviderUnavailable
 from metarr_pipeline.providers.fanart import FanartClient
-from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, host_of
+from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, Route, host_of
 from metarr_pipeline.providers.keys import ProviderKeys
 from metarr_pipeline.providers.tmdb import TmdbClient
 
@@ -92,6 +92,26 @@ def resolve_mode(settings: Settings, keys: ProviderKeys) -> str:
     return mode
 
 
+def provider_routes(settings: Settings, tmdb_api: str, tmdb_images: str, fanart_api: str, fanart_assets: str,
+                    image_hosts: tuple[str, ...]) -> list[Route]:
+    """Politeness keyed by provider purpose, the configured (or simulator) base URL only telling them apart:
+    two of them behind one host keep their own limits. API redirects stay on the API's own host; image
+    redirects may go to any allowlisted image host."""
+    p = settings.providers
+    assets = fanart_assets if "://" in fanart_assets else f"https://{fanart_assets}"
+    return [
+        Route("tmdb_api", tmdb_api, HostPolicy(p.tmdb.requests_per_second, p.tmdb.max_connections,
+                                               p.tmdb.timeout_seconds)),
+        Route("tmdb_images", tmdb_images, HostPolicy(
+            p.tmdb.image_requests_per_second, p.tmdb.image_max_connections, p.tmdb.timeout_seconds), image_hosts),
+        Route("fanart_api", fanart_api, HostPolicy(p.fanart.requests_per_second, p.fanart.max_connections,
+                                                   p.fanart.timeout_seconds)),
+        Route("fanart_assets", assets, HostPolicy(p.fanart.image_requests_per_second,
+                                                  p.fanart.image_max_connections, p.fanart.timeout_seconds),
+              image_hosts),
+    ]
+
+
 @contextmanager
 def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iterator[ProviderSession]:
     keys = keys if keys is not None else ProviderKeys.from_env()
@@ -102,30 +122,23 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     if mode == "simulator":
         simulator = _start_simulator(settings)
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
-        fanart_assets = simulator.fanart_assets_host
+        fanart_assets = f"http://{simulator.fanart_assets_host}"
         image_hosts = (host_of(CANONICAL_TMDB_IMAGES), host_of(CANONICAL_FANART_ASSETS))
+        fetch_hosts = tuple(simulator.image_hosts)
         images_root = tmdb_images.split("/t/p")[0]
-        url_map = {CANONICAL_TMDB_IMAGES: images_root, CANONICAL_FANART_ASSETS: f"http://{fanart_assets}"}
+        url_map = {CANONICAL_TMDB_IMAGES: images_root, CANONICAL_FANART_ASSETS: fanart_assets}
         keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator")
         log.info("providers: using the built-in simulator (no TMDB key in the environment)")
     else:
         tmdb_api, tmdb_images, fanart_api = p.tmdb.api_url, p.tmdb.image_url, p.fanart.api_url
         image_hosts = p.image_hosts
         fanart_assets = next((h for h in image_hosts if h != host_of(tmdb_images)), "assets.fanart.tv")
+        fetch_hosts = image_hosts
         if not keys.has_tmdb:
             log.warning("providers: no TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN in the environment")
 
-    policies = {
-        host_of(tmdb_api): HostPolicy(p.tmdb.requests_per_second, p.tmdb.max_connections, p.tmdb.timeout_seconds),
-        host_of(tmdb_images): HostPolicy(p.tmdb.image_requests_per_second, p.tmdb.image_max_connections,
-                                         p.tmdb.timeout_seconds),
-        host_of(fanart_api): HostPolicy(p.fanart.requests_per_second, p.fanart.max_connections,
-                                        p.fanart.timeout_seconds),
-        fanart_assets.lower(): HostPolicy(p.fanart.image_requests_per_second, p.fanart.image_max_connections,
-                                          p.fanart.timeout_seconds),
-    }
-    fetcher = HttpFetcher(policies, max_attempts=p.max_attempts, backoff_seconds=p.backoff_seconds,
-                          secrets=keys.secrets())
+    fetcher = HttpFetcher(provider_routes(settings, tmdb_api, tmdb_images, fanart_api, fanart_assets, fetch_hosts),
+                          max_attempts=p.max_attempts, backoff_seconds=p.backoff_seconds, secrets=keys.secrets())
     fanart = None
     if p.fanart.enabled and keys.fanart_api_key:
         fanart = FanartClient(fetcher, fanart_api, keys)

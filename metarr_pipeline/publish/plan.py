@@ -83,6 +83,8 @@ def _plan_actors(movie: MovieRecord, ctx: PublishContext) -> tuple[list[NfoActor
             continue
         ext = ctx.blob_rows.get(actor["blob_sha"], {}).get("ext") or "jpg"
         name = naming.actor_file_name(actor["name"], ext)
+        if name is not None:
+            name = naming.fit_name(name)  # a 255-byte name must not fail the movie (File name too long)
         if name is None or name in used:
             continue
         used.add(name)

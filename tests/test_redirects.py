@@ -134,6 +134,31 @@ def test_a_same_origin_redirect_is_followed_with_our_credentials_only(
     assert second.startswith("/3/movie/603?") and f"api_key={API_KEY}" in second and "PLANTED" not in second
 
 
+@pytest.mark.parametrize("status", KINDS)
+@pytest.mark.parametrize("provider", ["tmdb-bearer", "tmdb-api_key", "fanart"])
+def test_a_provider_redirect_to_another_scheme_carries_no_credential(
+        tmp_path: Path, home: RedirectServer, other_port: RedirectServer, status: int, provider: str) -> None:
+    """https on the API's own host and port is allowed by the allowlist, but it is another origin: the hop
+    (which fails here: the loopback server speaks no TLS) carries neither the header nor the key."""
+    path = "/v3/movies/603" if provider == "fanart" else "/3/movie/603"
+    home.redirects[path] = (status, home.url(path).replace("http://", "https://"))
+    keys = ProviderKeys(tmdb_read_token=TOKEN if provider == "tmdb-bearer" else "",
+                        tmdb_api_key=API_KEY if provider == "tmdb-api_key" else "", fanart_api_key=FANART_KEY)
+    transport = Recording()
+    with open_providers(settings_for(tmp_path, home, other_port, other_port), keys) as session:
+        session.fetcher._transport = transport  # the real transport, recording what each hop carried
+        with pytest.raises(ProviderError) as raised:
+            if provider == "fanart":
+                assert session.fanart is not None
+                session.fanart.movie(603)
+            else:
+                session.tmdb.movie(603)
+    assert [r.url.scheme for r in transport.sent] == ["http", "https"]
+    first, hop = (f"{dict(r.headers)} {r.url}" for r in transport.sent)
+    assert any(s in first for s in SECRETS) and not any(s in hop for s in SECRETS)
+    assert all(s not in str(raised.value) for s in SECRETS)
+
+
 def fetcher() -> HttpFetcher:
     return HttpFetcher(max_attempts=1, secrets=SECRETS)
 

@@ -139,7 +139,7 @@ class HttpFetcher:
 
     def route_for(self, url: str | httpx.URL, name: str | None = None) -> Route:
         """The named route, else the one whose base the URL starts with, else one for the URL's own host."""
-        if name is not None:
+        if name is not None and name in self.routes:
             return self.routes[name]
         parsed = parse_url(url)
         found = match_route(parsed, list(self.routes.values()))

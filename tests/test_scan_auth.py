@@ -22,13 +22,16 @@ from metarr_pipeline.store import Store
 WRONG = "wrong-Key-0000-SECRET"
 
 
-@pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Simulator]]:
+@pytest.fixture(params=["search", "imdb"])
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          request: pytest.FixtureRequest) -> Iterator[tuple[Path, Simulator]]:
+    """A library identified by TMDB search only, or through an IMDb id (TMDB's /find): both rungs ask TMDB."""
     for var in ("TMDB_READ_ACCESS_TOKEN", "FANART_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TMDB_API_KEY", WRONG)
     root = tmp_path / "lib"
-    for name in ("The Matrix (1999)", "Heat (1995)"):  # no id anywhere: identified by search only
+    names = ("The Matrix (1999)", "Heat (1995)") if request.param == "search" else ("The Matrix {imdb-tt0133093}",)
+    for name in names:
         (root / name).mkdir(parents=True)
         (root / name / f"{name}.mkv").write_bytes(b"\x1a\x45\xdf\xa3" + b"\0" * 64)
     with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "simcache", api_key="the-right-key")) as sim:

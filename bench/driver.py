@@ -16,6 +16,7 @@ from typing import Any
 
 import bench
 from bench import ROOT
+from bench.instance import INSTANCES, drop_instance, fresh_dagster_home
 from bench.library import TEMPLATES, library_plan, make_library, make_templates
 from bench.profiles import write_profile
 from bench.report import update_readme, write_results
@@ -24,7 +25,6 @@ from bench.stages import (
     ORIGINAL_WEIGHTS,
     RESCORE_WEIGHTS,
     StageRunner,
-    fresh_dagster_home,
     run_worker,
     write_config,
 )
@@ -43,12 +43,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stages", default="cold,warm,rescore",
                         help="without cold, warm/rescore run on the state an earlier run left")
     parser.add_argument("--label", default="", help="added to the result files' names (no README update)")
+    parser.add_argument("--instance", choices=INSTANCES, default=os.environ.get("INSTANCE") or "sqlite",
+                        help="the Dagster instance: sqlite (dagster.yaml) or postgres (dagster.postgres.yaml, on "
+                             "the checkout's private cluster)")
     return parser.parse_args(argv)
 
 
-def initial_results(date: str, n: int, plan: list[dict[str, Any]]) -> dict[str, Any]:
+def initial_results(date: str, n: int, plan: list[dict[str, Any]], instance: str) -> dict[str, Any]:
     return {
-        "date": date, "n_movies": n,
+        "date": date, "n_movies": n, "instance": instance,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "limits": {"latency_s": LATENCY, "tmdb_api_rps": TMDB_RPS, "connections_per_host": CONNECTIONS,
                    "client": "limits set equal to the simulator's (see bench/README.md)"},
@@ -59,7 +62,7 @@ def initial_results(date: str, n: int, plan: list[dict[str, Any]]) -> dict[str, 
 
 
 def prime(sim: SimulatorProcess, sim_cache: Path, work: Path, library: Path, n: int,
-          results: dict[str, Any]) -> None:
+          results: dict[str, Any], instance: str) -> None:
     """Render the images once, so the simulator's drawing is not measured (once per library size)."""
     primed_marker = sim_cache / "primed.json"
     primed = json.loads(primed_marker.read_text()).get("n", 0) if primed_marker.exists() else 0
@@ -70,10 +73,11 @@ def prime(sim: SimulatorProcess, sim_cache: Path, work: Path, library: Path, n: 
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir()
     write_config(scratch / "metarr.toml", scratch / "state", library, sim)
-    fresh_dagster_home(scratch / "dagster")
+    fresh_dagster_home(scratch / "dagster", instance)
     result = run_worker("prime", ["scan", "enrich"], scratch / "metarr.toml", scratch / "dagster", work, sim)
     print(f"bench: primed in {result['wall_s']} s ({result['requests']['total']} requests)")
     results["prime_s"] = result["wall_s"]
+    drop_instance(scratch / "dagster")
     shutil.rmtree(scratch, ignore_errors=True)
     sim_cache.mkdir(parents=True, exist_ok=True)
     primed_marker.write_text(json.dumps({"n": n}))
@@ -138,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     stages_wanted = args.stages.split(",")
     date = dt.date.today().isoformat()
-    stem = (date if n == 1000 else f"{date}-n{n}") + (f"-{args.label}" if args.label else "")
+    stem = (date if n == 1000 else f"{date}-n{n}") + ("-postgres" if args.instance == "postgres" else "") + \
+        (f"-{args.label}" if args.label else "")
 
-    print(f"bench: {n} movies, work dir {work}")
+    print(f"bench: {n} movies, work dir {work}, Dagster instance {args.instance}")
     t = time.perf_counter()
     plan = library_plan(n)
     templates = make_templates(args.work.resolve() / "templates")
@@ -152,10 +157,10 @@ def main(argv: list[str] | None = None) -> int:
 
     sim_cache = args.work.resolve() / "simulator-cache"
     sim = SimulatorProcess(work, sim_cache)
-    results = initial_results(date, n, plan)
+    results = initial_results(date, n, plan, args.instance)
     try:
-        prime(sim, sim_cache, work, library, n, results)
-        runner = StageRunner(n=n, work=work, library=library, sim=sim)
+        prime(sim, sim_cache, work, library, n, results, args.instance)
+        runner = StageRunner(n=n, work=work, library=library, sim=sim, instance=args.instance)
         run_stages(runner, stages_wanted, results)
         results["analysis"] = measure_analysis(runner)
         results["verdicts"] = verdicts(results, n)
@@ -170,6 +175,6 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print(f"bench: wrote {args.results / (stem + '.json')} and .md")
-    if n == 1000 and not args.label and set(stages_wanted) >= set(STAGES) and update_readme(table):
+    if n == 1000 and not args.label and set(stages_wanted) >= set(STAGES) and update_readme(table, args.instance):
         print("bench: README.md's Benchmark table updated")
     return 0

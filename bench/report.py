@@ -1,6 +1,7 @@
 """The results: ``<stem>.json`` (everything measured), ``<stem>.md`` (the table), and the README's table.
 
-The README's Benchmark table (between the ``bench:`` markers) is refreshed only by a full 1,000-movie run.
+The README's Benchmark tables (between the ``bench:`` markers for SQLite, ``bench-postgres:`` for PostgreSQL)
+are refreshed only by a full 1,000-movie run on that instance.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def _stage_row(name: str, s: dict[str, Any]) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     n = results["n_movies"]
-    lines = [f"**{n} movies**, {results['date']}, {results['machine']['cpus']} cores, simulator on the same "
+    lines = [f"**{n} movies**, {results['date']}, {results['machine']['cpus']} cores, Dagster instance "
+             f"{results.get('instance', 'sqlite')}, simulator on the same "
              f"machine ({int(LATENCY * 1000)} ms latency, TMDB {int(TMDB_RPS)} req/s, {CONNECTIONS} connections "
              f"per host).", "", STAGE_HEADER, "|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [_stage_row(name, s) for name, s in results["stages"].items()]
@@ -53,10 +55,12 @@ def write_results(folder: Path, stem: str, results: dict[str, Any]) -> str:
     return table
 
 
-def update_readme(table: str) -> bool:
+def update_readme(table: str, instance: str = "sqlite") -> bool:
+    """Refresh the README's table of this instance (``bench:`` markers for SQLite, ``bench-postgres:``)."""
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    marker = "bench" if instance == "sqlite" else f"bench-{instance}"
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if start not in text or end not in text:
         return False
     head, rest = text.split(start, 1)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import PY, ROOT
+from bench.instance import fresh_dagster_home, instance_env
 from bench.library import library_snapshot, snapshot_diff
 from bench.simulator import SimulatorProcess
 from bench.targets import CONNECTIONS, TMDB_RPS, request_stats, summarise_stage
@@ -76,14 +77,9 @@ def worker_env(config: Path, dagster_home: Path) -> dict[str, str]:
                 "FANART_API_KEY": "bench-key", "PYTHONUNBUFFERED": "1"})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     env.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "1")  # as the Makefile sets it
+    env.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")  # as the Makefile sets it (used by PostgreSQL's storage)
+    env.update(instance_env(dagster_home))  # a PostgreSQL instance's URL
     return env
-
-
-def fresh_dagster_home(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    shutil.copyfile(ROOT / "dagster.yaml", path / "dagster.yaml")
 
 
 def machine_busy_seconds() -> float:
@@ -160,6 +156,7 @@ class StageRunner:
     work: Path
     library: Path
     sim: SimulatorProcess
+    instance: str = "sqlite"
 
     @property
     def state(self) -> Path:
@@ -180,7 +177,7 @@ class StageRunner:
     def reset(self) -> None:
         """An empty state and a fresh instance, as a cold stage needs."""
         shutil.rmtree(self.state, ignore_errors=True)
-        fresh_dagster_home(self.dagster_home)
+        fresh_dagster_home(self.dagster_home, self.instance)
         self.weights_file.write_text("null")
 
     def run(self, name: str, jobs: list[str], weights: dict[str, float] | str | None = "current",

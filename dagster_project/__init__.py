@@ -31,5 +31,8 @@ Modules in reading order: ``partitions`` (movies as partitions), ``resources`` (
 providers), ``code_versions`` (config fingerprints read at load), ``metadata`` (what a step reports: tables,
 which partitions get their own metadata, errors turned into Dagster outcomes), ``run_tags``, ``assets/`` (one
 module per stage: scan, enrich, artwork, publish, notify), ``jobs``, ``automation``, ``definitions`` (assembles
-them), ``demo_run`` (``make demo``). ``tests/test_asset_graph.py`` pins this graph.
+them), ``demo_run`` (``make demo``). ``tests/test_asset_graph.py`` pins this graph. Beside the graph:
+``postgres_cluster`` (the private PostgreSQL server of the production instance, ``dagster.postgres.yaml``) and
+``serve`` (``make serve``: code server, daemon and webserver as three processes on it; ``deploy/`` runs them),
+``retention`` (the nightly job and schedule pruning old runs and their events from the instance).
 """

@@ -17,9 +17,17 @@ The library-wide ones emit a few batched runs (contiguous ranges of movie partit
 ``schedule.max_movies_per_run`` each), never a run per movie, tagged with who launched them (``run_tags``).
 Movies inside a range that did not need the work are cheap no-ops: their provider cache is fresh, their
 analysis cached, their result unchanged.
+
+**Retries.** Dagster never launches a run key it has seen, and the sensors' keys are derived from what is wanted,
+so a wave whose runs finished while its movies are still wanted (a run failed, or a movie failed inside it)
+would never run again. :func:`retry_attempt` looks up the runs of the wave's keys in the instance: once they have
+all finished and the backoff of that attempt has passed (``RETRY_BACKOFF``: the next tick, then 10 min, 40 min,
+2 h, 6 h), the keys get an attempt suffix (``-r1``, ``-r2``...), which Dagster has not seen.
 """
 
 import hashlib
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import dagster as dg
@@ -30,25 +38,61 @@ from dagster_project.code_versions import settings_at_load
 from dagster_project.jobs import enrich_job, publish_job
 from dagster_project.partitions import movies_partitions, partition_requests
 from dagster_project.resources import MetarrResource
-from dagster_project.run_tags import AUTO_PUBLISH, CONFIG_CHANGE, RANGE_END, RANGE_START, SCHEDULE, TRIGGER_TAG
+from dagster_project.run_tags import (
+    AUTO_PUBLISH,
+    CONFIG_CHANGE,
+    RANGE_END,
+    RANGE_START,
+    RUN_KEY,
+    SCHEDULE,
+    TRIGGER_TAG,
+)
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
 from metarr_pipeline.orchestration import (
     batched_ranges,
     due_for_enrichment,
     outdated_for_publish,
+    publish_changes,
     stale_movies,
 )
 
 PENDING_GRACE = timedelta(minutes=2)
+RETRY_BACKOFF = (timedelta(0), timedelta(minutes=10), timedelta(minutes=40), timedelta(hours=2), timedelta(hours=6))
+"""How long after the last run of attempt n finished attempt n+1 may start (the last value repeats)."""
+
+
+def retry_attempt(instance: dg.DagsterInstance, keys_of: Callable[[int], list[str]],
+                  now: float | None = None) -> int:
+    """The attempt whose run keys a tick should use: the first one not yet run to the end, or whose backoff
+    has not passed (its keys are then seen ones, so Dagster launches nothing until the backoff is over)."""
+    now = time.time() if now is None else now
+    attempt = 0
+    while True:
+        records = [r for key in keys_of(attempt)
+                   for r in instance.get_run_records(filters=dg.RunsFilter(tags={RUN_KEY: key}), limit=1)]
+        if not records or not all(r.dagster_run.is_finished for r in records):
+            return attempt
+        ended = max((r.end_time or now) for r in records)
+        if now - ended < RETRY_BACKOFF[min(attempt, len(RETRY_BACKOFF) - 1)].total_seconds():
+            return attempt
+        attempt += 1
 
 
 def range_requests(instance: dg.DagsterInstance, wanted: list[str], max_per_run: int, trigger: str,
                    run_key_prefix: str) -> list[dg.RunRequest]:
+    """Batched runs over ``wanted``; their keys carry the retry attempt once an earlier wave has finished."""
     ordered = instance.get_dynamic_partitions(movies_partitions.name)
+    ranges = batched_ranges(ordered, wanted, max_per_run)
+
+    def keys_of(attempt: int) -> list[str]:
+        prefix = run_key_prefix if attempt == 0 else f"{run_key_prefix}-r{attempt}"
+        return [f"{prefix}-{i}" for i in range(len(ranges))]
+
+    keys = keys_of(retry_attempt(instance, keys_of)) if ranges else []
     return [
-        dg.RunRequest(run_key=f"{run_key_prefix}-{i}", tags={RANGE_START: start, RANGE_END: end, TRIGGER_TAG: trigger})
-        for i, (start, end) in enumerate(batched_ranges(ordered, wanted, max_per_run))
+        dg.RunRequest(run_key=key, tags={RANGE_START: start, RANGE_END: end, TRIGGER_TAG: trigger})
+        for key, (start, end) in zip(keys, ranges, strict=True)
     ]
 
 
@@ -103,12 +147,15 @@ def auto_publish_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResou
         settings = metarr.settings_without_roots
         if not settings.publish.auto_publish:
             return dg.SkipReason("publish.auto_publish is off: publish from the UI after review")
-        keys = outdated_for_publish(metarr.store())
+        store = metarr.store()
+        keys = outdated_for_publish(store)
+        changed = publish_changes(store, keys)
     except MetarrError as exc:
         return dg.SkipReason(f"cannot read the state: {exc}")
     if not keys:
         return dg.SkipReason("every enriched movie is published and up to date")
-    digest = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:12]
+    # The same movies outdated again by a later change make a new wave, not a seen one.
+    digest = hashlib.sha1("\n".join(f"{k}@{changed.get(k, '')}" for k in keys).encode()).hexdigest()[:12]
     return range_requests(context.instance, keys, settings.schedule.max_movies_per_run, AUTO_PUBLISH,
                           f"auto-publish-{digest}")
 

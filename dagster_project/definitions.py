@@ -18,12 +18,13 @@ from dagster_project.automation import (
 )
 from dagster_project.jobs import enrich_job, publish_job, scan_job
 from dagster_project.resources import MetarrResource
+from dagster_project.retention import event_log_retention_job, event_log_retention_schedule
 
 defs = dg.Definitions(
     assets=[library_scan, scanned_movie, provider_metadata, enriched_artwork, published_library_files,
             player_notifications],
     sensors=[movie_partitions_sensor, auto_publish_sensor, config_change_sensor, player_notification_sensor],
-    schedules=[enrich_schedule],
-    jobs=[scan_job, enrich_job, publish_job, player_notification_retry_job],
+    schedules=[enrich_schedule, event_log_retention_schedule],
+    jobs=[scan_job, enrich_job, publish_job, player_notification_retry_job, event_log_retention_job],
     resources={"metarr": MetarrResource()},
 )

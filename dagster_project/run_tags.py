@@ -19,3 +19,6 @@ AUTOMATIC_TRIGGERS = frozenset({SCHEDULE, AUTO_PUBLISH, CONFIG_CHANGE})
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+RUN_KEY = "dagster/run_key"
+"""Dagster's own tag holding a sensor run's run key (a run key it has seen is never launched again)."""

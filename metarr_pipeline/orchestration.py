@@ -47,6 +47,17 @@ def outdated_for_publish(store: Store, *, include_manual: bool = False) -> list[
     return sorted(k for k in keys if k)
 
 
+def publish_changes(store: Store, partition_keys: Sequence[str]) -> dict[str, str]:
+    """When each movie's enrichment or metadata last changed (ISO text), for run keys that follow the changes."""
+    movies = [m for m in store.movies(partition_keys=list(partition_keys)) if m.id is not None]
+    states = store.publish_state([m.id for m in movies if m.id is not None]) if movies else {}
+    out = {}
+    for m in movies:
+        changed = states.get(m.id, {}).get("changed_at")  # type: ignore[arg-type]
+        out[m.partition_key or ""] = changed.isoformat() if changed else ""
+    return out
+
+
 def stale_movies(settings: Settings, store: Store) -> dict[str, list[str]]:
     """Movies whose enrichment or publish ran under another config than the current one."""
     movies = [m for m in store.movies(include_gone=False) if m.is_partition and m.id is not None]

@@ -5,6 +5,7 @@ Kept apart from the CLI so the Dagster assets can show the same text in their me
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import polars as pl
@@ -47,19 +48,43 @@ def movie_state(movie: MovieRecord) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], max_width: int = 60) -> str:
+    """Columns padded by display width, so double-width (CJK) titles line up in a terminal."""
     cells = [[_clip(str(c), max_width) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+    widths = [display_width(h) for h in headers]
     for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+        widths = [max(w, display_width(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    out += ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(out)
+
+
+def char_width(char: str) -> int:
+    """Terminal columns of one character: 2 for wide and full-width (CJK), 0 for combining marks."""
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    return sum(char_width(c) for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
 
 
 def _clip(text: str, width: int) -> str:
     text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for char in text:
+        if used + char_width(char) > width - 1:
+            break
+        out.append(char)
+        used += char_width(char)
+    return "".join(out) + "…"
 
 
 def status_table(movies: Sequence[MovieRecord], streams: dict[int, StreamDetails],
@@ -137,7 +162,8 @@ def enrich_text(report: object) -> str:
     s = report.summary()
     lines = [
         f"Enriched {s['movies']} movies in {s['seconds']:.2f}s: {s['enriched']} changed, {s['unchanged']} unchanged, "
-        f"{s['failed']} failed; {s['selection_changed']} with a new selection.",
+        + (f"{s['kept']} kept their last good result, " if s.get("kept") else "")
+        + f"{s['failed']} failed; {s['selection_changed']} with a new selection.",
         f"Candidates {s['candidates']}: {s['previews_analysed']} renditions analysed, {s['previews_cached']} from "
         f"cache; originals {s['originals_downloaded']} downloaded, {s['originals_reused']} reused"
         + (f", {s['originals_deferred']} left for publish" if s.get("originals_deferred") else "") + "; headshots "
@@ -148,19 +174,32 @@ def enrich_text(report: object) -> str:
         if m.status == "failed":
             lines.append(f"  {m.partition_key}: FAILED {m.error}")
             continue
+        if m.status == "kept":
+            lines += [f"  {m.partition_key}: {w}" for w in m.warnings]
+            continue
         chosen = ", ".join(f"{c.type}{c.rank if c.rank > 1 else ''} {c.score:.0f}" for c in m.chosen if c.rank == 1)
         lines.append(f"  {m.partition_key}: {len(m.chosen)} images ({chosen}); {len(m.duplicates)} duplicates "
                      f"dropped; {m.actors} actors")
     return "\n".join(lines)
 
 
-def art_text(frame: pl.DataFrame, *, kind: str | None = None, everything: bool = False) -> str:
+def art_filtered(frame: pl.DataFrame, *, kind: str | None = None, everything: bool = False) -> pl.DataFrame:
+    """The candidates ``metarr art list`` shows: one type or all, the top 5 per type (and the chosen) or all."""
     if not frame.height:
-        return "No candidates yet: run 'metarr enrich' first."
+        return frame
     if kind:
         frame = frame.filter(pl.col("type") == kind)
     if not everything:
         frame = frame.filter((pl.col("rank") <= 5) | pl.col("selected_rank").is_not_null())
+    return frame.sort(["type", "rank"])
+
+
+def art_text(frame: pl.DataFrame, *, kind: str | None = None, everything: bool = False) -> str:
+    if not frame.height:
+        return "No candidates yet: run 'metarr enrich' first."
+    frame = art_filtered(frame, kind=kind, everything=everything)
+    if not frame.height:
+        return f"No {kind} candidates." if kind else "No candidates."
     rows = []
     for r in frame.sort(["type", "rank"]).iter_rows(named=True):
         rows.append((r["type"], str(r["rank"]), r["candidate_id"], r["provider"], r["language"] or "textless",

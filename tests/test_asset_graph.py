@@ -36,6 +36,7 @@ JOBS: dict[str, tuple[set[str], set[str]]] = {
     "publish_job": ({"published_library_files", "player_notifications"},
                     {"published_library_files", "player_notifications"}),
     "player_notification_retry_job": (set(), {"deliver_due_notifications"}),
+    "dagster_event_log_retention_job": (set(), {"prune_dagster_event_log"}),
 }
 
 # sensor -> (target jobs, default status)
@@ -49,6 +50,8 @@ SENSORS: dict[str, tuple[set[str], dg.DefaultSensorStatus]] = {
 # schedule -> (target job, cron, default status)
 SCHEDULES: dict[str, tuple[str, str, dg.DefaultScheduleStatus]] = {
     "library_enrichment_schedule": ("enrich_job", "0 4 * * *", dg.DefaultScheduleStatus.STOPPED),
+    "dagster_event_log_retention_schedule": ("dagster_event_log_retention_job", "30 3 * * *",
+                                             dg.DefaultScheduleStatus.RUNNING),
 }
 
 

@@ -29,7 +29,8 @@ def test_scan_then_status(demo_library: Path, tmp_path: Path, capsys: pytest.Cap
     for var in ("TMDB_API_KEY", "TMDB_READ_ACCESS_TOKEN", "FANART_API_KEY"):
         monkeypatch.delenv(var, raising=False)
     cfg = tmp_path / "metarr.toml"
-    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{demo_library}"]\n', encoding="utf-8")
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{demo_library}"]\n'
+                   '[providers]\nmode = "simulator"\n', encoding="utf-8")
     assert main(["--config", str(cfg), "scan"]) == 0
     out = capsys.readouterr().out
     # Without a TMDB key the built-in simulator answers the search and IMDb rungs, and says so.

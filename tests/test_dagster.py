@@ -23,7 +23,8 @@ def library(demo_library: Path, tmp_path: Path) -> tuple[Path, Path]:
     root = tmp_path / "library"
     shutil.copytree(demo_library, root)
     cfg = tmp_path / "metarr.toml"
-    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{root}"]\n', encoding="utf-8")
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{root}"]\n'
+                   '[providers]\nmode = "simulator"\n', encoding="utf-8")
     return root, cfg
 
 
@@ -38,61 +39,64 @@ def test_definitions_load_with_the_expected_graph() -> None:
 
 
 def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Path, Path],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             dagster_instance: dg.DagsterInstance) -> None:
+    """On both instances (SQLite and PostgreSQL): materialisations, their metadata and dynamic partitions."""
     monkeypatch.delenv("TMDB_API_KEY", raising=False)
     monkeypatch.delenv("TMDB_READ_ACCESS_TOKEN", raising=False)
     root, cfg = library
-    with dg.instance_for_test() as instance:
-        result = dg.materialize([library_scan], instance=instance,
-                                resources={"metarr": MetarrResource(config_path=str(cfg))})
-        assert result.success
-        meta = result.asset_materializations_for_node("library_scan")[0].metadata
-        assert meta["found"].value == 12 and meta["identified"].value == 11 and meta["unidentified"].value == 1
-        assert meta["probed"].value == 12 and meta["partitions_added"].value == 11
-        assert "Untitled Home Video" in meta["problems"].value
-        keys = instance.get_dynamic_partitions("movies")
-        assert "the-matrix-1999-tmdb603" in keys and "schindler-s-list-1993-tmdb424" in keys and len(keys) == 11
+    instance = dagster_instance
+    result = dg.materialize([library_scan], instance=instance,
+                            resources={"metarr": MetarrResource(config_path=str(cfg))})
+    assert result.success
+    meta = result.asset_materializations_for_node("library_scan")[0].metadata
+    assert meta["found"].value == 12 and meta["identified"].value == 11 and meta["unidentified"].value == 1
+    assert meta["probed"].value == 12 and meta["partitions_added"].value == 11
+    assert "Untitled Home Video" in meta["problems"].value
+    keys = instance.get_dynamic_partitions("movies")
+    assert "the-matrix-1999-tmdb603" in keys and "schindler-s-list-1993-tmdb424" in keys and len(keys) == 11
 
-        # One movie per partition: materialise one from the picker's point of view.
-        result = dg.materialize([scanned_movie], instance=instance, partition_key="blade-runner-2049-2017-tmdb335984",
-                                resources={"metarr": MetarrResource(config_path=str(cfg))})
-        assert result.success
-        meta = result.asset_materializations_for_node("scanned_movie")[0].metadata
-        assert meta["tmdb_id"].value == 335984
-        assert "hevc" in meta["streams"].value and "hdr10" in meta["streams"].value
+    # One movie per partition: materialise one from the picker's point of view.
+    result = dg.materialize([scanned_movie], instance=instance, partition_key="blade-runner-2049-2017-tmdb335984",
+                            resources={"metarr": MetarrResource(config_path=str(cfg))})
+    assert result.success
+    meta = result.asset_materializations_for_node("scanned_movie")[0].metadata
+    assert meta["tmdb_id"].value == 335984
+    assert "hevc" in meta["streams"].value and "hdr10" in meta["streams"].value
 
-        # A rescan after a movie is deleted removes exactly its partition.
-        shutil.rmtree(root / "Se7en (1995) {tmdb-807}")
-        result = dg.materialize([library_scan], instance=instance,
-                                resources={"metarr": MetarrResource(config_path=str(cfg))})
-        meta = result.asset_materializations_for_node("library_scan")[0].metadata
-        assert meta["gone"].value == 1 and meta["partitions_removed"].value == 1 and meta["probed"].value == 0
-        assert "se7en-1995-tmdb807" not in instance.get_dynamic_partitions("movies")
+    # A rescan after a movie is deleted removes exactly its partition.
+    shutil.rmtree(root / "Se7en (1995) {tmdb-807}")
+    result = dg.materialize([library_scan], instance=instance,
+                            resources={"metarr": MetarrResource(config_path=str(cfg))})
+    meta = result.asset_materializations_for_node("library_scan")[0].metadata
+    assert meta["gone"].value == 1 and meta["partitions_removed"].value == 1 and meta["probed"].value == 0
+    assert "se7en-1995-tmdb807" not in instance.get_dynamic_partitions("movies")
 
 
-def test_sensor_adds_new_and_removes_gone_movies_after_a_cli_scan(library: tuple[Path, Path]) -> None:
+def test_sensor_adds_new_and_removes_gone_movies_after_a_cli_scan(library: tuple[Path, Path],
+                                                                   dagster_instance: dg.DagsterInstance) -> None:
     root, cfg = library
     settings = load_settings(cfg)
     scan_library(settings, Store(settings.database_path))  # what `metarr scan` does
     resource = MetarrResource(config_path=str(cfg))
-    with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(instance=instance, resources={"metarr": resource})
-        result = movie_partitions_sensor(ctx)
-        assert isinstance(result, dg.SensorResult)
-        (add,) = result.dynamic_partitions_requests
-        assert isinstance(add, dg.AddDynamicPartitionsRequest) and len(add.partition_keys) == 9
-        instance.add_dynamic_partitions("movies", list(add.partition_keys))
+    instance = dagster_instance
+    ctx = dg.build_sensor_context(instance=instance, resources={"metarr": resource})
+    result = movie_partitions_sensor(ctx)
+    assert isinstance(result, dg.SensorResult)
+    (add,) = result.dynamic_partitions_requests
+    assert isinstance(add, dg.AddDynamicPartitionsRequest) and len(add.partition_keys) == 9
+    instance.add_dynamic_partitions("movies", list(add.partition_keys))
 
-        # In sync: the sensor skips.
-        result = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
-        assert result.skip_reason is not None and "in sync" in str(result.skip_reason)
+    # In sync: the sensor skips.
+    result = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
+    assert result.skip_reason is not None and "in sync" in str(result.skip_reason)
 
-        shutil.rmtree(root / "Heat (1995) {tmdb-949}")
-        scan_library(settings, Store(settings.database_path))
-        result = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
-        (delete,) = result.dynamic_partitions_requests
-        assert isinstance(delete, dg.DeleteDynamicPartitionsRequest)
-        assert list(delete.partition_keys) == ["heat-1995-tmdb949"]
+    shutil.rmtree(root / "Heat (1995) {tmdb-949}")
+    scan_library(settings, Store(settings.database_path))
+    result = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources={"metarr": resource}))
+    (delete,) = result.dynamic_partitions_requests
+    assert isinstance(delete, dg.DeleteDynamicPartitionsRequest)
+    assert list(delete.partition_keys) == ["heat-1995-tmdb949"]
 
 
 def test_scan_asset_turns_a_bad_config_into_a_readable_failure(tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -26,14 +27,13 @@ from metarr_pipeline.artwork.enrich.batch import Batch, ext_of, open_batch
 from metarr_pipeline.artwork.enrich.collect import NO_METADATA, collect_candidates
 from metarr_pipeline.artwork.enrich.headshots import HEADSHOT_SIZE, cache_headshots
 from metarr_pipeline.artwork.enrich.originals import fetch_originals
-from metarr_pipeline.artwork.enrich.persist import persist_changes
+from metarr_pipeline.artwork.enrich.persist import ANALYSIS_ROWS, persist_changes
 from metarr_pipeline.artwork.enrich.rank import score_and_select
 from metarr_pipeline.blobs import BlobStore, ImageError, download_blob
-from metarr_pipeline.config import Settings
+from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.errors import DisallowedHostError
 from metarr_pipeline.fingerprints import config_fingerprint, publish_fingerprint
-from metarr_pipeline.providers.fetch import fetch_metadata
-from metarr_pipeline.providers.images import tmdb_image_base
+from metarr_pipeline.providers.fetch import fetch_metadata, tmdb_key
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
@@ -104,28 +104,46 @@ def test_collect_reads_cached_responses_and_fails_movies_without_them(tmp_path: 
     assert frame["movie_id"].unique().to_list() == [matrix]
     assert set(frame["type"]) <= {k for k, n in settings.artwork.counts.items() if n > 0}
     assert frame.select("movie_id", "type", "candidate_id").is_unique().all()
-    assert batch.image_base == sim.tmdb_image_url  # from its /configuration
+    assert batch.image_base == "https://image.tmdb.org/t/p"  # TMDB's canonical names, whatever the endpoint
     assert 0 < len(batch.cast[matrix]) <= settings.actors.max_actors and heat not in batch.cast
-    assert [r.kind for r in sim.requests()] == ["configuration"]  # TMDB's image base; no image yet
+    assert sim.requests() == []  # reads only the cached answers
     sim.clear_log()
     with batch_after(settings, store, collect_candidates) as again:
         pass
     assert sim.requests() == [] and again.candidates.equals(frame)
 
 
-def test_tmdb_image_base_is_cached_like_a_provider_response(tmp_path: Path, sim: Simulator) -> None:
-    settings = make_settings(tmp_path, sim)
-    store = Store(settings.database_path)
-    now = datetime(2026, 1, 1)
+def test_images_are_named_by_provider_and_fetched_from_the_configured_base(
+        tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored names are TMDB's canonical ones; METARR_TMDB_IMAGE_URL (not /configuration) says where the bytes
+    come from, so another base (a proxy, another address) leaves the analysis cache and selection valid."""
+    settings, store = prepared(tmp_path, sim, [603])
+    sim.clear_log()
     with open_providers(settings, KEYS) as session:
-        sim.clear_log()
-        assert tmdb_image_base(store, session, settings, now) == sim.tmdb_image_url
-        assert tmdb_image_base(store, session, settings, now + timedelta(days=1)) == sim.tmdb_image_url
-        assert len(sim.requests()) == 1
-    expired = now + timedelta(days=settings.providers.tmdb.cache_ttl_days)
-    with open_providers(settings, KEYS) as session:
-        assert tmdb_image_base(store, session, settings, expired) == sim.tmdb_image_url
-    assert len(sim.requests()) == 2
+        first = enrich_movies(settings, store, session)
+    assert "configuration" not in {r.kind for r in sim.requests()}
+    frame = store.artwork_candidates([movie_id(store, "m-603")])
+    tmdb = frame.filter(pl.col("provider") == "tmdb")
+    assert tmdb.height and tmdb["url"].str.starts_with("https://image.tmdb.org/t/p/original/").all()
+    assert all(a["thumb_url"].startswith("https://image.tmdb.org/t/p/h632/")
+               for a in store.movie_actors([movie_id(store, "m-603")])[movie_id(store, "m-603")] if a["thumb_url"])
+    config = settings.config_path
+    elsewhere = sim.tmdb_image_url.replace("127.0.0.1", "localhost")
+    for base in (elsewhere, "http://127.0.0.1:9/t/p"):
+        monkeypatch.setenv("METARR_TMDB_IMAGE_URL", base)
+        moved = load_settings(config)
+        assert moved.providers.tmdb.image_url == base
+        shutil.rmtree(moved.cache_dir / "blobs")
+        with open_providers(moved, KEYS) as session:
+            report = enrich_movies(moved, store, session)
+        (movie,) = report.movies
+        assert report.counters["previews_analysed"] == 0  # the analysis cache is still valid
+        if base == elsewhere:  # the originals came from the other base, nothing changed
+            assert movie.status == "unchanged" and report.counters["originals_downloaded"] > 0
+        else:  # nothing listens there: the originals failed, so the movie kept its last good result
+            assert movie.status == "kept" and "http://127.0.0.1:9/t/p/" in movie.warnings[0]
+    assert store.artwork_candidates([movie_id(store, "m-603")]).equals(frame)
+    assert first.movies[0].chosen
 
 
 # --- 2. analyse renditions ---------------------------------------------------------------------------------
@@ -153,25 +171,58 @@ def test_analyse_measures_each_preview_once_and_the_next_run_reads_the_cache(tmp
     assert again.candidates.select(columns).sort("candidate_id").equals(batch.candidates.select(columns).sort("candidate_id"))
 
 
-def test_analyse_caches_permanent_failures_and_retries_transient_ones(tmp_path: Path) -> None:
+def test_analyse_caches_only_facts_and_retries_what_a_retry_could_change(tmp_path: Path) -> None:
+    """An HTML error page and a 5xx are faults of the transfer, not of the image: recorded with the reason on
+    this run's candidates, never cached, retried by the next run. A 404 is a fact: cached for good."""
     faults = {"tmdb_images": Faults(garbage_rate=1.0), "fanart_assets": Faults(error_rate=1.0)}
     with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "c", faults=faults)) as sim:
         settings, store = prepared(tmp_path, sim, [603])
         settings = replace(settings, providers=replace(settings.providers, max_attempts=1))
+        dead = _plant_dead_link(store)
         with batch_after(settings, store, collect_candidates, analyse_renditions, *STAGES[2:]) as batch:
             pass
-        tmdb = batch.candidates.filter(pl.col("provider") == "tmdb")
+        tmdb = batch.candidates.filter((pl.col("provider") == "tmdb") & ~pl.col("url").str.contains(dead))
         fanart = batch.candidates.filter(pl.col("provider") == "fanart")
         assert tmdb.height and fanart.height
         assert all(e.startswith("not an image: looks like HTML") for e in tmdb["analysis_error"])
-        assert all(e and not e.startswith("not an image") for e in fanart["analysis_error"])  # 5xx: transient
-        assert {r["preview_url"] for r in batch.fresh_analysis} == set(tmdb["preview_url"])  # only those cached
+        assert all("HTTP 5" in e for e in fanart["analysis_error"])
+        assert [r["error"][:31] for r in batch.fresh_analysis] == ["image host: not found (HTTP 404"]  # only the fact
+        matrix = movie_id(store, "m-603")
+        assert any(r.startswith("image analysis failed: not an image: looks like HTML") for r in batch.faults[matrix])
         sim.set_config(replace(sim.config, faults={}))
         with batch_after(settings, store, collect_candidates, analyse_renditions) as again:
             pass
-    assert again.counters["previews_cached"] == tmdb["preview_url"].n_unique()
-    assert again.counters["previews_analysed"] == fanart["preview_url"].n_unique()
-    assert (again.candidates.filter(pl.col("provider") == "fanart")["analysis_error"] == "").all()
+    assert again.counters["previews_cached"] == 1
+    assert again.counters["previews_analysed"] == tmdb["preview_url"].n_unique() + fanart["preview_url"].n_unique()
+    assert again.faults == {}
+    assert (again.candidates.filter(~pl.col("url").str.contains(dead))["analysis_error"] == "").all()
+
+
+def _plant_dead_link(store: Store) -> str:
+    """Point one TMDB poster of the stored answer at a file the image host does not have (a 404)."""
+    key = ("tmdb_movie", tmdb_key(603, "en"))
+    cached = store.provider_responses([key])[key]
+    body = json.loads(cached.body or "{}")
+    dead = "/deadlinkdeadlinkdeadlinkdead.jpg"
+    body["images"]["posters"][-1]["file_path"] = dead
+    store.save_fetch([replace(cached, body=json.dumps(body))], [])
+    return dead
+
+
+def test_a_stored_transient_verdict_from_an_older_run_is_retried(tmp_path: Path, sim: Simulator) -> None:
+    settings, store = prepared(tmp_path, sim, [603])
+    with batch_after(settings, store, *STAGES) as batch:
+        pass
+    preview = batch.candidates["preview_url"][0]
+    stale = {"preview_url": preview, "format": "", "width": None, "height": None, "phash": None,
+             "error": "not an image: looks like HTML", "analysed_at": datetime(2026, 1, 1)}
+    store.save_enrichment(analysis=pl.DataFrame([stale], schema=ANALYSIS_ROWS, orient="row"), candidates=None,
+                          movie_ids=[], actors=None, people=None, blobs=None, enrichment=None)
+    sim.clear_log()
+    with batch_after(settings, store, collect_candidates, analyse_renditions) as again:
+        pass
+    assert again.counters["previews_analysed"] == 1 and len(image_requests(sim)) == 1
+    assert (again.candidates["analysis_error"] == "").all()
 
 
 # --- 3. score and select -----------------------------------------------------------------------------------
@@ -285,7 +336,7 @@ def test_headshots_are_fetched_once_per_person_and_kept_next_run(tmp_path: Path,
     for pid, row in batch.people.items():
         assert row["_changed"]
         if pid in with_photo:
-            assert row["thumb_url"] == f"{sim.tmdb_image_url}/{HEADSHOT_SIZE}{persons[pid].profile_path}"
+            assert row["thumb_url"] == f"https://image.tmdb.org/t/p/{HEADSHOT_SIZE}{persons[pid].profile_path}"
             assert batch.blobs.has(row["blob_sha"], ext_of(row["thumb_url"]))
         else:
             assert (row["blob_sha"], row["error"]) == (None, "no headshot on TMDB")
@@ -296,6 +347,28 @@ def test_headshots_are_fetched_once_per_person_and_kept_next_run(tmp_path: Path,
         pass
     assert (again.counters["headshots_downloaded"], again.counters["headshots_reused"]) == (0, len(with_photo))
     assert image_requests(sim) == [] and not any(r["_changed"] for r in again.people.values())
+
+
+def test_a_failed_headshot_never_replaces_the_good_reference_and_is_retried(tmp_path: Path) -> None:
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "c")) as sim:
+        settings, store = prepared(tmp_path, sim, [603])
+        with open_providers(settings, KEYS) as session:
+            enrich_movies(settings, store, session)
+        matrix = movie_id(store, "m-603")
+        good = store.movie_actors([matrix])[matrix]
+        assert sum(1 for a in good if a["blob_sha"]) > 1
+        shutil.rmtree(settings.cache_dir / "blobs")  # every headshot must be fetched again
+        sim.set_config(replace(sim.config, faults={"tmdb_images": Faults(garbage_rate=1.0)}))
+        with open_providers(settings, KEYS) as session:
+            report = enrich_movies(settings, store, session)
+        assert report.movies[0].status == "kept" and "headshot unavailable" in report.movies[0].warnings[0]
+        assert store.movie_actors([matrix])[matrix] == good  # the good references stay
+        sim.set_config(replace(sim.config, faults={}))
+        sim.clear_log()
+        with open_providers(settings, KEYS) as session:
+            again = enrich_movies(settings, store, session)
+    assert again.counters["headshots_downloaded"] == sum(1 for a in good if a["blob_sha"])  # retried
+    assert store.movie_actors([matrix])[matrix] == good and again.movies[0].status == "unchanged"
 
 
 # --- 6. persist changes ------------------------------------------------------------------------------------

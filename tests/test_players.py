@@ -297,7 +297,9 @@ def test_offline_and_401_players_leave_the_publish_successful_and_the_notificati
     assert delivered.summary()["sent"] == 6, delivery_text(delivered)
     for row in rows(store).values():
         assert row.status == "sent" and row.attempts == 3 and row.next_attempt_at is None
-    assert len(kodi.called("VideoLibrary.Scan")) == 2 and len(jellyfin.updates()) == 1
+    # Both new movies are in one Kodi source: one scan of it (issue #12: scans never cancel each other).
+    assert kodi.called("VideoLibrary.Scan") == [{"directory": "smb://nas/movies/", "showdialogs": False}]
+    assert len(kodi.movies) == 2 and len(jellyfin.updates()) == 1
 
 
 # -- delivery rules, on a seeded store ------------------------------------------------------------------------
@@ -312,17 +314,55 @@ def test_ten_movies_in_one_tree_are_one_batch_per_player(tmp_path: Path, doubles
 
     report = deliver_notifications(settings, store, now=T0)
     assert report.summary()["sent"] == 30
-    # Kodi: active players, one lookup for all ten folders, one JSON-RPC batch with one scan per folder.
-    assert len(kodi.requests) == 3
+    # Kodi: one lookup for all ten folders, one scan of the source holding them (never a scan while Kodi
+    # scans: it would stop the running one), then the same lookup again to verify.
     lookups = kodi.called("VideoLibrary.GetMovies")
-    assert len(lookups) == 1 and len(lookups[0]["filter"]["or"]) == 10
-    scans = [c["directory"] for c in kodi.called("VideoLibrary.Scan")]
-    assert scans == [f"smb://nas/movies/Collection/Movie {i:02d}/" for i in range(10)]
-    assert isinstance(kodi.requests[-1].body, list) and len(kodi.requests[-1].body) == 10
+    assert len(lookups) == 2 and len(lookups[0]["filter"]["or"]) == 10
+    assert [c["directory"] for c in kodi.called("VideoLibrary.Scan")] == ["smb://nas/movies/"]
+    assert kodi.cancelled_scans == 0 and len(kodi.movies) == 10
+    assert all("verified" in r.detail for (p, _), r in rows(store).items() if p == "living-room")
     # Jellyfin: one POST with all ten; Plex: the sections, then one refresh per folder.
     assert len(jellyfin.requests) == 1 and len(jellyfin.updates()[0]) == 10
     assert len(plex.requests) == 11 and len(plex.refreshes()) == 10
-    assert {p.player: p.requests for p in report.players} == {"living-room": 3, "jellyfin": 1, "plex": 11}
+    assert {p.player: p.requests for p in report.players if p.player != "living-room"} == {"jellyfin": 1, "plex": 11}
+
+
+def test_kodi_gets_every_new_movie_of_a_large_batch_and_verifies_it(
+        tmp_path: Path, doubles, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #12: 23 scans in one batch cancelled each other in a real Kodi and most movies were lost, yet all
+    were recorded sent. Now: no scan while Kodi scans (the user's own scan included), then a GetMovies check;
+    a movie Kodi still lacks is failed with the reason and retried."""
+    monkeypatch.setattr("metarr_pipeline.players.kodi.VERIFY_SECONDS", 0.3)
+    kodi, _, _ = doubles
+    settings = make_config(tmp_path, doubles)
+    settings = replace(settings, players=settings.players[:1])
+    root = settings.library.roots[0]
+    store = Store(settings.database_path)
+    names = [f"Movie {i:02d} (2000)" for i in range(30)] + ["Elsewhere/Alien (1979)"]
+    kodi.sources.append({"file": "smb://nas/movies/Elsewhere/", "label": "Elsewhere"})
+    movies = seed(store, root, names)
+    kodi.disk = {f"smb://nas/movies/{n}/{Path(n).name}.mkv" for n in names}
+    kodi.unreadable = {"smb://nas/movies/Movie 07 (2000)/"}  # its NFO cannot be read: Kodi will not add it
+    kodi.movies[500] = "smb://nas/movies/Movie 00 (2000)/Movie 00 (2000).mkv"  # known: refreshed, new id
+    kodi.scan_seconds = 0.2
+    kodi._scan("smb://nas/other/")  # the user started a scan: ours must wait, not stop it
+    queue_notifications(store, settings, [(m, "created") for m in movies], T0)
+
+    report = deliver_notifications(settings, store, now=T0)
+    assert kodi.cancelled_scans == 0
+    assert sorted(c["directory"] for c in kodi.called("VideoLibrary.Scan")) == [
+        "smb://nas/movies/", "smb://nas/movies/Elsewhere/Alien (1979)/"]
+    assert kodi.called("VideoLibrary.RefreshMovie") == [{"movieid": 500, "ignorenfo": False}]
+    assert report.summary()["sent"] == 30 and report.failed == 1, delivery_text(report)
+    failed = rows(store)[("living-room", "movie-7")]
+    assert failed.status == "failed" and "still does not have the movie" in failed.detail
+    assert failed.next_attempt_at == T0 + timedelta(seconds=60)  # retried
+    assert len(set(kodi.movies.values())) == len(kodi.movies) == 30  # nothing twice
+
+    kodi.unreadable = set()  # the user fixed the NFO: the retry adds it
+    report = deliver_notifications(settings, store, now=T0 + timedelta(seconds=61))
+    assert report.summary()["sent"] == 1 and len(kodi.movies) == 31
+    assert rows(store)[("living-room", "movie-7")].detail.endswith("verified")
 
 
 def test_plex_refreshes_the_whole_section_for_a_large_batch(tmp_path: Path, doubles) -> None:
@@ -380,7 +420,7 @@ def test_kodi_playing_defers_and_delivers_once_playback_stops(tmp_path: Path, do
     assert deliver_notifications(settings, store, now=T0 + timedelta(seconds=600)).summary()["deferred"] == 2
     kodi.mode = "ok"
     assert deliver_notifications(settings, store, now=T0 + timedelta(seconds=1200)).summary()["sent"] == 2
-    assert len(kodi.called("VideoLibrary.Scan")) == 2
+    assert len(kodi.called("VideoLibrary.Scan")) == 1 and len(kodi.movies) == 2  # one scan of their source
 
     # With skip_while_playing off, playback does not hold anything back.
     settings = replace(settings, players=(replace(settings.players[0], skip_while_playing=False),))

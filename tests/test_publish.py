@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -324,3 +325,13 @@ def test_a_stack_gets_its_nfo_beside_the_first_part_and_art_under_the_stacked_ti
     assert candidate_nfo_names("file", title, first) == ("Stacked (2007) cd1.nfo", "Stacked (2007).nfo", "movie.nfo")
     assert nfo_path("file", "Movie", "Movie.mkv") == "Movie.nfo"  # not a stack: unchanged
     assert _stacked_title("Movie (1999) part1 [1080p].mkv") == "Movie (1999) [1080p]"
+
+
+def test_publishing_twice_changes_no_folder(library: tuple[Path, Settings, Store]) -> None:
+    """Players and file watchers watch folders: a publish that changes nothing must not touch any (issue #12)."""
+    root, settings, store = library
+    publish(settings, store)
+    folders = {d: os.stat(d).st_mtime_ns for d, _, _ in os.walk(root)}
+    time.sleep(0.01)  # a probe file created now would move a folder's mtime past the recorded one
+    publish(settings, store)
+    assert {d: os.stat(d).st_mtime_ns for d, _, _ in os.walk(root)} == folders

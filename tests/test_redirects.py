@@ -142,8 +142,9 @@ def test_a_provider_redirect_to_another_scheme_carries_no_credential(
     (which fails here: the loopback server speaks no TLS) carries neither the header nor the key."""
     path = "/v3/movies/603" if provider == "fanart" else "/3/movie/603"
     home.redirects[path] = (status, home.url(path).replace("http://", "https://"))
+    # A TMDB key is always there (providers need one); the fanart.tv hop must not carry it either.
     keys = ProviderKeys(tmdb_read_token=TOKEN if provider == "tmdb-bearer" else "",
-                        tmdb_api_key=API_KEY if provider == "tmdb-api_key" else "", fanart_api_key=FANART_KEY)
+                        tmdb_api_key=API_KEY if provider != "tmdb-bearer" else "", fanart_api_key=FANART_KEY)
     transport = Recording()
     with open_providers(settings_for(tmp_path, home, other_port, other_port), keys) as session:
         session.fetcher._transport = transport  # the real transport, recording what each hop carried
@@ -299,7 +300,8 @@ def test_two_providers_behind_one_host_keep_their_own_limits(home: RedirectServe
     """A proxy serving TMDB and fanart.tv on one host: each keeps its own limit (keyed by provider, the base
     URL telling them apart), where keying by host made them share whichever policy was registered last."""
     slow = Route("tmdb_api", home.url("/3"), HostPolicy(1.0, 1, 5.0))
-    fast = Route("fanart_api", home.url("/v3"), HostPolicy(1000.0, 4, 5.0))
+    # 1e6/s: a spacing (1 µs) no loopback request is faster than, so any wait here is TMDB's
+    fast = Route("fanart_api", home.url("/v3"), HostPolicy(1_000_000.0, 4, 5.0))
     waits: list[float] = []
     with HttpFetcher([slow, fast], sleep=waits.append) as http:
         assert http.route_for(home.url("/3/movie/1")).name == "tmdb_api"

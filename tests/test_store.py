@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -14,7 +15,7 @@ import pytest
 from metarr_pipeline.errors import StoreBusyError, StoreError
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
 from metarr_pipeline.store import NotificationRow, RemovedMovie, ScanRun, ScanWrite, Store
-from metarr_pipeline.store.connection import available_migrations
+from metarr_pipeline.store.connection import DEFAULT_TIMEOUT, TIMEOUT_ENV, available_migrations
 from tests.helpers.store_worker import movie
 
 HELPERS = Path(__file__).parent / "helpers"
@@ -146,3 +147,70 @@ def test_several_processes_write_and_read_at_once_without_lock_errors_or_lost_wr
     for r in results:
         mine = [m for m in stored if m.folder.startswith(f"/lib/w{r['worker']}/")]
         assert len(mine) == r["writes"]
+
+
+def test_the_default_wait_is_bounded_below_any_test_or_scheduler_timeout(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TIMEOUT_ENV, raising=False)
+    assert Store(tmp_path / "s.duckdb").lock_timeout == DEFAULT_TIMEOUT < 300  # pytest's own timeout is 300 s
+    monkeypatch.setenv(TIMEOUT_ENV, "7.5")
+    assert Store(tmp_path / "s.duckdb").lock_timeout == 7.5
+    monkeypatch.setenv(TIMEOUT_ENV, "-1")
+    with pytest.raises(StoreError, match=TIMEOUT_ENV):
+        Store(tmp_path / "s.duckdb")
+
+
+def test_a_lock_file_held_by_another_process_is_a_clear_busy_error(tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    Store(db).migrate()
+    lock = db.with_name(db.name + ".lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import filelock,time; l=filelock.FileLock({str(lock)!r}); l.acquire(); "
+                               "print('ready', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        started = datetime.now()
+        with pytest.raises(StoreBusyError) as err:
+            Store(db, lock_timeout=1.0).provider_responses([("tmdb_movie", "603")])
+        assert (datetime.now() - started).total_seconds() < 10
+        message = str(err.value)
+        assert str(db) in message and str(lock) in message
+        assert re.search(r"within [0-9.]+s \(limit 1s", message), message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_statement_that_outlives_the_deadline_is_interrupted_not_waited_for(tmp_path: Path) -> None:
+    store = Store(tmp_path / "state.duckdb", lock_timeout=1.0)
+    store.migrate()
+    started = datetime.now()
+    with pytest.raises(StoreBusyError, match="its statements did not finish within") as err:
+        store.execute_script("SELECT sum(hash(i)) FROM range(1000000000000) t(i)")  # hours of work
+    assert (datetime.now() - started).total_seconds() < 30
+    assert str(store.path) in str(err.value)
+    assert Store(store.path).schema_version() > 0  # the file is fine afterwards
+
+
+def test_provider_cache_reads_under_load_with_thread_churn_finish(tmp_path: Path) -> None:
+    db = tmp_path / "state.duckdb"
+    Store(db).migrate()
+    workers, seconds = 4, 3.0
+    procs = [
+        subprocess.Popen([sys.executable, str(HELPERS / "cache_worker.py"), str(db), str(w), str(seconds)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[1])
+        for w in range(workers)
+    ]
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=150)  # a hang fails here, with the worker's output
+            assert proc.returncode == 0, f"worker failed:\n{err[-3000:]}"
+            result = json.loads(out.strip().splitlines()[-1])
+            assert result["writes"] >= 1 and result["reads"] >= 3, result
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

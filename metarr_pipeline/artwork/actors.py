@@ -7,6 +7,7 @@ safe file name is the publish stage's job), minus control characters that XML ca
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,4 +48,27 @@ def select_actors(cast: Sequence[Mapping[str, Any]], limit: int) -> list[Actor]:
     for order, (pid, p) in enumerate(list(people.items())[: max(0, limit)]):
         actors.append(Actor(pid, p["name"], " / ".join(p["roles"]), order,
                             p["profile_path"] if isinstance(p["profile_path"], str) else ""))
+    return actors
+
+
+def locked_cast(nfo_actors: Sequence[Mapping[str, Any]], provider: Sequence[Actor]) -> list[Actor]:
+    """The user's cast from their NFO, when it is locked: names, roles and order as the NFO has them.
+
+    An actor the provider's cast also names (same name, case-insensitively) keeps the provider's person, so
+    their headshot is still cached; anyone else gets a stable negative id from the name (no TMDB person, no
+    headshot), never a provider person's.
+    """
+    known = {a.name.casefold(): a for a in provider}
+    actors: list[Actor] = []
+    seen: set[int] = set()
+    for entry in nfo_actors:
+        name = _clean(entry.get("name"))
+        if not name:
+            continue
+        match = known.get(name.casefold())
+        pid = match.person_id if match else -int(hashlib.sha1(name.encode()).hexdigest()[:12], 16)
+        if pid in seen:
+            continue
+        seen.add(pid)
+        actors.append(Actor(pid, name, _clean(entry.get("role")), len(actors), match.profile_path if match else ""))
     return actors

@@ -19,12 +19,21 @@ def top_table(movie: MovieEnrichment) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in movie.top:
         cells = [row["type"], row["rank"], row["candidate_id"], row["provider"], row["language"] or "textless",
-                 f"{row['width']}x{row['height']}", f"{row['score']:.1f}",
+                 size_cell(row), f"{row['score']:.1f}",
                  *(f"{row[f's_{p}']:.2f}" for p in PARTS),
                  row["selected_rank"] if row["selected_rank"] is not None else "",
                  (row["gate"] or "").replace("|", "/")]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
+
+
+def size_cell(row: dict) -> str:
+    """The size scored on; when a provider declared another (its original turned out smaller), both."""
+    real = f"{row['width']}x{row['height']}"
+    declared = f"{row.get('declared_width')}x{row.get('declared_height')}"
+    if row.get("declared_width") is None or declared == real:
+        return real
+    return f"{real} (declared {declared})"
 
 
 def _thumbnail(path: Path) -> bytes | None:

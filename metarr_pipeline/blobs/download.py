@@ -13,15 +13,14 @@ from typing import Any
 from metarr_pipeline.blobs.blobstore import BlobStore
 from metarr_pipeline.blobs.verify import verify_original
 from metarr_pipeline.config import Settings
-from metarr_pipeline.providers.http import check_allowed
 from metarr_pipeline.providers.session import ProviderSession
 
 
 def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore, url: str, kind: str,
                   now: datetime) -> dict[str, Any]:
-    """Download an image from an allowlisted host, check it is complete, store it; the ``blobs`` row."""
-    check_allowed(url, session.image_hosts)
-    response = session.fetcher.get(session.actual(url), kind=kind, provider="image host",
+    """Download an image (a canonical name from its configured endpoint, any other URL from an allowlisted
+    host), check it is complete, store it; the ``blobs`` row."""
+    response = session.fetcher.get(session.image_url(url), kind=kind, provider="image host",
                                    max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))
     facts = verify_original(response.content)
     blob = blobs.put(response.content, facts.extension)

@@ -37,7 +37,16 @@ _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
 
 class ImageError(MetarrError):
-    """The bytes are not a usable image (not an image, truncated, corrupt, absurdly small or large)."""
+    """The bytes are not a usable image (not an image, truncated, corrupt, absurdly small or large).
+
+    ``transient`` says whether a retry could change the verdict: an HTML error page, an empty or JSON body,
+    a truncated or corrupt file are what a proxy hiccup or a cut transfer look like; a decoded header that
+    says "too small", "too large" or SVG, or bytes of a format we do not read, are facts about the image.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ def sniff(data: bytes) -> str:
         return "gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "webp"
-    raise ImageError(f"not an image: {_describe(data)}")
+    what = _describe(data)
+    raise ImageError(f"not an image: {what}", transient=what in ("empty", "looks like HTML", "looks like JSON"))
 
 
 def _describe(data: bytes) -> str:
@@ -88,7 +98,7 @@ def open_image(data: bytes, *, min_side: int = MIN_RENDITION_SIDE) -> tuple[str,
     try:
         image = _OPENERS[fmt](io.BytesIO(data))
     except Exception as exc:  # Pillow raises many types on bad headers; every one means "does not decode"
-        raise ImageError(f"truncated or corrupt {fmt.upper()}: {exc}") from exc
+        raise ImageError(f"truncated or corrupt {fmt.upper()}: {exc}", transient=True) from exc
     width, height = image.size
     if width < min_side or height < min_side:
         raise ImageError(f"image too small: {width}x{height}")
@@ -107,7 +117,7 @@ def load_pixels(image: ImageFile.ImageFile, fmt: str) -> None:
     try:
         image.load()
     except Exception as exc:  # OSError for truncation, SyntaxError/ValueError/zlib.error for corruption ...
-        raise ImageError(f"truncated or corrupt {fmt.upper()}: {exc}") from exc
+        raise ImageError(f"truncated or corrupt {fmt.upper()}: {exc}", transient=True) from exc
 
 
 def verify_original(data: bytes) -> ImageFacts:
@@ -123,7 +133,7 @@ def verify_original(data: bytes) -> ImageFacts:
     if fmt == "jpeg":
         last_scan = data.rfind(b"\xff\xda")  # 0xFF inside scan data is stuffed (FF 00): markers are unambiguous
         if last_scan < 0 or data.find(b"\xff\xd9", last_scan) < 0:
-            raise ImageError("truncated or corrupt JPEG: no end-of-image marker after the last scan")
+            raise ImageError("truncated or corrupt JPEG: no end-of-image marker after the last scan", transient=True)
     else:
         load_pixels(image, fmt)
     return ImageFacts(fmt, image.width, image.height, 0, has_alpha(image))

@@ -1,12 +1,18 @@
-"""The pipeline's own commands, in the order they run: scan, status, fetch, enrich, publish, backfill."""
+"""The pipeline's own commands, in the order they run: scan, status, fetch, enrich, publish, backfill.
+
+Each exits 1 when any movie failed (see :mod:`.common` for every exit code); ``status``, ``enrich`` and
+``publish`` print JSON with ``--json``; long work shows a progress bar when stdout is a terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from metarr_pipeline.cli.common import failed_exit, in_steps, print_json, require_keys, say, show_progress, spinner
+from metarr_pipeline.cli.merge import merge_enrich, merge_fetch, merge_publish, movie_status
 from metarr_pipeline.config import Settings, load_settings
-from metarr_pipeline.providers.fetch import fetch_metadata
-from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.providers.fetch import FetchReport, fetch_metadata
+from metarr_pipeline.providers.session import ProviderSession, open_providers
 from metarr_pipeline.report import enrich_text, fetch_text, publish_text, scan_text, status_table
 from metarr_pipeline.scan.scan import ScanReport, scan_library
 from metarr_pipeline.store import Store
@@ -22,6 +28,7 @@ def add_pipeline_commands(sub: argparse._SubParsersAction) -> None:
                        description="Show every movie the state database knows, with its identity, state and "
                                    "a summary of its streams. Reads only.")
     p.add_argument("--problems", action="store_true", help="only movies that need attention")
+    p.add_argument("--json", action="store_true", help="print the movies as JSON instead of a table")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("fetch", help="fetch provider metadata (TMDB, fanart.tv) for identified movies",
@@ -39,6 +46,7 @@ def add_pipeline_commands(sub: argparse._SubParsersAction) -> None:
                                    "headshots. Never writes into the library.")
     p.add_argument("keys", nargs="*", help="partition keys (default: every identified movie)")
     p.add_argument("--refresh", action="store_true", help="refetch provider data even when the cache is fresh")
+    p.add_argument("--json", action="store_true", help="print the fetch and enrichment reports as JSON")
     p.set_defaults(func=cmd_enrich)
     _add_publish_commands(sub)
 
@@ -51,6 +59,9 @@ def _add_publish_commands(sub: argparse._SubParsersAction) -> None:
                                    "metarr wrote before that are no longer selected.")
     p.add_argument("keys", nargs="*", help="partition keys (default: every unpublished or outdated movie)")
     p.add_argument("--all", action="store_true", help="republish every enriched movie, not only outdated ones")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print each movie's file plan (write, unchanged, remove, keep) and write nothing")
+    p.add_argument("--json", action="store_true", help="print the report (or the plan) as JSON")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("backfill", help="re-run exactly the movies a config change made stale",
@@ -63,17 +74,19 @@ def _add_publish_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_backfill)
 
 
-def run_scan(settings: Settings) -> ScanReport:
+def run_scan(settings: Settings, *, show: bool = False) -> ScanReport:
     with open_providers(settings) as providers:
         print(providers.describe())
-        return scan_library(settings, Store(settings.database_path), resolver=providers.tmdb)
+        with spinner("Scanning the library...", show=show):
+            return scan_library(settings, Store(settings.database_path), resolver=providers.tmdb)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    print(scan_text(run_scan(settings)))
-    return 0
-
+    report = run_scan(settings, show=show_progress())
+    print(scan_text(report))
+    s = report.summary()
+    return failed_exit(s["invalid"] + s["probe_failures"])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -82,13 +95,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     movies = store.movies()
     if args.problems:
         movies = [m for m in movies if m.status != "identified" or m.probe_error or m.warnings]
-    if not movies:
+    if not movies and not args.json:
         print("No movies known yet: run 'metarr scan'." if not args.problems else "No problems.")
         return 0
     from metarr_pipeline.orchestration import stale_movies
 
     stale = stale_movies(settings, store)
-    print(status_table(movies, store.streams(), store.publish_state(), stale))
+    streams, publish = store.streams(), store.publish_state()
+    if args.json:
+        print_json([movie_status(m, streams, publish, stale) for m in movies])
+        return 0
+    print(status_table(movies, streams, publish, stale))
     counts: dict[str, int] = {}
     for m in movies:
         state = "gone" if m.gone_at else m.status
@@ -97,14 +114,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(settings: Settings, store: Store, providers: ProviderSession, keys: list[str] | None, *,
+           force: bool, show: bool) -> FetchReport:
+    if keys is None and show:
+        keys = store.partition_keys()
+    if keys is None:
+        return fetch_metadata(settings, store, providers, None, force=force)
+    return merge_fetch(in_steps(keys, lambda chunk: fetch_metadata(settings, store, providers, chunk, force=force),
+                                "Fetching provider data", show=show))
+
+
 def cmd_fetch(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, check_roots=False)
+    store = Store(settings.database_path)
+    keys = require_keys(store, args.keys) or None
     with open_providers(settings) as providers:
         print(providers.describe())
-        report = fetch_metadata(settings, Store(settings.database_path), providers, args.keys or None,
-                                force=args.force)
+        report = _fetch(settings, store, providers, keys, force=args.force, show=show_progress())
     print(fetch_text(report))
-    return 1 if report.outcomes and len(report.failures) == len(report.outcomes) else 0
+    return failed_exit(len(report.failures))
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
@@ -112,13 +140,25 @@ def cmd_enrich(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, check_roots=False)
     store = Store(settings.database_path)
+    keys = require_keys(store, args.keys) or None
+    show = show_progress(args.json)
     with open_providers(settings) as providers:
-        print(providers.describe())
-        fetched = fetch_metadata(settings, store, providers, args.keys or None, force=args.refresh)
-        print(fetch_text(fetched))
-        report = enrich_movies(settings, store, providers, args.keys or None)
-    print(enrich_text(report))
-    return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+        say(providers.describe(), quiet=args.json)
+        fetched = _fetch(settings, store, providers, keys, force=args.refresh, show=show)
+        if not args.json:
+            print(fetch_text(fetched))
+        todo = keys if keys is not None or not show else store.partition_keys()
+        if todo is None:
+            report = enrich_movies(settings, store, providers, None)
+        else:
+            report = merge_enrich(in_steps(todo, lambda chunk: enrich_movies(settings, store, providers, chunk),
+                                           "Enriching artwork", show=show))
+    if args.json:
+        print_json({"fetch": {"summary": fetched.summary(), "movies": fetched.outcomes},
+                    "enrich": {"summary": report.summary(), "movies": report.movies}})
+    else:
+        print(enrich_text(report))
+    return failed_exit(len(fetched.failures) + len(report.failures))
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -126,15 +166,28 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config, check_roots=False)
     store = Store(settings.database_path)
-    keys = args.keys or None
-    if keys is None:
+    keys = require_keys(store, args.keys)
+    if not keys:
         states = store.publish_state()
         wanted = {mid for mid, s in states.items() if s["enriched"] and (args.all or s["state"] != "published")}
         keys = [m.partition_key for m in store.movies(include_gone=False) if m.id in wanted and m.partition_key]
+    if args.dry_run:
+        from metarr_pipeline.cli.plans import print_plan
+        from metarr_pipeline.publish.dry_run import plan_publish
+
+        plans = plan_publish(settings, store, keys)
+        print_json(plans) if args.json else print_plan(plans)
+        return failed_exit(sum(1 for p in plans if p.error))
+    show = show_progress(args.json)
     with open_providers(settings) as providers:
-        report = publish_movies(settings, store, providers, keys)
-    print(publish_text(report))
-    return 1 if report.movies and len(report.failures) == len(report.movies) else 0
+        report = merge_publish(in_steps(
+            keys, lambda chunk: publish_movies(settings, store, providers, chunk, reclaim=not show),
+            "Publishing", show=show), settings, store, reclaim=show)
+    if args.json:
+        print_json({"summary": report.summary(), "movies": report.movies})
+    else:
+        print(publish_text(report))
+    return failed_exit(len(report.failures))
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -151,9 +204,12 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             print(f"  {stage}: {key}")
     if args.dry_run or not (stale["enrich"] or stale["publish"]):
         return 0
+    failures = 0
     with open_providers(settings) as providers:
         if stale["enrich"]:
-            print(enrich_text(enrich_movies(settings, store, providers, stale["enrich"], download_originals=False)))
+            enriched = enrich_movies(settings, store, providers, stale["enrich"], download_originals=False)
+            print(enrich_text(enriched))
+            failures += len(enriched.failures)
         # Files written under another naming/format config are republished; a new selection is left for review
         # (the UI, `metarr publish`) unless auto_publish is on, as the sensors do.
         republish_set = set(stale["publish"])
@@ -163,5 +219,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             republish_set |= {k for k, i in movies.items() if i in published and k}
         republish = sorted(republish_set)
         if republish:
-            print(publish_text(publish_movies(settings, store, providers, republish, automatic=True)))
-    return 0
+            report = publish_movies(settings, store, providers, republish, automatic=True)
+            print(publish_text(report))
+            failures += len(report.failures)
+    return failed_exit(failures)

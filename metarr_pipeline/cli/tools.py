@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from metarr_pipeline.cli.common import failed_exit
 from metarr_pipeline.cli.pipeline import run_scan
 from metarr_pipeline.config import load_settings
 from metarr_pipeline.errors import ConfigError
@@ -69,4 +70,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = Store(settings.database_path)
     print(status_table(store.movies(), store.streams()))
     print(f"\nState database: {settings.database_path}")
-    return 0
+    return failed_exit(len(report.failures) + len(enriched.failures) + len(published.failures))

@@ -57,8 +57,8 @@ class FanartSettings:
 
 @dataclass(frozen=True)
 class ProviderSettings:
-    # "auto": the built-in simulator when no TMDB key is in the environment, the real providers otherwise;
-    # "simulator": always the simulator (offline demo); "network": always the configured URLs.
+    # "auto" (= "network"): the configured URLs, the real providers by default; a TMDB key is required and
+    # there is never a fallback to the simulator. "simulator": the built-in simulator (offline demo, tests).
     mode: str = "auto"
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
     fanart: FanartSettings = field(default_factory=FanartSettings)

@@ -1,9 +1,9 @@
 """The demo movie library: twelve folders that exercise every branch of the scan.
 
 Each folder stands for a case a real library has: ids in folder names in both Jellyfin and Radarr
-spelling, an existing user NFO with watch state to keep, HDR, disc structures, samples, trailers and
-extras to ignore, non-Latin names, a film only a title search can find, and one that cannot be
-identified at all. Other modules' tests depend on these exact names.
+spelling, an existing user NFO with watch state to keep (and a cast locked with Jellyfin's ``Cast``), HDR,
+disc structures, samples, trailers and extras to ignore, non-Latin names, a film only a title search can
+find, and one that cannot be identified at all. Other modules' tests depend on these exact names.
 
 The generator owns only the folders listed here: re-generating deletes those and nothing else, so a
 demo root the user has added their own folders to is safe.
@@ -20,7 +20,7 @@ from typing import Any
 from metarr_pipeline.demo.media import write_video
 from metarr_pipeline.errors import DemoError
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"
 MARKER = ".metarr-demo"
 
 
@@ -59,6 +59,12 @@ _AMELIE_NFO = """\
         <total>7320.0</total>
     </resume>
     <mycollection>Favourites</mycollection>
+    <director>Jean-Pierre Jeunet</director>
+    <credits>Guillaume Laurant</credits>
+    <credits>Jean-Pierre Jeunet</credits>
+    <lockedfields>Cast</lockedfields>
+    <actor><name>Audrey Tautou</name><role>Amélie</role><order>0</order></actor>
+    <actor><name>Dominique Pinon</name><role>Joseph</role><order>1</order></actor>
 </movie>
 """
 

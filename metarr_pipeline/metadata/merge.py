@@ -36,6 +36,7 @@ JELLYFIN_LOCKS: dict[str, tuple[str, ...]] = {
     "premieredate": ("premiered", "year"),
     "productionyear": ("year",),
     "cast": ("directors", "writers", "actors"),
+    "actors": ("actors",),  # not a Jellyfin name, but what people write by hand
 }
 ALL_FIELDS = frozenset(FIELDS) | {"actors"}
 

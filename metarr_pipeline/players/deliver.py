@@ -8,9 +8,10 @@ States of a notification (table ``notifications``)::
                                     an hour, until max_attempts; an unmapped path is not retried)
     deferred / failed ──deliver when due──> sent | deferred | failed
 
-Every due notification of one player goes to it in one batch (Kodi: one lookup and one JSON-RPC batch;
-Jellyfin: one POST; Plex: one refresh per folder), players are told concurrently, and the outcomes are
-written in one short transaction. Nothing here ever raises because a player failed: that is data.
+Every due notification of one player goes to it in one batch (Kodi: a lookup, one JSON-RPC batch of
+refreshes and removals, scans one at a time, a verifying lookup; Jellyfin: one POST; Plex: one refresh per
+folder), players are told concurrently, and the outcomes are written in one short transaction. Nothing here
+ever raises because a player failed: that is data.
 """
 
 from __future__ import annotations

@@ -1,20 +1,26 @@
 """Kodi, over JSON-RPC on its web server (``POST /jsonrpc``, basic auth).
 
-What Kodi is told, per batch (KODI.md, "Scanning"):
+What Kodi is told, per batch (KODI.md "Scanning"; docs/KODI-SOURCE.md (c)):
 
 1. ``Player.GetActivePlayers``: while something plays and ``skip_while_playing`` is on, the whole batch is
    *deferred* (a library update can stutter playback) and retried after ``defer_seconds``.
 2. ``VideoLibrary.GetMovies`` once for the batch, filtered on the mapped movie folders, to learn which movies
    Kodi already has (matched by the folder of their file; stacks and disc structures included).
-3. In **one** HTTP request (a JSON-RPC batch): a movie Kodi knows → ``VideoLibrary.RefreshMovie``
-   (``ignorenfo: false``; a plain scan would not re-read a changed NFO or artwork); a new one →
-   ``VideoLibrary.Scan`` of its folder, with the trailing separator Kodi stores paths with (one scan per
-   folder, however many movies it holds); a removed one → ``VideoLibrary.RemoveMovie`` (nothing to do when
-   Kodi never had it).
+3. In one JSON-RPC batch, the jobs Kodi queues and that cancel nothing: a movie Kodi knows →
+   ``VideoLibrary.RefreshMovie`` (``ignorenfo: false``; a plain scan would not re-read a changed NFO or
+   artwork); a removed one → ``VideoLibrary.RemoveMovie`` (nothing to do when Kodi never had it).
+4. New movies → ``VideoLibrary.Scan``, **one at a time**: a scan sent while Kodi scans stops the running scan
+   and starts nothing (``UpdateLibrary`` in Kodi's LibraryBuiltins.cpp), so each scan waits until
+   ``Library.IsScanningVideo`` is false (also for a scan the user started), and so does the next. One new
+   folder is scanned itself (with the trailing separator Kodi stores paths with); several in one Kodi
+   source are one scan of that source (Kodi skips its unchanged folders).
+5. **Verify**: ``VideoLibrary.GetMovies`` again; a new or refreshed movie Kodi still does not have is
+   *failed* with the reason, and retried like any failure.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,9 @@ from metarr_pipeline.players.mapping import PathMapper, as_folder, contains, joi
 from metarr_pipeline.players.types import CheckReport, Notification, Outcome
 
 FILTER_CHUNK = 50  # folders per GetMovies filter
+SCAN_WAIT_SECONDS = 600.0  # how long one Kodi scan may take before the batch is failed (and retried)
+VERIFY_SECONDS = 30.0  # how long queued refreshes may take to show up again in VideoLibrary.GetMovies
+POLL_SECONDS = 0.25
 _DISC_FOLDERS = {"video_ts", "bdmv"}
 
 
@@ -104,53 +113,89 @@ class KodiPlayer:
                 outcomes[n.id] = Outcome(n.id, "failed", str(exc), retryable=False)
                 continue
             mapped[n.id] = (as_folder(folder), join(folder, n.video_file) if n.video_file else "")
-        known = self.movies_in({folder for folder, _ in mapped.values()})
-
-        calls: list[tuple[str, dict[str, Any]]] = []
-        owners: list[list[int]] = []
-        index: dict[tuple[str, str], int] = {}
-
-        def add(method: str, params: dict[str, Any], key: str, owner: int) -> None:
-            if (method, key) not in index:
-                index[(method, key)] = len(calls)
-                calls.append((method, params))
-                owners.append([])
-            owners[index[(method, key)]].append(owner)
-
+        folders = {folder for folder, _ in mapped.values()}
+        known = self.movies_in(folders)
+        plan = _Plan()
         for n in batch:
-            if n.id not in mapped:
-                continue
-            folder, file = mapped[n.id]
-            ids = _match(known, folder, file)
-            if n.event == "deleted":
-                if not ids:
-                    outcomes[n.id] = Outcome(n.id, "sent", "not in Kodi's library: nothing to remove")
-                for movieid in ids:
-                    add("VideoLibrary.RemoveMovie", {"movieid": movieid}, str(movieid), n.id)
-            elif ids:
-                for movieid in ids:
-                    add("VideoLibrary.RefreshMovie", {"movieid": movieid, "ignorenfo": False}, str(movieid), n.id)
-            else:
-                add("VideoLibrary.Scan", {"directory": folder, "showdialogs": False}, folder, n.id)
-
-        results = self.batch(calls)
-        told: dict[int, list[str]] = {}
-        errors: dict[int, str] = {}
-        for (method, params), owner_ids, result in zip(calls, owners, results, strict=True):
-            what = f"{method.split('.', 1)[1]} {params.get('movieid', params.get('directory'))}"
-            for owner in owner_ids:
-                if isinstance(result, KodiError):
-                    errors[owner] = str(result)
-                else:
-                    told.setdefault(owner, []).append(what)
+            if n.id in mapped:
+                plan.add(n, *mapped[n.id], _match(known, *mapped[n.id]))
+        outcomes.update(plan.nothing_to_remove)
+        errors = self._send_jobs(plan)
+        if plan.scans:
+            errors.update(self._scan(plan.scans, plan.told))
+        expected = [i for i in plan.told if i not in errors and plan.event[i] != "deleted"]
+        missing = self._verify({i: mapped[i] for i in expected}, plan.refreshed) if expected else set()
         for n in batch:
             if n.id in outcomes:
                 continue
+            told = "; ".join(plan.told.get(n.id, []))
             if n.id in errors:
                 outcomes[n.id] = Outcome(n.id, "failed", errors[n.id])
+            elif n.id in missing:
+                outcomes[n.id] = Outcome(n.id, "failed", f"{told}, but Kodi " + (
+                    f"had not re-read it after {VERIFY_SECONDS:.0f} s" if n.id in plan.refreshed else
+                    "still does not have the movie (is its NFO readable, and its folder in a video source set to "
+                    "movies?)"))
             else:
-                outcomes[n.id] = Outcome(n.id, "sent", "; ".join(told.get(n.id, [])))
+                outcomes[n.id] = Outcome(n.id, "sent", told + ("; verified" if n.id in expected else ""))
         return [outcomes[n.id] for n in batch]
+
+    def _send_jobs(self, plan: _Plan) -> dict[int, str]:
+        """RemoveMovie and RefreshMovie in one JSON-RPC batch: Kodi queues refreshes, they cancel nothing."""
+        results = self.batch([(method, params) for method, params, _ in plan.jobs])
+        errors: dict[int, str] = {}
+        for (_, _, owners), result in zip(plan.jobs, results, strict=True):
+            if isinstance(result, KodiError):
+                errors.update(dict.fromkeys(owners, str(result)))
+        return errors
+
+    def _scan(self, scans: dict[str, list[int]], told: dict[int, list[str]]) -> dict[int, str]:
+        """One scan at a time, each after Kodi is idle: a ``VideoLibrary.Scan`` sent while Kodi scans *stops*
+        the running scan and starts nothing (``UpdateLibrary`` in LibraryBuiltins.cpp). Several new folders in
+        one Kodi source are one scan of the source (Kodi skips its unchanged folders)."""
+        sources = sorted((str(s.get("file", "")) for s in self._sources()), key=len, reverse=True) \
+            if len(scans) > 1 else []  # the innermost source holding a folder is the one to scan
+        targets: dict[str, list[str]] = {}
+        for folder in scans:
+            source = next((src for src in sources if src and contains(src, folder)), "")
+            targets.setdefault(source or folder, []).append(folder)
+        errors: dict[int, str] = {}
+        for target, covered in sorted(targets.items()):
+            directory = target if len(covered) > 1 else covered[0]
+            owners = [i for folder in covered for i in scans[folder]]
+            for i in owners:
+                told[i] = [f"Scan {directory}"]
+            try:
+                self._wait_idle(f"before scanning {directory}")
+                self.call("VideoLibrary.Scan", {"directory": directory, "showdialogs": False})
+                self._wait_idle(f"scanning {directory}")
+            except PlayerError as exc:
+                errors.update(dict.fromkeys(owners, str(exc)))
+        return errors
+
+    def _sources(self) -> list[dict[str, Any]]:
+        return list((self.call("Files.GetSources", {"media": "video"}) or {}).get("sources") or [])
+
+    def _wait_idle(self, doing: str) -> None:
+        deadline = time.monotonic() + SCAN_WAIT_SECONDS
+        while (self.call("XBMC.GetInfoBooleans", {"booleans": ["Library.IsScanningVideo"]}) or {}).get(
+                "Library.IsScanningVideo"):
+            if time.monotonic() > deadline:
+                raise KodiError(f"{self.http.name}: Kodi was still scanning after {SCAN_WAIT_SECONDS:.0f} s "
+                                f"({doing}): not verified, retried later")
+            time.sleep(POLL_SECONDS)
+
+    def _verify(self, expected: dict[int, tuple[str, str]], refreshed: dict[int, set[int]]) -> set[int]:
+        """The notifications whose movie Kodi does not have (yet). Refreshes are queued jobs that remove the
+        movie and add it again: one is done when the movie is back under a new id, so wait a little."""
+        deadline = time.monotonic() + VERIFY_SECONDS
+        while True:
+            known = self.movies_in({folder for folder, _ in expected.values()})
+            missing = {i for i, (folder, file) in expected.items()
+                       if not (ids := _match(known, folder, file)) or set(ids) & refreshed.get(i, set())}
+            if not missing or time.monotonic() > deadline:
+                return missing
+            time.sleep(POLL_SECONDS)
 
     def movies_in(self, folders: set[str]) -> list[tuple[int, str]]:
         """(movieid, file) of the movies Kodi has in or below these folders (one request per 50 folders)."""
@@ -196,6 +241,40 @@ class KodiPlayer:
             else:
                 report.add(f"library root {root} → {mapped}: in Kodi source '{source.get('label', '')}'")
         return report
+
+
+class _Plan:
+    """What Kodi is told for one batch: jobs (remove/refresh, deduplicated by movie id), folders to scan."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, dict[str, Any], list[int]]] = []
+        self.scans: dict[str, list[int]] = {}
+        self.told: dict[int, list[str]] = {}
+        self.event: dict[int, str] = {}
+        self.refreshed: dict[int, set[int]] = {}  # notification → the ids Kodi had before RefreshMovie
+        self.nothing_to_remove: dict[int, Outcome] = {}
+        self._index: dict[tuple[str, int], int] = {}
+
+    def add(self, n: Notification, folder: str, file: str, ids: list[int]) -> None:
+        self.event[n.id] = n.event
+        if n.event == "deleted" and not ids:
+            self.nothing_to_remove[n.id] = Outcome(n.id, "sent", "not in Kodi's library: nothing to remove")
+        elif n.event == "deleted" or ids:
+            method = "VideoLibrary.RemoveMovie" if n.event == "deleted" else "VideoLibrary.RefreshMovie"
+            if n.event != "deleted":
+                self.refreshed[n.id] = set(ids)
+            for movieid in ids:
+                if (method, movieid) not in self._index:
+                    params: dict[str, Any] = {"movieid": movieid}
+                    if method.endswith("RefreshMovie"):
+                        params["ignorenfo"] = False
+                    self._index[(method, movieid)] = len(self.jobs)
+                    self.jobs.append((method, params, []))
+                self.jobs[self._index[(method, movieid)]][2].append(n.id)
+                self.told.setdefault(n.id, []).append(f"{method.split('.', 1)[1]} {movieid}")
+        else:
+            self.scans.setdefault(folder, []).append(n.id)
+            self.told.setdefault(n.id, []).append(f"Scan {folder}")
 
 
 def _match(known: list[tuple[int, str]], folder: str, file: str) -> list[int]:

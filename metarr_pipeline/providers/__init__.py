@@ -11,7 +11,8 @@ Layers, bottom up (each imports only the ones before it):
 2. :mod:`.http`: the polite HTTP layer (rate and connection limits per provider route, :mod:`.politeness`;
    ``Retry-After``, bounded retries, size caps; redirects followed hop by hop, each on the request's allowlist,
    credentials never leaving their origin, :mod:`.redirects`), shared by every thread of a process;
-3. :mod:`.tmdb`, :mod:`.fanart`: one small client per provider, returning raw JSON;
+3. :mod:`.answers` (a malformed JSON answer asked again), then :mod:`.tmdb`, :mod:`.fanart`: one small client
+   per provider, returning raw JSON; :mod:`.images`: the canonical names images are stored under;
 4. :mod:`.session`: opens the clients for one process: which endpoints (network or the built-in simulator),
    which keys, which limits, and the canonical ↔ live URL mapping;
 5. :mod:`.fetch`: a batch's metadata as named stages, plan → fetch → merge → persist, on top of the cache

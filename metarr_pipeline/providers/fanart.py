@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from metarr_pipeline.errors import ProviderResponseError
+from metarr_pipeline.providers.answers import json_answer
 from metarr_pipeline.providers.http import Credentials, HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
@@ -22,12 +23,11 @@ class FanartClient:
         self._credentials = Credentials(params=params)  # only ever sent to the API's own origin
 
     def movie(self, tmdb_id: int) -> dict[str, Any] | None:
-        response = self.fetcher.get(f"{self.api_url}/movies/{tmdb_id}", credentials=self._credentials,
-                                    kind="fanart_movie", provider=self.provider, not_found_ok=True,
-                                    route=self.route)
-        if response.status == 404:
+        response, body = json_answer(self.fetcher, lambda: self.fetcher.get(
+            f"{self.api_url}/movies/{tmdb_id}", credentials=self._credentials, kind="fanart_movie",
+            provider=self.provider, not_found_ok=True, route=self.route))
+        if response is None or response.status == 404:
             return None
-        body = response.json()
         if not isinstance(body, dict):
             raise ProviderResponseError(f"fanart.tv: movie {tmdb_id}: expected a JSON object ({response.url})")
         return body

@@ -1,27 +1,24 @@
-"""Where a provider's images live: TMDB publishes its image base URL, fanart.tv puts full URLs in its data.
+"""Where a provider's images live, and the names we store them under.
 
-TMDB's ``/configuration`` changes rarely, so its answer is cached in ``provider_responses`` like any other
-provider response (with the same TTL), in canonical form (``ProviderSession.canonical``) so the candidate
-URLs built from it stay valid when the simulator of another run listened on other ports.
+Everything stored (candidate URLs, the analysis cache, people's headshot URLs, the blob index, fanart.tv
+answers) names an image by its canonical provider URL: TMDB's public image base ``https://image.tmdb.org/t/p``
+followed by ``/{size}{file_path}``, and fanart.tv's assets host. That name is provider-relative: it says which
+provider and which path, not where the bytes come from. The session maps it to the configured endpoint
+(``providers.tmdb.image_url`` / ``METARR_TMDB_IMAGE_URL``, a caching proxy, the simulator) just before each
+request (:meth:`~metarr_pipeline.providers.session.ProviderSession.image_url`), so changing where images come
+from never makes the analysis cache, the candidate ids or the blob index stale.
+
+TMDB's ``/configuration`` is not asked: its image base would tie the stored names to whatever CDN address it
+answered that week, and one malformed answer would stop every enrichment.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-
-from metarr_pipeline.config import Settings
-from metarr_pipeline.providers.session import ProviderSession
-from metarr_pipeline.store import ProviderResponse, Store
+TMDB_IMAGE_BASE = "https://image.tmdb.org/t/p"
+FANART_ASSETS = "https://assets.fanart.tv"
 
 
-def tmdb_image_base(store: Store, session: ProviderSession, settings: Settings, now: datetime) -> str:
-    """TMDB's image base URL from ``/configuration``, cached like any provider response (canonical form)."""
-    key = ("tmdb_configuration", "images")
-    cached = store.provider_responses([key]).get(key)
-    ttl = timedelta(days=settings.providers.tmdb.cache_ttl_days)
-    if cached is not None and cached.body and now - cached.fetched_at < ttl:
-        return json.loads(cached.body)["base"]
-    base = session.canonical(session.tmdb.image_base_url()).rstrip("/")
-    store.save_fetch([ProviderResponse(key[0], key[1], now, 200, json.dumps({"base": base}))], [])
-    return base
+def url_map(tmdb_image_url: str, fanart_assets_url: str = FANART_ASSETS) -> dict[str, str]:
+    """Canonical prefix → the configured endpoint, for the prefixes that are not fetched where they say."""
+    mapping = {TMDB_IMAGE_BASE: tmdb_image_url.rstrip("/"), FANART_ASSETS: fanart_assets_url.rstrip("/")}
+    return {canonical: actual for canonical, actual in mapping.items() if canonical != actual}

@@ -2,9 +2,12 @@
 
 ``providers.mode`` decides where requests go:
 
-- ``network``: the configured URLs (real TMDB/fanart.tv, a proxy, or a simulator started elsewhere);
-- ``simulator``: a simulator started inside this process on loopback ports (the offline demo);
-- ``auto`` (default): ``network`` when a TMDB key is in the environment, else ``simulator`` (and it says so).
+- ``auto`` (default) and ``network``: the configured URLs (real TMDB/fanart.tv, a proxy, or a simulator
+  started elsewhere). A TMDB key is required: without one, opening the providers fails naming the variables.
+  ``auto`` never falls back to the simulator, because invented metadata and artwork would be written into a
+  real library (with auto-publish on, unattended);
+- ``simulator``: a simulator started inside this process on loopback ports; only a config that says so (the
+  offline demo, tests) uses it.
 
 Every process opens its own session (Dagster runs steps in separate processes), so each simulator binds
 ephemeral ports; their generated images are shared through an on-disk cache under the data dir.
@@ -19,17 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from metarr_pipeline.config import Settings
-from metarr_pipeline.errors import ProviderUnavailable
+from metarr_pipeline.errors import ProviderAuthError, ProviderUnavailable
 from metarr_pipeline.providers.fanart import FanartClient
-from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, Route, host_of
+from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, Route, check_allowed, host_of
+from metarr_pipeline.providers.images import FANART_ASSETS, TMDB_IMAGE_BASE
+from metarr_pipeline.providers.images import url_map as image_url_map
 from metarr_pipeline.providers.keys import ProviderKeys
 from metarr_pipeline.providers.tmdb import TmdbClient
 
 log = logging.getLogger(__name__)
 
-
-CANONICAL_TMDB_IMAGES = "https://image.tmdb.org"
-CANONICAL_FANART_ASSETS = "https://assets.fanart.tv"
 
 
 @dataclass
@@ -37,9 +39,10 @@ class ProviderSession:
     """Clients plus the URL mapping between what we store and where requests really go.
 
     Everything stored (candidate URLs, the analysis cache, fanart.tv responses) uses canonical image URLs
-    (``https://image.tmdb.org/...``, ``https://assets.fanart.tv/...``), so the state stays valid when the
-    simulator of another process listened on other ports; :meth:`actual` maps them to the live endpoint
-    just before a request. With the real providers the mapping is the identity.
+    (``https://image.tmdb.org/t/p/...``, ``https://assets.fanart.tv/...``: see :mod:`.images`), so the state
+    stays valid when the configured image endpoint changes (``METARR_TMDB_IMAGE_URL``, a caching proxy) or
+    the simulator of another process listened on other ports; :meth:`image_url` maps them to the live
+    endpoint just before a request. With the real providers and the default endpoints it is the identity.
     """
 
     mode: str
@@ -57,6 +60,14 @@ class ProviderSession:
                 return actual + url[len(canonical):]
         return url
 
+    def image_url(self, url: str) -> str:
+        """Where to fetch a stored image name from. A canonical name goes to its configured endpoint (the
+        configuration chose it); any other URL a provider handed us must be on the image host allowlist."""
+        actual = self.actual(url)
+        if actual == url:
+            check_allowed(url, self.image_hosts)
+        return actual
+
     def canonical(self, url: str) -> str:
         for canonical, actual in self.url_map.items():
             if url.startswith(actual + "/"):
@@ -71,7 +82,7 @@ class ProviderSession:
 
     def describe(self) -> str:
         if self.mode == "simulator":
-            return "providers: built-in simulator on loopback (offline; set TMDB_API_KEY to use TMDB)"
+            return "providers: built-in simulator on loopback (offline; providers.mode = \"simulator\")"
         return f"providers: {self.tmdb.api_url}" + (f" + {self.fanart.api_url}" if self.fanart else " (fanart.tv off)")
 
 
@@ -85,11 +96,20 @@ def _start_simulator(settings: Settings) -> Any:
         raise ProviderUnavailable(str(exc)) from exc
 
 
+MISSING_TMDB_KEY = (
+    "no TMDB key: set TMDB_READ_ACCESS_TOKEN (or TMDB_API_KEY) in the environment; "
+    "for the offline demo, set providers.mode = \"simulator\" in the config instead"
+)
+
+
 def resolve_mode(settings: Settings, keys: ProviderKeys) -> str:
+    """``simulator`` only when the config says so; otherwise the network, which needs a TMDB key."""
     mode = settings.providers.mode
-    if mode == "auto":
-        return "network" if keys.has_tmdb else "simulator"
-    return mode
+    if mode == "simulator":
+        return mode
+    if not keys.has_tmdb:
+        raise ProviderAuthError(MISSING_TMDB_KEY)
+    return "network"
 
 
 def provider_routes(settings: Settings, tmdb_api: str, tmdb_images: str, fanart_api: str, fanart_assets: str,
@@ -118,24 +138,21 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     mode = resolve_mode(settings, keys)
     p = settings.providers
     simulator = None
-    url_map: dict[str, str] = {}
     if mode == "simulator":
         simulator = _start_simulator(settings)
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
         fanart_assets = f"http://{simulator.fanart_assets_host}"
-        image_hosts = (host_of(CANONICAL_TMDB_IMAGES), host_of(CANONICAL_FANART_ASSETS))
+        image_hosts = (host_of(TMDB_IMAGE_BASE), host_of(FANART_ASSETS))
         fetch_hosts = tuple(simulator.image_hosts)
-        images_root = tmdb_images.split("/t/p")[0]
-        url_map = {CANONICAL_TMDB_IMAGES: images_root, CANONICAL_FANART_ASSETS: fanart_assets}
+        mapping = image_url_map(tmdb_images, fanart_assets)
         keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator")
-        log.info("providers: using the built-in simulator (no TMDB key in the environment)")
+        log.info("providers: using the built-in simulator (providers.mode = \"simulator\")")
     else:
         tmdb_api, tmdb_images, fanart_api = p.tmdb.api_url, p.tmdb.image_url, p.fanart.api_url
         image_hosts = p.image_hosts
         fanart_assets = next((h for h in image_hosts if h != host_of(tmdb_images)), "assets.fanart.tv")
         fetch_hosts = image_hosts
-        if not keys.has_tmdb:
-            log.warning("providers: no TMDB_API_KEY or TMDB_READ_ACCESS_TOKEN in the environment")
+        mapping = image_url_map(tmdb_images)
 
     fetcher = HttpFetcher(provider_routes(settings, tmdb_api, tmdb_images, fanart_api, fanart_assets, fetch_hosts),
                           max_attempts=p.max_attempts, backoff_seconds=p.backoff_seconds, secrets=keys.secrets())
@@ -152,7 +169,7 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         image_hosts=image_hosts,
         tmdb_image_url=tmdb_images,
         simulator=simulator,
-        url_map=url_map,
+        url_map=mapping,
     )
     try:
         yield session

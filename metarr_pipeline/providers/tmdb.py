@@ -11,13 +11,14 @@ implements the scan's :class:`~metarr_pipeline.scan.identify.IdResolver` for the
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from metarr_pipeline.errors import ProviderAuthError, ProviderNotFound
 from metarr_pipeline.models import SearchOutcome
+from metarr_pipeline.providers.answers import json_answer
 from metarr_pipeline.providers.http import Credentials, HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
@@ -46,8 +47,6 @@ class TmdbClient:
             self._credentials = Credentials(headers={"Authorization": f"Bearer {keys.tmdb_read_token}"})
         else:
             self._credentials = Credentials(params={"api_key": keys.tmdb_api_key} if keys.tmdb_api_key else {})
-        self._image_base: str | None = None
-        self._image_lock = threading.Lock()
 
     def _get(self, path: str, params: dict[str, str], kind: str, not_found_ok: bool = False) -> Any:
         try:
@@ -69,11 +68,11 @@ class TmdbClient:
         return ",".join(dict.fromkeys(langs))
 
     def movie(self, tmdb_id: int) -> MovieResponse:
-        response = self._get(f"/movie/{tmdb_id}", {
+        response, body = json_answer(self.fetcher, lambda: self._get(f"/movie/{tmdb_id}", {
             "append_to_response": APPEND, "language": self.language,
             "include_image_language": self.image_languages,
-        }, "movie")
-        body = response.json()
+        }, "movie"))
+        assert response is not None  # a 404 raised ProviderNotFound
         if not isinstance(body, dict) or not isinstance(body.get("id"), int):
             from metarr_pipeline.errors import ProviderResponseError
 
@@ -83,18 +82,9 @@ class TmdbClient:
         return MovieResponse(requested_id=tmdb_id, tmdb_id=body.get("id", final_id), body=body)
 
     def collection(self, collection_id: int) -> dict[str, Any] | None:
-        response = self._get(f"/collection/{collection_id}", {"language": self.language}, "collection",
-                             not_found_ok=True)
-        return None if response is None else response.json()
-
-    def image_base_url(self) -> str:
-        """The CDN base from ``/configuration``, fetched once per client (cached)."""
-        with self._image_lock:
-            if self._image_base is None:
-                body = self._get("/configuration", {}, "configuration").json()
-                images = body.get("images", {}) if isinstance(body, dict) else {}
-                self._image_base = (images.get("secure_base_url") or images.get("base_url") or "").rstrip("/")
-            return self._image_base
+        _, body = json_answer(self.fetcher, lambda: self._get(
+            f"/collection/{collection_id}", {"language": self.language}, "collection", not_found_ok=True))
+        return body
 
     # --- IdResolver -------------------------------------------------------------------------------
 
@@ -105,16 +95,38 @@ class TmdbClient:
         results = response.json().get("movie_results") or []
         return int(results[0]["id"]) if len(results) == 1 else None
 
-    def search(self, title: str, year: int | None) -> SearchOutcome:
+    def search_results(self, title: str, year: int | None) -> list[dict[str, Any]]:
+        """The first page of ``/search/movie`` as TMDB lists it (title, original title, date, poster path)."""
         params = {"query": title, "include_adult": "false", "language": self.language, "page": "1"}
         if year:
             params["year"] = str(year)
         try:
             response = self._get("/search/movie", params, "search")
         except ProviderNotFound:
-            return SearchOutcome(None, reason="TMDB search found no movie")
-        results = response.json().get("results") or []
-        return pick_search_result(title, year, results)
+            return []
+        body = response.json() if response is not None else {}
+        results = body.get("results") if isinstance(body, dict) else None
+        return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+
+    def search(self, title: str, year: int | None) -> SearchOutcome:
+        results = self.search_results(title, year)
+        outcome = pick_search_result(title, year, results)
+        if outcome.tmdb_id is None and outcome.reason == NO_EXACT_MATCH and year:
+            return pick_by_other_titles(title, year, results, self.other_titles) or outcome
+        return outcome
+
+    def other_titles(self, tmdb_id: int) -> list[str]:
+        """A movie's alternative and translated titles: one ``/movie/{id}`` call appending both."""
+        response = self._get(f"/movie/{tmdb_id}", {"append_to_response": "alternative_titles,translations",
+                                                    "language": self.language}, "identify", not_found_ok=True)
+        body = response.json() if response is not None else None
+        return other_titles(body) if isinstance(body, dict) else []
+
+    def summary(self, tmdb_id: int) -> dict[str, Any] | None:
+        """The movie as a list shows it (title, original title, release date, poster path), or None (404)."""
+        response = self._get(f"/movie/{tmdb_id}", {"language": self.language}, "identify", not_found_ok=True)
+        body = response.json() if response is not None else None
+        return body if isinstance(body, dict) and isinstance(body.get("id"), int) else None
 
 
 def _norm(text: str) -> str:
@@ -123,20 +135,54 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"\w+", plain))
 
 
+NO_EXACT_MATCH = "TMDB search found no exact title match"
+MAX_OTHER_TITLE_LOOKUPS = 5  # search results of the right year whose other titles are asked for
+
+
+def year_of(result: dict[str, Any]) -> int | None:
+    date = result.get("release_date") or ""
+    return int(date[:4]) if date[:4].isdigit() else None
+
+
+def label(result: dict[str, Any]) -> str:
+    y = year_of(result)
+    return f"{result.get('title')} ({y if y else '?'}) tmdb-{result.get('id')}"
+
+
+def other_titles(body: dict[str, Any]) -> list[str]:
+    """Alternative titles and translated titles from a ``/movie/{id}`` body that appended both."""
+    alt = body.get("alternative_titles") or {}
+    trans = body.get("translations") or {}
+    titles = [t.get("title") for t in (alt.get("titles") or []) if isinstance(t, dict)]
+    titles += [(t.get("data") or {}).get("title") for t in (trans.get("translations") or []) if isinstance(t, dict)]
+    return [t for t in titles if isinstance(t, str) and t.strip()]
+
+
+def pick_by_other_titles(title: str, year: int, results: list[dict[str, Any]],
+                         titles_of: Callable[[int], list[str]]) -> SearchOutcome | None:
+    """The rung after an exact title: a search result of the same year (±1) one of whose alternative or
+    translated titles is the folder's title (accent-, case- and punctuation-insensitive), when exactly one is.
+
+    This is how Kodi's and tinyMediaManager's scrapers find a film filed under its romanised or original title.
+    Several such results stay unidentified with the candidates listed; None when none matches.
+    """
+    wanted = _norm(title)
+    close = [r for r in results if isinstance(r.get("id"), int) and year_of(r) and abs(year_of(r) - year) <= 1]  # type: ignore[operator]
+    matched = [r for r in close[:MAX_OTHER_TITLE_LOOKUPS] if wanted in {_norm(t) for t in titles_of(r["id"])}]
+    if len(matched) == 1:
+        return SearchOutcome(int(matched[0]["id"]))
+    if matched:
+        return SearchOutcome(None, tuple(label(r) for r in matched[:5]),
+                             f"TMDB search found {len(matched)} movies with this alternative title")
+    return None
+
+
 def pick_search_result(title: str, year: int | None, results: list[dict[str, Any]]) -> SearchOutcome:
     """A confident unique match only: exact (accent-insensitive) title, and the year when we have one.
 
     Several exact-title matches without a year to tell them apart, or no exact match, stay unidentified
     with the candidates listed, because a wrong identification is worse than none.
     """
-    def year_of(r: dict[str, Any]) -> int | None:
-        date = r.get("release_date") or ""
-        return int(date[:4]) if date[:4].isdigit() else None
-
-    def label(r: dict[str, Any]) -> str:
-        y = year_of(r)
-        return f"{r.get('title')} ({y if y else '?'}) tmdb-{r.get('id')}"
-
     wanted = _norm(title)
     exact = [r for r in results if wanted in (_norm(r.get("title", "")), _norm(r.get("original_title", "")))]
     if year:
@@ -151,4 +197,4 @@ def pick_search_result(title: str, year: int | None, results: list[dict[str, Any
         return SearchOutcome(None, reason="TMDB search found no movie")
     if len(exact) > 1:
         return SearchOutcome(None, candidates, f"TMDB search found {len(exact)} movies with this title")
-    return SearchOutcome(None, candidates, "TMDB search found no exact title match")
+    return SearchOutcome(None, candidates, NO_EXACT_MATCH)

@@ -14,19 +14,17 @@ Every name fits the file system's limit of :data:`NAME_MAX` bytes per path compo
 NTFS/exFAT count 255 UTF-16 units, which 255 UTF-8 bytes never exceed). A name the rules make longer is
 shortened deterministically by :func:`fit_name`, after the rule and apart from it: the part Kodi matches on
 (the extension, ``-poster.jpg``) is kept and the cut is marked with a short hash of the full name, so two long
-names never collide and the same name always gives the same file.
+names never collide and the same name always gives the same file. Actor thumbs are the exception: Kodi
+matches them by the exact name (:func:`actor_file_name`), so a name too long for a file gets no file at all.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 
 from metarr_pipeline import art_types
-
-_ILLEGAL = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-
+from metarr_pipeline.publish.nfo import clean_xml_text
 
 NAME_MAX = 255
 """Bytes in one path component (``NAME_MAX`` on Linux file systems)."""
@@ -93,14 +91,18 @@ def actors_dir(kind: str) -> str:
 
 
 def actor_file_name(name: str, ext: str) -> str | None:
-    """Kodi's rule: spaces → ``_``, case and UTF-8 kept, characters illegal in file names removed.
+    """The ``.actors/`` file Kodi matches for this actor, or None when no file can match.
 
-    The result is always one plain path component (never ``.``/``..``, never a separator), so a hostile name
-    like ``../../x`` becomes ``x.jpg`` inside ``.actors/`` and cannot escape it.
+    Kodi's rule exactly (``CVideoInfoScanner::FetchActorThumbs``; docs/KODI-SOURCE.md): the name as Kodi reads
+    it from our NFO (ends trimmed, inner white space kept as it is: measured), every space replaced by ``_``,
+    nothing else changed: case, UTF-8, dots (``Robert_Downey_Jr..jpg``) and characters such as ``:`` or
+    ``?`` stay, because Kodi compares the listed file name, minus its extension, with that text byte for byte.
+    A name with ``/`` or ``\\`` (Kodi splits paths on both), one starting with ``.`` (Kodi does not list hidden
+    files) or one too long for a file name can never match: no file, the NFO's ``<thumb>`` URL is used. So the
+    result is always one plain path component inside ``.actors/``.
     """
-    text = unicodedata.normalize("NFC", name).strip().replace(" ", "_")
-    text = _ILLEGAL.sub("", text).strip(". ")
-    text = text[:200]
-    if not text or text in (".", ".."):
+    text = clean_xml_text(name).strip().replace(" ", "_")  # the name as our NFO holds it (nfo._actor)
+    if not text or text.startswith(".") or "/" in text or "\\" in text:
         return None
-    return f"{text}.{ext}"
+    file = f"{text}.{ext}"
+    return file if len(file.encode("utf-8")) <= NAME_MAX else None

@@ -1,10 +1,11 @@
 """Everything decided about one movie before a byte is written into its folder.
 
-Validate (enriched, folder present, inside its library root and writable by a real temp-file probe, free space: <
-100 MB is a warning), plan, refuse any path that leaves the folder through a symlink (:mod:`confine`), sweep our
-stale temp files from every folder the movie uses, leave the user's files alone, make sure every image to write is
-in hand and verified, back up the user's own NFO, and the intent rows the batch records before any write (so a
-crash still knows what we may have written). A failure here writes nothing and says why.
+Validate (enriched, folder present, inside its library root, free space: < 100 MB is a warning), plan, refuse any
+path that leaves the folder through a symlink (:mod:`confine`), sweep our stale temp files from every folder the
+movie uses, leave the user's files alone, make sure every image to write is in hand and verified, probe that the
+folder is writable (a real temp file, only when a write or a removal is due: the probe touches the folder's mtime),
+back up the user's own NFO, and the intent rows the batch records before any write (so a crash still knows what we
+may have written). A failure here writes nothing and says why.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def prepare_movie(movie: MovieRecord, ctx: PublishContext, result: MoviePublish)
     remove_stale_temps(folder, {Path(p).parent.as_posix() for p in paths} - {"."})
     plan = skip_user_files(folder, planned, ours, result)
     plan, to_write = _resolve(folder, plan, ours, ctx, result)
+    if to_write or set(ours) - {p.path for p in plan}:  # a write or a removal is due: probe only then
+        _check_writable(folder)
     warn_foreign_movie_nfo(movie, folder, ours, result)
     backup_user_nfo(movie, folder, plan, ours, ctx, result)
     intent = [{"path": p.path, "role": p.role, "sha256": p.sha256, "bytes": 0, "mtime_ns": None,
@@ -70,14 +73,19 @@ def _validate(movie: MovieRecord, folder: Path, ctx: PublishContext, result: Mov
     if not folder.is_dir():
         raise PublishError(f"folder '{folder}' does not exist (moved or deleted since the last scan)")
     real_folder = confined_folder(folder, movie.library_root)
-    try:
-        check_writable(folder)
-    except OSError as exc:
-        raise PublishError(f"folder '{folder}' is not writable ({exc.strerror or exc}): nothing written") from exc
     free = shutil.disk_usage(folder).free
     if free < LOW_SPACE_BYTES:
         result.warnings.append(f"only {free // (1024 * 1024)} MB free on the library volume")
     return real_folder
+
+
+def _check_writable(folder: Path) -> None:
+    """The temp-file probe changes the folder's mtime, so it runs only when a write or a removal is due: a
+    publish that changes nothing must leave every folder as it was (players and file watchers see folders)."""
+    try:
+        check_writable(folder)
+    except OSError as exc:
+        raise PublishError(f"folder '{folder}' is not writable ({exc.strerror or exc}): nothing written") from exc
 
 
 def _resolve(folder: Path, plan: list[Planned], ours: dict[str, dict[str, Any]], ctx: PublishContext,

@@ -47,7 +47,7 @@ def publish_movies(
     """Publish the given movies. ``automatic`` (auto-publish, scheduled runs) skips movies the user marked
     manual and movies already published and up to date; an explicit request publishes what it names."""
     started = time.perf_counter()
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or datetime.now()
     movies = [m for m in store.movies(include_gone=True, partition_keys=partition_keys)
               if m.partition_key and m.status == "identified"]
     skipped: list[MoviePublish] = []

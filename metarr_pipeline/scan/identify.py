@@ -2,8 +2,11 @@
 
 1. the existing NFO's ``<uniqueid type="tmdb">`` (or its IMDb id, looked up with TMDB ``/find``);
 2. a tag in the folder or file name: ``{tmdb-603}``, ``[tmdbid-603]``, ``{imdb-tt0133093}``;
-3. a TMDB search with the title and year parsed from the name (a unique confident match only);
+3. a TMDB search with the title and year parsed from the name (a unique confident match only: the exact title,
+   or else one of a result's alternative or translated titles with the year agreeing within one);
 4. otherwise ``unidentified`` with the reason (and the candidates, when the search was ambiguous).
+
+Above the ladder stands a choice made by hand (:mod:`.manual`, ``metarr identify``), kept by the scan.
 
 Steps 1b and 3 need a provider; they go through the :class:`IdResolver` seam so the scan works (and is
 tested) without one, and the provider layer plugs in without the scan knowing HTTP.
@@ -154,7 +157,7 @@ def identify(
     reason = outcome.reason or "TMDB search found no confident match"
     if outcome.candidates:
         reason += ": candidates " + "; ".join(outcome.candidates[:5])
-    reason += ". Add {tmdb-ID} to the folder name to identify it"
+    reason += ". Run 'metarr identify FOLDER' to choose, or add {tmdb-ID} to the folder name"
     return Identity("unidentified", None, imdb, "", title, year, reason="; ".join([*pending_reasons, reason]))
 
 

@@ -110,7 +110,7 @@ def scan_library(
     now: datetime | None = None,
 ) -> ScanReport:
     started = time.perf_counter()
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or datetime.now()
     roots = [str(r) for r in settings.library.roots]
     prior_rows = store.movies()
     prior_streams = store.streams()
@@ -189,9 +189,8 @@ def _plan(found: FoundMovie, prior: MovieRecord | None, resolver: IdResolver | N
         nfo_path = find_nfo(found.path, found.kind, found.basename, found.video_file)
         nfo = read_nfo(nfo_path) if nfo_path else None
         nfo_file = nfo_path.relative_to(found.path).as_posix() if nfo_path else ""
-        identity = _reuse_search(prior, found, nfo) or identify(
-            found.path.name, found.basename, nfo, resolver
-        )
+        identity = (_keep_manual(prior, nfo) or _reuse_search(prior, found, nfo)
+                    or identify(found.path.name, found.basename, nfo, resolver))
         return _Plan(found, prior, identity, nfo, nfo_file)
     except ProviderAuthError:
         raise  # the key is wrong: stop the scan before anything is written, rather than mark movies unidentified
@@ -200,6 +199,17 @@ def _plan(found: FoundMovie, prior: MovieRecord | None, resolver: IdResolver | N
     except Exception as exc:  # one movie must never stop the library; the log keeps the traceback
         log.exception("unexpected error while scanning %s", found.folder)
         return _Plan(found, prior, None, None, "", error=f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _keep_manual(prior: MovieRecord | None, nfo: ExistingNfo | None) -> Identity | None:
+    """An identification made by hand (``metarr identify``) outlives rescans and renames, ahead of every rung."""
+    if prior is None or prior.id_source != "manual" or prior.tmdb_id is None:
+        return None
+    nfo_tmdb = nfo.uniqueids.get("tmdb") if nfo else None
+    warnings = () if not nfo_tmdb or nfo_tmdb == str(prior.tmdb_id) else (
+        f"NFO says TMDB {nfo_tmdb} but the movie was identified by hand as {prior.tmdb_id}; using the manual "
+        "choice (metarr identify changes it)",)
+    return Identity("identified", prior.tmdb_id, prior.imdb_id, "manual", prior.title, prior.year, warnings=warnings)
 
 
 def _reuse_search(prior: MovieRecord | None, found: FoundMovie, nfo: ExistingNfo | None) -> Identity | None:

@@ -24,7 +24,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from metarr_pipeline.simulator.entries import ImageEntry
 
@@ -101,6 +101,25 @@ def ascii_caption(text: str) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_caption(text).lower()).strip("-") or "movie"
+
+
+def plant_quirks(images: tuple[ImageEntry, ...], traits: frozenset[str]) -> tuple[ImageEntry, ...]:
+    """The hand-written films' image quirks, on their best-voted poster (the one that would win):
+
+    * ``misdeclared_size``: declared 2000×3000 but served 1000×1500 (the small rendition has the right
+      aspect, only the original tells the real size), and the community's favourite, so it wins on paper;
+    * ``misnamed_png``: PNG bytes under a ``.jpg`` file name (and an ``image/jpeg`` label).
+    """
+    poster = next((i for i in images if i.kind == "poster"), None)
+    if poster is None or not traits & {"misdeclared_size", "misnamed_png"}:
+        return images
+    quirky = poster
+    if "misdeclared_size" in traits:
+        quirky = replace(quirky, width=2000, height=3000, served_size=(1000, 1500), picture_aspect=0.667,
+                         language="en", vote_average=10.0, vote_count=50)
+    if "misnamed_png" in traits:
+        quirky = replace(quirky, served_format="PNG")
+    return tuple(quirky if image is poster else image for image in images)
 
 
 def profile_image(seed: int, person_id: int, rng: random.Random) -> ImageEntry:

@@ -1,7 +1,8 @@
 """The two image hosts: TMDB's CDN (``/t/p/{size}/{file}``) and fanart.tv's assets host
 (``/fanart/movies/{id}/{type}/{name}`` full size, ``/preview/movies/...`` at most 200 px wide).
 
-Sizes follow TMDB: ``original`` is the declared size, ``wNNN`` that width and ``hNNN`` that height with
+Sizes follow TMDB: ``original`` is the real size (the declared one, unless the catalog planted a wrong
+declaration), ``wNNN`` that width and ``hNNN`` that height with
 the aspect kept, never larger than the original (TMDB does not upscale).
 """
 
@@ -18,15 +19,16 @@ PREVIEW_WIDTH = 200
 
 
 def rendition_size(image: ImageEntry, size: str) -> tuple[int, int]:
-    """Pixel size of a TMDB size name (``w300``, ``h632``, ``original``) for this image."""
+    """Pixel size of a TMDB size name (``w300``, ``h632``, ``original``) for this image, from its real size."""
+    real_width, real_height = image.real_size
     if size == "original":
-        return image.width, image.height
+        return real_width, real_height
     target = int(size[1:])
     if size[0] == "w":
-        width = min(target, image.width)
-        return width, max(1, round(image.height * width / image.width))
-    height = min(target, image.height)
-    return max(1, round(image.width * height / image.height)), height
+        width = min(target, real_width)
+        return width, max(1, round(real_height * width / real_width))
+    height = min(target, real_height)
+    return max(1, round(real_width * height / real_height)), height
 
 
 def _image_reply(image: ImageEntry, data: bytes) -> Reply:

@@ -141,7 +141,8 @@ class Catalog:
             return []
         found = set(self._corpus_index_lookup(wanted))
         for spec in KNOWN_MOVIES:
-            titles = (spec.title, spec.original_title, *(title for _, title, _ in spec.translations))
+            titles = (spec.title, spec.original_title, *(title for _, title, _ in spec.translations),
+                      *(title for _, title in spec.alternative_titles))  # TMDB's search matches these too
             if wanted <= _title_words(*titles):
                 found.add(spec.id)
         results = []

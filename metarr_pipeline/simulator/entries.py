@@ -34,10 +34,19 @@ class ImageEntry:
     fanart_lang: str = ""  # as fanart.tv writes it: "en", "00" or "" (both textless)
     disc: str = ""
     disc_type: str = ""
+    served_format: str = ""  # "PNG"/"JPEG" when the bytes are not what the extension says ("" → by extension)
+    served_size: tuple[int, int] | None = None  # the real size when it is not the declared one
 
     @property
     def fmt(self) -> str:
+        if self.served_format:
+            return self.served_format
         return "PNG" if self.path.endswith(".png") else "JPEG"
+
+    @property
+    def real_size(self) -> tuple[int, int]:
+        """What the original really is (a provider's declared size can be wrong)."""
+        return self.served_size or (self.width, self.height)
 
     @property
     def content_type(self) -> str:
@@ -151,6 +160,7 @@ class MovieEntry:
     fanart: tuple[ImageEntry, ...] | None  # None: fanart.tv has no entry for the film (404)
     traits: frozenset[str]  # the planted variety, see ``variety``
     handwritten: bool
+    alternative_titles: tuple[tuple[str, str], ...] = ()  # (ISO 3166-1 country, title)
 
     @property
     def year(self) -> int:

@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
-from metarr_pipeline.simulator.artwork import ArtworkBuilder
+from metarr_pipeline.simulator.artwork import ArtworkBuilder, plant_quirks
 from metarr_pipeline.simulator.entries import (
     CastCredit,
     Company,
@@ -212,7 +212,7 @@ def known_movie(seed: int, spec: KnownMovie) -> MovieEntry:
         translations=tuple(Translation(lang, title, overview) for lang, title, overview in spec.translations),
         cast=cast, crew=crew,
         release_dates=_release_dates(rng, spec.release_date, spec.certification, spec.countries, premiere=True),
-        wikidata_id=spec.wikidata_id, traits=traits, handwritten=True,
+        wikidata_id=spec.wikidata_id, traits=traits, handwritten=True, alternative_titles=spec.alternative_titles,
     )
 
 
@@ -220,7 +220,7 @@ def _assemble(seed: int, movie_id: int, rng: random.Random, *, title: str, origi
               traits: frozenset[str], countries: tuple[str, ...], **fields) -> MovieEntry:
     """The parts every entry generates the same way: companies, keywords, social ids and artwork."""
     art = ArtworkBuilder(seed, movie_id, title, original_language, _rng(seed, movie_id, "art"))
-    images = art.tmdb()
+    images = plant_quirks(art.tmdb(), traits)
     if "no_images" in traits:
         images = ()
     fanart = None if "no_fanart" in traits else art.fanart(images)

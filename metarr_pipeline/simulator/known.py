@@ -6,7 +6,8 @@ runtimes, genres, IMDb ids, directors, writers and top-billed cast. Overviews ar
 summaries, person ids are invented (500001+, clear of the generated ranges), and everything else
 (images, extra cast, keywords, companies) is generated like any other entry. ``traits`` plant the
 variety the demo should exercise: Pulp Fiction carries a large, hostile cast; Heat (1986) has no
-fanart.tv entry.
+fanart.tv entry; Schindler's List's best poster declares 2000×3000 but is 1000×1500 (``misdeclared_size``);
+Se7en's best poster is a PNG named ``.jpg`` (``misnamed_png``): see ``artwork.plant_quirks``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class KnownMovie:
     countries: tuple[str, ...] = ("US",)
     collection: int | None = None
     translations: tuple[tuple[str, str, str], ...] = ()  # (language, title, overview)
+    alternative_titles: tuple[tuple[str, str], ...] = ()  # (country, title): romanised, festival, local titles
     popularity: float = 40.0
     vote_average: float = 7.8
     vote_count: int = 20000
@@ -74,6 +76,7 @@ KNOWN_PEOPLE: dict[str, tuple[int, int]] = {
     "Rutger Hauer": (500061, 2), "Sean Young": (500062, 1), "David Peoples": (500063, 2),
     "Philip K. Dick": (500064, 2), "Jada Pinkett Smith": (500065, 1), "Yahya Abdul-Mateen II": (500066, 2),
     "Wang Hui-ling": (500067, 1), "William Goldman": (500068, 2), "Karen Young": (500069, 1),
+    "Makoto Shinkai": (500070, 2), "Ryunosuke Kamiki": (500071, 2), "Mone Kamishiraishi": (500072, 1),
 }
 
 _WACHOWSKIS = (("Lana Wachowski", "Writer"), ("Lilly Wachowski", "Writer"))
@@ -163,7 +166,7 @@ KNOWN_MOVIES: tuple[KnownMovie, ...] = (
         "Whoever saves one life, saves the world entire.", "R", ("Steven Spielberg",),
         (("Steven Zaillian", "Screenplay"), ("Thomas Keneally", "Novel")),
         (("Liam Neeson", "Oskar Schindler"), ("Ben Kingsley", "Itzhak Stern"), ("Ralph Fiennes", "Amon Goeth")),
-        popularity=44.2, vote_average=8.6, vote_count=15500, wikidata_id="Q483941",
+        popularity=44.2, vote_average=8.6, vote_count=15500, wikidata_id="Q483941", traits=("misdeclared_size",),
         translations=(("fr", "La Liste de Schindler", "Un industriel allemand sauve plus d'un millier de "
                                                       "travailleurs juifs de la Shoah."),),
     ),
@@ -173,7 +176,7 @@ KNOWN_MOVIES: tuple[KnownMovie, ...] = (
         "Seven deadly sins. Seven ways to die.", "R", ("David Fincher",), (("Andrew Kevin Walker", "Writer"),),
         (("Brad Pitt", "Detective David Mills"), ("Morgan Freeman", "Detective William Somerset"),
          ("Gwyneth Paltrow", "Tracy Mills"), ("Kevin Spacey", "John Doe")),
-        popularity=51.9, vote_average=8.4, vote_count=21000, wikidata_id="Q190908",
+        popularity=51.9, vote_average=8.4, vote_count=21000, wikidata_id="Q190908", traits=("misnamed_png",),
         translations=(("fr", "Seven", "Deux inspecteurs traquent un tueur qui met en scène chaque meurtre "
                                       "d'après l'un des sept péchés capitaux."),),
     ),
@@ -199,6 +202,19 @@ KNOWN_MOVIES: tuple[KnownMovie, ...] = (
         translations=(("fr", "Le Voyage de Chihiro", "Une fillette de dix ans doit travailler dans des bains "
                                                      "pour esprits afin de libérer ses parents changés en porcs."),
                       ("ja", "千と千尋の神隠し", "10歳の少女千尋は、豚に変えられた両親を救うため、神々の湯屋で働く。")),
+        alternative_titles=(("JP", "Sen to Chihiro no Kamikakushi"), ("US", "Spirited Away (Disney)")),
+    ),
+    KnownMovie(
+        # Found only through its alternative titles: a folder named with the romanised title ("Kimi no Na wa
+        # (2016)", the way anime collections are named) matches neither ``title`` nor ``original_title``.
+        372058, "tt5311514", "Your Name.", "君の名は。", "ja", "2016-08-26", 106,
+        ("Animation", "Romance", "Drama"),
+        "Two teenagers who have never met find themselves waking up in each other's bodies.",
+        "", "PG", ("Makoto Shinkai",), (("Makoto Shinkai", "Screenplay"),),
+        (("Ryunosuke Kamiki", "Taki Tachibana (voice)"), ("Mone Kamishiraishi", "Mitsuha Miyamizu (voice)")),
+        countries=("JP",), popularity=60.4, vote_average=8.5, vote_count=11000,
+        translations=(("fr", "Your Name.", "Deux adolescents qui ne se connaissent pas échangent leurs corps."),),
+        alternative_titles=(("JP", "Kimi no Na wa."), ("US", "Your Name")),
     ),
     KnownMovie(
         11379, "tt0091183", "Heat", "Heat", "en", "1986-03-14", 101, ("Action", "Crime", "Thriller"),

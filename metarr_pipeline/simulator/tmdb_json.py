@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from metarr_pipeline.simulator.catalog import Catalog
-from metarr_pipeline.simulator.entries import CastCredit, CrewCredit, ImageEntry, MovieEntry, Person
+from metarr_pipeline.simulator.entries import CastCredit, CrewCredit, ImageEntry, MovieEntry, Person, Translation
 from metarr_pipeline.simulator.reference import COUNTRIES, LANGUAGES
 
 POSTER_SIZES = ("w92", "w154", "w185", "w342", "w500", "w780", "original")
@@ -17,7 +17,7 @@ LOGO_SIZES = ("w45", "w92", "w154", "w185", "w300", "w500", "original")
 PROFILE_SIZES = ("w45", "w185", "h632", "original")
 STILL_SIZES = ("w92", "w185", "w300", "original")
 ALL_SIZES = frozenset((*POSTER_SIZES, *BACKDROP_SIZES, *LOGO_SIZES, *PROFILE_SIZES, *STILL_SIZES))
-APPENDABLE = ("images", "credits", "release_dates", "external_ids", "keywords")
+APPENDABLE = ("images", "credits", "release_dates", "external_ids", "keywords", "alternative_titles", "translations")
 
 
 def configuration(images_host: str) -> dict[str, Any]:
@@ -103,7 +103,22 @@ def movie_section(entry: MovieEntry, section: str, language: str,
                 "instagram_id": entry.instagram_id, "twitter_id": entry.twitter_id}
     if section == "keywords":
         return {"keywords": [{"id": k, "name": name} for k, name in entry.keywords]}
+    if section == "alternative_titles":
+        return {"titles": [{"iso_3166_1": country, "title": title, "type": ""}
+                           for country, title in entry.alternative_titles]}
+    if section == "translations":
+        english = Translation("en", entry.title, entry.overview)
+        return {"translations": [_translation(t, entry) for t in (english, *entry.translations)]}
     raise KeyError(section)
+
+
+def _translation(t: Translation, entry: MovieEntry) -> dict[str, Any]:
+    """One entry of ``/movie/{id}/translations`` in TMDB's shape (an empty title: TMDB has none for it)."""
+    country = {"en": "US", "ja": "JP", "ko": "KR", "zh": "CN"}.get(t.language, t.language.upper())
+    english_name, name = LANGUAGES.get(t.language, (t.language, t.language))
+    return {"iso_3166_1": country, "iso_639_1": t.language, "name": name, "english_name": english_name,
+            "data": {"title": t.title, "overview": t.overview, "homepage": "", "tagline": "",
+                     "runtime": entry.runtime}}
 
 
 def collection(entry_id: int, catalog: Catalog, language: str) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from metarr_pipeline.store.connection import StoreBase, now_to_second
+from metarr_pipeline.store.connection import StoreBase, store_now
 
 
 class ArtworkStore(StoreBase):
@@ -22,12 +22,11 @@ class ArtworkStore(StoreBase):
         """preview URL → (format, width, height, phash, error) for renditions analysed before."""
         if not preview_urls:
             return {}
-        frame = pl.DataFrame({"preview_url": list(dict.fromkeys(preview_urls))}, schema={"preview_url": pl.String})
-        with self._connect(write=False) as con:
-            con.register("wanted", frame)
+        with self._connect(write=False) as con:  # list parameters, not a registered frame: see provider_cache
             rows = con.execute(
                 "SELECT a.preview_url, a.format, a.width, a.height, a.phash, a.error FROM image_analysis a"
-                " JOIN wanted w ON w.preview_url = a.preview_url"
+                " JOIN (SELECT UNNEST(?::VARCHAR[]) AS preview_url) w ON w.preview_url = a.preview_url",
+                [list(dict.fromkeys(preview_urls))],
             ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
@@ -52,7 +51,7 @@ class ArtworkStore(StoreBase):
 
     def record_choice(self, movie_id: int, kind: str, candidate_id: str | None, action: str) -> None:
         """pick / reject a candidate (a pick also locks its type), or lock / unlock a type."""
-        now = now_to_second()
+        now = store_now()
         with self._connect(write=True) as con:
             if action in ("pick", "reject"):
                 con.execute("DELETE FROM artwork_choices WHERE movie_id = ? AND type = ? AND candidate_id = ?",

@@ -109,3 +109,17 @@ class LibraryStore(StoreBase):
                         [blob["sha256"], blob["ext"], blob["bytes"], blob["source_url"], saved_at])
             con.execute("INSERT INTO nfo_backups VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         [movie_id, path, blob["sha256"], saved_at])
+
+    def nfo_backups(self, movie_id: int) -> list[dict[str, Any]]:
+        """The user's NFOs publishing backed up for this movie, oldest first (for ``metarr backups``)."""
+        with self._connect(write=False) as con:
+            rows = con.execute(
+                "SELECT n.path, n.sha256, n.saved_at, b.ext, b.bytes FROM nfo_backups n"
+                " LEFT JOIN blobs b ON b.sha256 = n.sha256 WHERE n.movie_id = ? ORDER BY n.saved_at, n.sha256",
+                [movie_id]).fetchall()
+        return [{"path": r[0], "sha256": r[1], "saved_at": r[2], "ext": r[3] or "nfo", "bytes": r[4]} for r in rows]
+
+    def forget_library_file(self, movie_id: int, path: str) -> None:
+        """The file at ``path`` is no longer ours (a restored user NFO): publishing treats it as the user's."""
+        with self._connect(write=True) as con:
+            con.execute("DELETE FROM library_files WHERE movie_id = ? AND path = ?", [movie_id, path])

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
-from metarr_pipeline.store.connection import StoreBase, now_to_second
+from metarr_pipeline.store.connection import StoreBase, store_now
 from metarr_pipeline.store.rows import MovieRecord, ScanRun, ScanWrite
 
 _MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
@@ -83,7 +83,7 @@ class MoviesStore(StoreBase):
 
     def apply_scan(self, write: ScanWrite) -> None:
         """Write one scan's changes in a single short transaction (idempotent)."""
-        now = write.seen_at or now_to_second()
+        now = write.seen_at or store_now()
         existing = [m for m in write.movies if m.id is not None]
         new = [m for m in write.movies if m.id is None]
         with self._connect(write=True) as con:
@@ -132,6 +132,23 @@ class MoviesStore(StoreBase):
         if not row:
             return None
         return ScanRun(started_at=row[0], finished_at=row[1], roots=tuple(row[2]), summary=json.loads(row[3]))
+
+    def set_identity(self, movie: MovieRecord) -> None:
+        """Write a movie's identification chosen by hand (``id_source = 'manual'``). When the TMDB id changed,
+        what was fetched and chosen for the old film (metadata, candidates, choices, actors, enrichment) is
+        forgotten, so nothing of one film leaks into the other; files already published stay recorded."""
+        assert movie.id is not None
+        with self._connect(write=True) as con:
+            row = con.execute("SELECT tmdb_id FROM movies WHERE id = ?", [movie.id]).fetchone()
+            if row is not None and row[0] is not None and row[0] != movie.tmdb_id:
+                for table in ("movie_metadata", "artwork_candidates", "artwork_choices", "artwork_locks",
+                              "movie_actors", "enrichment"):
+                    con.execute(f"DELETE FROM {table} WHERE movie_id = ?", [movie.id])
+            con.execute(
+                "UPDATE movies SET status = ?, reason = ?, tmdb_id = ?, imdb_id = ?, id_source = ?, title = ?,"
+                " year = ?, partition_key = ? WHERE id = ?",
+                [movie.status, movie.reason, movie.tmdb_id, movie.imdb_id, movie.id_source, movie.title, movie.year,
+                 movie.partition_key, movie.id])
 
     def set_manual(self, partition_key: str, manual: bool) -> bool:
         with self._connect(write=True) as con:

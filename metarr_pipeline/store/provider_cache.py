@@ -24,13 +24,14 @@ class ProviderCacheStore(StoreBase):
     def provider_responses(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ProviderResponse]:
         if not keys:
             return {}
-        frame = pl.DataFrame({"provider": [k[0] for k in keys], "item_key": [k[1] for k in keys]},
-                             schema={"provider": pl.String, "item_key": pl.String})
+        # The keys go in as list parameters, not as a registered Python frame: a read never makes DuckDB's
+        # worker threads call back into Python (see store/watchdog.py and the README's "State").
         with self._connect(write=False) as con:
-            con.register("wanted", frame)
             rows = con.execute(
                 "SELECT r.provider, r.item_key, r.fetched_at, r.status, r.body FROM provider_responses r"
-                " JOIN wanted w ON w.provider = r.provider AND w.item_key = r.item_key"
+                " JOIN (SELECT UNNEST(?::VARCHAR[]) AS provider, UNNEST(?::VARCHAR[]) AS item_key) w"
+                " ON w.provider = r.provider AND w.item_key = r.item_key",
+                [[k[0] for k in keys], [k[1] for k in keys]],
             ).fetchall()
         return {(r[0], r[1]): ProviderResponse(*r) for r in rows}
 

@@ -104,8 +104,14 @@ class FakePlayer:
 
 class FakeKodi(FakePlayer):
     """Kodi's JSON-RPC: Ping, Version, GetActivePlayers, GetMovies (path filters), Refresh/Scan/RemoveMovie,
-    Files.GetSources; batches included. ``movies`` is Kodi's library (movieid → file); a Scan of a folder
-    adds a movie for it, as Kodi would after finding a video there."""
+    Files.GetSources, XBMC.GetInfoBooleans; batches included. ``movies`` is Kodi's library (movieid → file).
+
+    Scans behave like a real Kodi 20's (docs/KODI-SOURCE.md (c)): a scan runs for ``scan_seconds`` and adds,
+    when it ends, a movie for every file of ``disk`` under its directory (when ``disk`` is empty: a
+    ``movie.mkv`` in the scanned folder, or in every folder under it that a GetMovies filter named, as the
+    folders on Kodi's disk), except in ``unreadable`` folders (no readable NFO); a Scan sent while one runs
+    **stops it and starts nothing**. ``Library.IsScanningVideo`` is true while a scan runs.
+    RefreshMovie gives the movie a new id, as Kodi's remove-and-add does."""
 
     def __init__(self, username: str = "kodi", password: str = "") -> None:
         super().__init__()
@@ -113,6 +119,13 @@ class FakeKodi(FakePlayer):
         self.movies: dict[int, str] = {}
         self.sources: list[dict[str, str]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.disk: set[str] = set()
+        self.unreadable: set[str] = set()  # folders whose movie a scan never adds
+        self.scan_seconds = 0.05
+        self.cancelled_scans = 0
+        self._scan_timer: threading.Timer | None = None
+        self._asked: set[str] = set()  # folders named by GetMovies filters
+        self._next_movieid = 1
 
     def answer(self, request: Recorded) -> tuple[int, Any]:
         if request.path != "/jsonrpc" or request.method != "POST":
@@ -144,6 +157,8 @@ class FakeKodi(FakePlayer):
         elif method == "VideoLibrary.GetMovies":
             rules = params.get("filter", {})
             rules = rules.get("or", [rules]) if rules else []
+            with self._lock:
+                self._asked.update(str(r.get("value", "")) for r in rules)
             hits = [{"movieid": i, "label": f"movie {i}", "file": f} for i, f in sorted(self.movies.items())
                     if not rules or any(self._matches(r, f) for r in rules)]
             result: dict[str, Any] = {"limits": {"start": 0, "end": len(hits), "total": len(hits)}}
@@ -151,7 +166,11 @@ class FakeKodi(FakePlayer):
                 result["movies"] = hits
             reply["result"] = result
         elif method == "VideoLibrary.RefreshMovie":
-            if params.get("movieid") in self.movies:
+            with self._lock:
+                file = self.movies.pop(params.get("movieid"), None)
+                if file is not None:
+                    self.movies[self._new_id()] = file  # Kodi removes the movie and adds it again
+            if file is not None:
                 reply["result"] = "OK"
             else:
                 reply["error"] = {"code": -32602, "message": "Invalid params."}
@@ -161,14 +180,47 @@ class FakeKodi(FakePlayer):
             else:
                 reply["error"] = {"code": -32602, "message": "Invalid params."}
         elif method == "VideoLibrary.Scan":
-            directory = params.get("directory", "")
-            with self._lock:
-                if directory and not any(f.startswith(directory) for f in self.movies.values()):
-                    self.movies[max(self.movies, default=0) + 1] = directory + "movie.mkv"
+            self._scan(params.get("directory", ""))
             reply["result"] = "OK"
+        elif method == "XBMC.GetInfoBooleans":
+            reply["result"] = {b: self.scanning if b == "Library.IsScanningVideo" else False
+                               for b in params.get("booleans", [])}
         else:
             reply["error"] = {"code": -32601, "message": "Method not found."}
         return reply
+
+    @property
+    def scanning(self) -> bool:
+        timer = self._scan_timer
+        return timer is not None and timer.is_alive()
+
+    def _new_id(self) -> int:
+        self._next_movieid = max(self._next_movieid, max(self.movies, default=0) + 1)
+        self._next_movieid += 1
+        return self._next_movieid - 1
+
+    def _scan(self, directory: str) -> None:
+        """Kodi's UpdateLibrary(video): a scan while one runs stops it and starts nothing."""
+        with self._lock:
+            if self.scanning:
+                assert self._scan_timer is not None
+                self._scan_timer.cancel()
+                self._scan_timer = None
+                self.cancelled_scans += 1
+                return
+            self._scan_timer = threading.Timer(self.scan_seconds, self._finish_scan, (directory,))
+            self._scan_timer.daemon = True
+            self._scan_timer.start()
+
+    def _finish_scan(self, directory: str) -> None:
+        with self._lock:
+            disk = self.disk or {f + "movie.mkv" for f in {directory, *self._asked} if f.endswith("/")}
+            files = [f for f in sorted(disk) if f.startswith(directory)
+                     and not any(s.get("file") == f.rsplit("/", 1)[0] + "/" for s in self.sources)]
+            for file in files:
+                if file.rsplit("/", 1)[0] + "/" not in self.unreadable and file not in self.movies.values() \
+                        and not any(f.startswith(file.rsplit("/", 1)[0] + "/") for f in self.movies.values()):
+                    self.movies[self._new_id()] = file
 
     @staticmethod
     def _matches(rule: dict[str, Any], file: str) -> bool:

@@ -1,9 +1,13 @@
 """Stage 2, analyse renditions: what each candidate's small rendition really is (format, size, pHash).
 
 Each distinct preview URL is fetched once and its facts cached in ``image_analysis`` by URL, so a warm run
-fetches nothing. A permanent failure (not an image, 404, refused host) is cached too and gates the candidate
-as unreadable; a transient one (timeouts, 5xx after every retry) is not cached and is retried next run.
-The measured aspect then corrects the provider's declared size (:func:`with_analysis`).
+fetches nothing. Only verdicts that are facts about the image are cached (decoded facts, a 404/410, a format
+we do not read: ``blobs.faults``); a failure a retry could change (5xx, timeouts, an HTML error page, a
+truncated or corrupt body) gates the candidate as unreadable for this run only, with its reason, is recorded
+as a fault on its movies (which then keep their last good result) and is retried by the next run. Rows an
+earlier version cached for such failures are ignored, so they are retried too. A refused host is decided
+again each run (no request, follows the allowlist). The measured aspect then corrects the provider's
+declared size (:func:`with_analysis`).
 """
 
 from __future__ import annotations
@@ -14,11 +18,9 @@ import polars as pl
 
 from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
 from metarr_pipeline.artwork.imaging import analyse_rendition
-from metarr_pipeline.blobs import ImageError, download_workers
-from metarr_pipeline.errors import DisallowedHostError, MetarrError, ProviderNotFound, ProviderResponseError
-from metarr_pipeline.providers.http import check_allowed
+from metarr_pipeline.blobs import download_workers, is_fact, is_transient, reads_transient
+from metarr_pipeline.errors import MetarrError
 
-_PERMANENT = (ImageError, ProviderNotFound, ProviderResponseError, DisallowedHostError)
 _ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int32, "a_height": pl.Int32,
              "phash": pl.UInt64, "analysis_error": pl.String}
 
@@ -26,11 +28,13 @@ _ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int3
 def analyse_renditions(batch: Batch) -> None:
     """Fill ``fresh_analysis`` and join every candidate with its rendition's facts (``candidates``)."""
     previews = batch.candidates.get_column("preview_url").unique(maintain_order=True).to_list()
-    known = batch.store.image_analysis(previews)
+    known = {url: row for url, row in batch.store.image_analysis(previews).items()
+             if not (row[4] and reads_transient(row[4]))}
     batch.counters["previews_cached"] = sum(1 for p in previews if p in known)
     transient: dict[str, str] = {}
     todo = [p for p in previews if p not in known]
     run_concurrently(lambda url: _analyse(batch, url, transient), todo, download_workers(batch.settings))
+    _record_faults(batch, transient)
     for row in batch.fresh_analysis:
         known[row["preview_url"]] = (row["format"], row["width"], row["height"], row["phash"], row["error"])
     analysis = pl.DataFrame(
@@ -45,23 +49,32 @@ def _analyse(batch: Batch, url: str, transient: dict[str, str]) -> None:
     session = batch.session
     row: dict[str, Any]
     try:
-        check_allowed(url, session.image_hosts)
-        response = session.fetcher.get(session.actual(url), kind="preview", provider="image host",
+        response = session.fetcher.get(session.image_url(url), kind="preview", provider="image host",
                                        max_bytes=int(batch.settings.providers.max_image_mb * 1024 * 1024))
         facts = analyse_rendition(response.content)
         row = {"preview_url": url, "format": facts.format, "width": facts.width, "height": facts.height,
                "phash": facts.phash, "error": "", "analysed_at": batch.now}
         batch.bump("bytes_downloaded", len(response.content))
-    except _PERMANENT as exc:
+    except MetarrError as exc:
+        if not is_fact(exc):  # not cached: retried on the next run (a refused host is decided again)
+            with batch.lock:
+                transient[url] = ("" if is_transient(exc) else "refused: ") + str(exc)[:300]
+            return
         row = {"preview_url": url, "format": "", "width": None, "height": None, "phash": None,
                "error": str(exc)[:300], "analysed_at": batch.now}
-    except MetarrError as exc:  # transient: not cached, retried on the next run
-        with batch.lock:
-            transient[url] = str(exc)[:300]
-        return
     with batch.lock:
         batch.fresh_analysis.append(row)
     batch.bump("previews_analysed")
+
+
+def _record_faults(batch: Batch, failed: dict[str, str]) -> None:
+    """The movies whose candidates could not be analysed for a reason a retry could change."""
+    if not failed:
+        return
+    hit = batch.candidates.filter(pl.col("preview_url").is_in(list(failed)))
+    for url, movie_ids in hit.group_by("preview_url").agg(pl.col("movie_id").unique()).iter_rows():
+        if not failed[url].startswith("refused: "):
+            batch.fault(movie_ids, f"image analysis failed: {failed[url]}")
 
 
 def with_analysis(frame: pl.DataFrame, analysis: pl.DataFrame | None) -> pl.DataFrame:

@@ -60,11 +60,15 @@ class Batch:
     selected: pl.DataFrame = field(default_factory=pl.DataFrame)
     # fetch_originals
     failed_originals: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (movie, type, cand.) → why
+    transient_originals: set[str] = field(default_factory=set)  # urls whose failure a retry could change
     winner_blobs: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (sha, ext)
     original_blobs: list[dict[str, Any]] = field(default_factory=list)  # blobs rows downloaded this run
     # cache_headshots
     people: dict[int, dict[str, Any]] = field(default_factory=dict)  # person → people row (+ "_changed")
     headshot_blobs: list[dict[str, Any]] = field(default_factory=list)
+    # every stage: movie → the transient failures that touched it (analysis, originals, headshots); such a
+    # movie keeps its last good result (persist) and is tried again next run
+    faults: dict[int, list[str]] = field(default_factory=dict)
     # persist_changes
     results: list[MovieEnrichment] = field(default_factory=list)
 
@@ -80,6 +84,14 @@ class Batch:
         with self.lock:
             self.counters[name] += n
 
+    def fault(self, movie_ids: Sequence[int], reason: str) -> None:
+        """Record a transient failure (a retry could change it) on the movies it touched."""
+        with self.lock:
+            for movie_id in movie_ids:
+                reasons = self.faults.setdefault(movie_id, [])
+                if reason not in reasons:
+                    reasons.append(reason)
+
     def report(self) -> EnrichReport:
         after = self.session.fetcher.stats.snapshot()
         requests = {k: after[k] - self.requests_before[k] for k in _REQUEST_COUNTS}
@@ -89,7 +101,7 @@ class Batch:
 def open_batch(settings: Settings, store: Store, session: ProviderSession, partition_keys: Sequence[str] | None,
                *, now: datetime | None = None, download_originals: bool = True) -> Batch:
     """The movies to enrich (present, identified partitions; all of them when no keys are given)."""
-    batch = Batch(settings, store, session, [], now or datetime.now().replace(microsecond=0), download_originals)
+    batch = Batch(settings, store, session, [], now or datetime.now(), download_originals)
     batch.movies = [m for m in store.movies(include_gone=False, partition_keys=partition_keys) if m.is_partition]
     return batch
 

@@ -1,9 +1,13 @@
 """Stage 5, cache headshots: each actor's TMDB profile picture into the blob store, once per person.
 
 People are shared across movies, so a headshot is downloaded once however many movies the actor plays in,
-and kept while the person's name and profile path are unchanged and the blob is still on disk (or while the
-recorded failure still stands: a missing headshot is not retried every run). The runner starts this stage
-beside the analysis, because both keep the image hosts busy; it touches only its own fields of the batch.
+and kept while the person's name and profile path are unchanged and the blob is still on disk (looked up under
+the format it was stored as, whatever the URL says), or while a recorded failure that is a fact (a 404, an
+unreadable format) still stands. A failure a retry could change (``blobs.faults``) never replaces a stored
+person (its good blob reference stays), is not stored for a new one, and is tried again next run; it counts
+as a fault of the movies the person plays in, which keep their last good result. The runner starts this
+stage beside the analysis, because both keep the image hosts busy; it touches only its own fields of the
+batch.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import polars as pl
 
 from metarr_pipeline.artwork.actors import Actor
 from metarr_pipeline.artwork.enrich.batch import Batch, ext_of, run_concurrently
-from metarr_pipeline.blobs import download_blob, download_workers
+from metarr_pipeline.blobs import download_blob, download_workers, is_transient, reads_transient
 from metarr_pipeline.errors import MetarrError
 
 HEADSHOT_SIZE = "h632"
@@ -26,10 +30,13 @@ _PEOPLE = {"person_id": pl.Int64, "name": pl.String, "profile_path": pl.String, 
 def cache_headshots(batch: Batch) -> None:
     """Fill ``people`` (person → people row, ``_changed`` when it must be written) and ``headshot_blobs``."""
     persons: dict[int, Actor] = {}
-    for actors in batch.cast.values():
+    movies_of: dict[int, list[int]] = {}
+    for movie_id, actors in batch.cast.items():
         for a in actors:
             persons.setdefault(a.person_id, a)
-    rows, todo = _plan(batch, persons)
+            movies_of.setdefault(a.person_id, []).append(movie_id)
+    known = batch.store.people(sorted(persons))
+    rows, todo = _plan(batch, persons, known)
     lock = threading.Lock()
 
     def download(a: Actor) -> None:
@@ -37,8 +44,15 @@ def cache_headshots(batch: Batch) -> None:
         try:
             row = download_blob(batch.session, batch.settings, batch.blobs, url, "headshot", batch.now)
         except MetarrError as exc:
+            reason = f"headshot unavailable: {str(exc)[:200]}"
+            prior = known.get(a.person_id)
             with lock:
-                rows[a.person_id]["error"] = f"headshot unavailable: {str(exc)[:200]}"
+                if prior is not None and (prior["blob_sha"] or is_transient(exc)):
+                    rows[a.person_id] = {**prior, "_changed": False}  # the good reference stays
+                else:
+                    rows[a.person_id].update(error=reason, _changed=not is_transient(exc))
+            if is_transient(exc):
+                batch.fault(movies_of[a.person_id], f"{reason} ({a.name})")
             return
         batch.bump("headshots_downloaded")
         batch.bump("bytes_downloaded", row["bytes"])
@@ -50,17 +64,21 @@ def cache_headshots(batch: Batch) -> None:
     batch.people = rows
 
 
-def _plan(batch: Batch, persons: dict[int, Actor]) -> tuple[dict[int, dict[str, Any]], list[Actor]]:
+def _plan(batch: Batch, persons: dict[int, Actor],
+          known: dict[int, dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], list[Actor]]:
     """Each person's row (the stored one when still good) and the actors whose headshot must be fetched."""
-    known = batch.store.people(sorted(persons))
+    exts = {sha: row["ext"] for sha, row in
+            batch.store.blob_rows(sorted({p["blob_sha"] for p in known.values() if p["blob_sha"]})).items()}
     rows: dict[int, dict[str, Any]] = {}
     todo: list[Actor] = []
     for pid, a in persons.items():
         prior = known.get(pid)
         thumb = f"{batch.image_base}/{HEADSHOT_SIZE}{a.profile_path}" if a.profile_path else ""
         if prior and prior["profile_path"] == a.profile_path and prior["name"] == a.name and (
-                not a.profile_path or (prior["blob_sha"] and batch.blobs.has(prior["blob_sha"], ext_of(thumb)))
-                or prior["error"]):
+                not a.profile_path
+                or (prior["blob_sha"] and batch.blobs.has(prior["blob_sha"],
+                                                          exts.get(prior["blob_sha"]) or ext_of(thumb)))
+                or (prior["error"] and not prior["blob_sha"] and not reads_transient(prior["error"]))):
             rows[pid] = {**prior, "_changed": False}
             batch.bump("headshots_reused", 1 if prior["blob_sha"] else 0)
             continue

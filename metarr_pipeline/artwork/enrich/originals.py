@@ -1,9 +1,12 @@
 """Stage 4, fetch and verify originals: the winners' full-size images into the blob store.
 
-An original already cached by an earlier run (and still on disk) is reused. One that cannot be fetched or
-does not verify gates its candidate out, and the selection is re-run so the next candidate takes its place
-(at most three rounds). On an offline re-score (``download_originals=False``) nothing is fetched: winners
-without a cached original keep ``blob_sha`` empty and publish (or the next enrichment) fetches them.
+An original already cached by an earlier run (and still on disk) is reused. One that cannot be fetched or does
+not verify gates its candidate out, and the selection is re-run so the next candidate takes its place (at most
+four rounds). An original smaller than its candidate was scored at (a wrong declared size) is recorded as a fact,
+its candidate re-scored on its real pixels and the selection re-run too. A failure a retry could change
+(``blobs.faults``) is also recorded as a fault on its movies, which then keep their last good result and try
+again next run. On an offline re-score (``download_originals=False``) nothing is fetched: winners without a
+cached original keep ``blob_sha`` empty and publish (or the next enrichment) fetches them.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 import polars as pl
 
 from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
-from metarr_pipeline.artwork.enrich.rank import select_winners
-from metarr_pipeline.blobs import download_blob, download_workers
+from metarr_pipeline.artwork.enrich.rank import rescore, select_winners, with_real_sizes
+from metarr_pipeline.blobs import download_blob, download_workers, is_transient
 from metarr_pipeline.errors import MetarrError
 
-ROUNDS = 3
+ROUNDS = 4
+SMALLER = 0.98  # an original with fewer than this share of the pixels it was scored at is re-scored
 
 Outcome = tuple[str, str] | str  # (sha, ext) of the stored blob, or why the download failed
 
@@ -38,6 +42,11 @@ def fetch_originals(batch: Batch) -> None:
             else:
                 for movie_id, kind, cid in needed[url]:
                     batch.failed_originals[(movie_id, kind, cid)] = result
+                if url in batch.transient_originals:
+                    batch.fault(sorted({m for m, _, _ in needed[url]}), f"original failed: {result}")
+        if _smaller_than_scored(batch, outcomes):
+            rescore(batch)
+            continue
         if all(isinstance(outcomes.get(u), tuple) for u in needed):
             break
     batch.blob_info.update({b["sha256"]: b for b in batch.original_blobs})
@@ -46,6 +55,24 @@ def fetch_originals(batch: Batch) -> None:
         .then(pl.col("url").replace_strict({u: v[0] for u, v in batch.winner_blobs.items()}, default=None))
         .otherwise(None),
     )
+
+
+def _smaller_than_scored(batch: Batch, outcomes: dict[str, Outcome]) -> bool:
+    """Record the real size of every original downloaded now that is smaller than its candidate was scored
+    at, and put it into the candidates; whether there was any."""
+    scored = {u: (w, h) for u, w, h in batch.candidates.select("url", "width", "height").unique("url").iter_rows()}
+    real: dict[str, tuple[int, int]] = {}
+    for row in batch.original_blobs:
+        url = row["source_url"]
+        w, h = scored.get(url, (None, None))
+        if url in outcomes and w and h and row["width"] * row["height"] < SMALLER * w * h:
+            real[url] = (row["width"], row["height"])
+            batch.fresh_analysis.append({"preview_url": url, "format": row["format"], "width": row["width"],
+                                         "height": row["height"], "phash": None, "error": "",
+                                         "analysed_at": batch.now})
+    if real:
+        batch.candidates = with_real_sizes(batch.candidates, real)
+    return bool(real)
 
 
 def _needed(batch: Batch) -> dict[str, list[tuple[int, str, str]]]:
@@ -73,6 +100,8 @@ def _download(batch: Batch, urls: list[str]) -> dict[str, Outcome]:
         except MetarrError as exc:
             with batch.lock:
                 outcomes[url] = str(exc)[:300]
+                if is_transient(exc):
+                    batch.transient_originals.add(url)
             return
         batch.bump("originals_downloaded")
         batch.bump("bytes_downloaded", row["bytes"])

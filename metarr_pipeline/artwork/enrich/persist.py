@@ -4,13 +4,18 @@ A movie's state hash covers what was chosen (the candidate table without blob ha
 headshots and the config fingerprint, so the same provider data, config and user choices give the same
 hash and nothing is written. Whether a chosen original's bytes are cached is not part of the result:
 attaching a blob fetched now to an unchanged movie's candidate row is a small update, not a new result.
+
+A movie a transient failure touched (``batch.faults``: an analysis, an original or a headshot a retry could
+change) keeps its last good result when it has one: nothing of it is written, its status is ``kept`` with a
+"kept last good: reason" warning, and the next run tries again. Without a stored result it is written as
+usual (the failed candidates gated with their reason) and the next run replaces it once the images come.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -26,7 +31,7 @@ from metarr_pipeline.store import MovieRecord
 _STORED = ("movie_id", "type", "candidate_id", "provider", "url", "preview_url", "language", "width", "height",
            "votes", "vote_average", "phash", *(f"s_{p}" for p in PARTS), "score", "rank", "gate", "duplicate_of",
            "selected_rank", "blob_sha")
-_ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
+ANALYSIS_ROWS = {"preview_url": pl.String, "format": pl.String, "width": pl.Int32, "height": pl.Int32,
                   "phash": pl.UInt64, "error": pl.String, "analysed_at": pl.Datetime("us")}
 
 
@@ -54,11 +59,17 @@ def persist_changes(batch: Batch) -> None:
         if m.id in batch.failed_movies:
             batch.results.append(MovieEnrichment(m.partition_key, m.id, "failed", batch.failed_movies[m.id]))
             continue
+        if m.id in batch.faults and m.id in stored:
+            batch.results.append(_kept(m, batch.faults[m.id]))
+            continue
         group = per_movie.get(m.id, selected.clear())
-        batch.results.append(_movie_result(batch, m, group, stored.get(m.id), writes))
+        result = _movie_result(batch, m, group, stored.get(m.id), writes)
+        if m.id in batch.faults:
+            result = replace(result, warnings=(*result.warnings, *_retry_notes(batch.faults[m.id])))
+        batch.results.append(result)
     new_blobs = batch.original_blobs + batch.headshot_blobs
     batch.store.save_enrichment(
-        analysis=pl.DataFrame(batch.fresh_analysis, schema=_ANALYSIS_ROWS, orient="row")
+        analysis=pl.DataFrame(batch.fresh_analysis, schema=ANALYSIS_ROWS, orient="row")
         if batch.fresh_analysis else None,
         candidates=pl.concat(writes.candidates) if writes.candidates else None,
         movie_ids=writes.changed_ids,
@@ -103,6 +114,19 @@ def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: dict
     return result
 
 
+def _kept(m: MovieRecord, reasons: list[str]) -> MovieEnrichment:
+    """A movie that keeps its stored result this run because something a retry could change failed."""
+    assert m.id is not None and m.partition_key is not None
+    more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return MovieEnrichment(m.partition_key, m.id, "kept", "", warnings=(
+        f"kept last good: {'; '.join(reasons[:3])}{more}; tried again next run",))
+
+
+def _retry_notes(reasons: list[str]) -> tuple[str, ...]:
+    more = f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return (f"tried again next run: {'; '.join(reasons[:3])}{more}",)
+
+
 def _hash(value: Any) -> str:
     return hashlib.sha1(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -128,8 +152,9 @@ def _describe(m: MovieRecord, group: pl.DataFrame, batch: Batch, actors: list[Ac
                                 row["language"], row["width"] or 0, row["height"] or 0, row["score"],
                                 {p: round(row[f"s_{p}"], 3) for p in PARTS}, row["blob_sha"],
                                 info.get("ext", ext_of(row["url"]))))
+    declared = [c for c in ("declared_width", "declared_height") if c in group.columns]
     top = tuple(group.filter(pl.col("rank") <= 5).sort(["type", "rank"]).select(
-        "type", "rank", "candidate_id", "provider", "language", "width", "height", "score",
+        "type", "rank", "candidate_id", "provider", "language", "width", "height", *declared, "score",
         *(f"s_{p}" for p in PARTS), "gate", "selected_rank").to_dicts()) if group.height else ()
     dup_rows = group.filter(pl.col("duplicate_of").is_not_null()) if group.height else group
     dups = tuple((r["type"], r["candidate_id"], r["duplicate_of"]) for r in dup_rows.iter_rows(named=True))

@@ -29,7 +29,7 @@ class ChosenArt:
 class MovieEnrichment:
     partition_key: str
     movie_id: int
-    status: str  # enriched | unchanged | failed
+    status: str  # enriched | unchanged | kept (a transient failure: the stored result stays) | failed
     error: str = ""
     chosen: tuple[ChosenArt, ...] = ()
     top: tuple[dict[str, Any], ...] = ()  # best candidates per type with their score parts
@@ -58,6 +58,7 @@ class EnrichReport:
             "movies": len(self.movies),
             "enriched": sum(1 for m in self.movies if m.status == "enriched"),
             "unchanged": sum(1 for m in self.movies if m.status == "unchanged"),
+            "kept": sum(1 for m in self.movies if m.status == "kept"),
             "failed": len(self.failures),
             "selection_changed": sum(1 for m in self.movies if m.selection_changed),
             **self.counters,

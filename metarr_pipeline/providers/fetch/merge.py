@@ -79,4 +79,10 @@ def merged_row(
     if unchanged:
         return None, changed
     decisions_json = json.dumps(result.decisions, sort_keys=True)
-    return MetadataRow(m.id, fields_json, decisions_json, body.get("id"), tmdb.fetched_at, now, "", None), changed
+    # A refetch that brings the same content records when it was fetched (the TTL counts from it) but keeps
+    # ``merged_at``: the metadata did not change, so the movie does not become outdated for publishing.
+    same = (prior is not None and prior.fields_json == fields_json and prior.tmdb_id == body.get("id")
+            and prior.merged_at is not None)
+    merged_at = prior.merged_at if same and prior is not None else now
+    return MetadataRow(m.id, fields_json, decisions_json, body.get("id"), tmdb.fetched_at, merged_at, "",
+                       None), changed

@@ -66,7 +66,7 @@ def plan_fetch(
     now: datetime | None = None,
 ) -> FetchPlan:
     """The batch's movies (identified, on disk) with their reusable cached answers; reads the store once."""
-    now = now or datetime.now().replace(microsecond=0)
+    now = now or datetime.now()
     lang = settings.languages.preferred
     movies = [m for m in store.movies(include_gone=False, partition_keys=partition_keys) if m.is_partition]
     cache = store.provider_responses(

@@ -27,13 +27,14 @@ Modules, in reading order:
 """
 
 from metarr_pipeline.publish.nfo.fields import kodi_mpaa
-from metarr_pipeline.publish.nfo.fileinfo import nfo_streams
+from metarr_pipeline.publish.nfo.fileinfo import kodi_audio_codec, nfo_streams
 from metarr_pipeline.publish.nfo.model import NfoActor, NfoInput
 from metarr_pipeline.publish.nfo.read import read_back
 from metarr_pipeline.publish.nfo.render import XML_DECLARATION, render_nfo
 from metarr_pipeline.publish.nfo.values import clean_xml_text
 
 __all__ = [
-    "XML_DECLARATION", "NfoActor", "NfoInput", "clean_xml_text", "kodi_mpaa", "nfo_streams", "read_back",
+    "XML_DECLARATION", "NfoActor", "NfoInput", "clean_xml_text", "kodi_audio_codec", "kodi_mpaa", "nfo_streams",
+    "read_back",
     "render_nfo",
 ]

@@ -6,6 +6,7 @@ A wrong value is worse than none (Kodi shows it and stops probing), so a zero fr
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from lxml import etree
 
@@ -14,7 +15,9 @@ from metarr_pipeline.publish.nfo.values import sub
 
 
 def nfo_streams(streams: StreamDetails | None) -> StreamDetails | None:
-    """What of a probe the NFO can carry: no container, subtitles reduced to their language.
+    """What of a probe the NFO can carry, as Kodi's own probe would report it: no container, audio codecs
+    in Kodi's names (:func:`kodi_audio_codec`), only embedded subtitles (Kodi's probe does not list sidecar
+    files), reduced to their language.
 
     ``read_back`` returns exactly this, so it is what a round trip or the publish asset check compares.
     """
@@ -22,12 +25,26 @@ def nfo_streams(streams: StreamDetails | None) -> StreamDetails | None:
         return None
     return StreamDetails(
         video=streams.video,
-        audio=streams.audio,
-        subtitles=tuple(SubtitleStream(language=s.language) for s in streams.subtitles),
+        audio=tuple(replace(a, codec=kodi_audio_codec(a.codec)) for a in streams.audio),
+        subtitles=tuple(SubtitleStream(language=s.language) for s in streams.subtitles if not s.external),
     )
 
 
+def kodi_audio_codec(codec: str, profile: str = "") -> str:
+    """Kodi 20's name for an audio codec (``CDVDDemuxFFmpeg::GetStreamCodecName``): FFmpeg's codec name, except
+    DTS, which Kodi names by profile: ``dtshd_ma``, ``dtshd_hra``, else ``dca``.
+
+    The probe does not keep the profile yet, so a DTS-HD stream is written ``dca`` (Kodi's own probe, on by
+    default, replaces it with ``dtshd_ma``/``dtshd_hra``).
+    """
+    if codec != "dts":
+        return codec
+    return {"DTS-HD MA": "dtshd_ma", "DTS-HD MA + DTS:X": "dtshd_ma", "DTS-HD MA + DTS:X IMAX": "dtshd_ma",
+            "DTS-HD HRA": "dtshd_hra"}.get(profile, "dca")
+
+
 def fileinfo(movie: etree._Element, streams: StreamDetails | None) -> None:
+    streams = nfo_streams(streams)
     if streams is None or streams.video is None:
         return
     details = etree.SubElement(etree.SubElement(movie, "fileinfo"), "streamdetails")

@@ -14,6 +14,7 @@ from metarr_pipeline.models import MANAGED_TAGS, UserState
 from metarr_pipeline.publish.nfo.values import FORBIDDEN, clean_xml_text, decimal, finite, sub
 
 INDENT = "  "
+_XINCLUDE = frozenset({"http://www.w3.org/2001/XInclude", "http://www.w3.org/2003/XInclude"})
 _CHAR_REF = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
 
 
@@ -32,8 +33,10 @@ def foreign_element(xml: str) -> etree._Element | None:
     """One carried-over tag, cleaned; ``None`` for one we cannot write back safely (it is dropped).
 
     Dropped: text that is not one well-formed element, one that brings a DTD or entity references
-    (they would not survive outside their document), and one named like a tag we manage (a second
-    ``<title>``, or an artwork URL in ``<fanart>``, would contradict what we write).
+    (they would not survive outside their document), an XInclude element, and one named like a tag we manage
+    (a second ``<title>``, or an artwork URL in ``<fanart>``, would contradict what we write). Inside a kept
+    element, XInclude elements and processing instructions are removed: a reader must never be made to
+    fetch or run something by the NFO we write.
     """
     text = _CHAR_REF.sub(_without_forbidden_ref, clean_xml_text(xml)).strip()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
@@ -43,10 +46,30 @@ def foreign_element(xml: str) -> etree._Element | None:
         return None
     if el.getroottree().docinfo.internalDTD is not None or any(isinstance(n, etree._Entity) for n in el.iter()):
         return None
-    if not isinstance(el.tag, str) or etree.QName(el).localname.lower() in MANAGED_TAGS:
+    if not isinstance(el.tag, str) or _is_xinclude(el) or etree.QName(el).localname.lower() in MANAGED_TAGS:
         return None
+    for inner in list(el.iter()):
+        if inner is not el and (isinstance(inner, etree._ProcessingInstruction) or _is_xinclude(inner)):
+            _remove_keeping_tail(inner)
     el.tail = None
     return el
+
+
+def _is_xinclude(el: etree._Element) -> bool:
+    return isinstance(el.tag, str) and etree.QName(el).namespace in _XINCLUDE
+
+
+def _remove_keeping_tail(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def layout(movie: etree._Element, foreign: list[etree._Element]) -> None:

@@ -1,0 +1,89 @@
+"""Published vs outdated: decided on what changed, at sub-second resolution, against the loopback simulator."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import metarr_pipeline.artwork.enrich.batch as enrich_batch
+import metarr_pipeline.publish.publish as publish_module
+from metarr_pipeline.artwork.choices import record
+from metarr_pipeline.artwork.enrich import enrich_movies
+from metarr_pipeline.orchestration import outdated_for_publish
+from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.publish.publish import publish_movies
+from metarr_pipeline.simulator import Simulator, SimulatorConfig
+from metarr_pipeline.store import Store
+from tests.test_orchestration import SMALL
+from tests.test_providers import KEYS, make_settings, seed_movies
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory):
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
+        yield s
+
+
+def _published(tmp_path: Path, sim: Simulator):
+    root = tmp_path / "lib"
+    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
+    store = Store(settings.database_path)
+    keys = seed_movies(store, [603])
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
+    os.makedirs(store.movies()[0].folder, exist_ok=True)
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers)
+        enrich_movies(settings, store, providers)
+    return settings, store, keys
+
+
+def test_refetching_identical_provider_data_leaves_the_movie_published(tmp_path: Path, sim: Simulator) -> None:
+    settings, store, keys = _published(tmp_path, sim)
+    assert not publish_movies(settings, store, None, keys).failures
+    assert outdated_for_publish(store) == []
+    before = store.enrichment_rows([m.id for m in store.movies()])
+    served = len([r for r in sim.requests("tmdb_api") if r.kind == "movie"])
+    with open_providers(settings, KEYS) as providers:
+        report = fetch_metadata(settings, store, providers, keys, force=True)
+        assert report.summary()["fetched"] == 1  # really asked TMDB again
+        enriched = enrich_movies(settings, store, providers, keys)
+    assert len([r for r in sim.requests("tmdb_api") if r.kind == "movie"]) == served + 1
+    assert [r.status for r in enriched.movies] == ["unchanged"]
+    assert not any(r.selection_changed for r in enriched.movies)
+    assert store.enrichment_rows([m.id for m in store.movies()]) == before
+    assert outdated_for_publish(store) == []  # a cache expiry is not a publish wave
+    meta = store.movie_metadata()
+    assert all(row.fetched_at is not None and row.fetched_at > row.merged_at for row in meta.values())
+
+
+class _Clock(datetime):
+    """``datetime`` whose ``now()`` is what the test says (the stages' default clock)."""
+
+    at: datetime = datetime(2026, 11, 30, 12, 0, 0, 200_000)
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        return cls.at
+
+
+def test_an_enrichment_in_the_same_second_as_the_publish_counts_as_outdated(
+        tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, store, keys = _published(tmp_path, sim)
+    monkeypatch.setattr(publish_module, "datetime", _Clock)
+    monkeypatch.setattr(enrich_batch, "datetime", _Clock)
+    _Clock.at = datetime(2026, 11, 30, 12, 0, 0, 200_000)
+    assert not publish_movies(settings, store, None, keys).failures
+    assert outdated_for_publish(store) == []
+    frame = store.artwork_candidates([store.movies()[0].id])
+    winner = frame.filter((frame["type"] == "poster") & frame["selected_rank"].is_not_null())
+    record(store, keys[0], "poster", winner["candidate_id"][0], "reject")
+    _Clock.at = datetime(2026, 11, 30, 12, 0, 0, 700_000)  # half a second later, same second
+    with open_providers(settings, KEYS) as providers:
+        result = enrich_movies(settings, store, providers, keys)
+    assert result.movies[0].selection_changed
+    assert outdated_for_publish(store) == keys
+

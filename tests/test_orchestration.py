@@ -101,7 +101,7 @@ def test_auto_publish_only_when_on_and_never_for_manual_movies(tmp_path: Path, s
     for key in keys:  # real folders to publish into
         movie = store.movie_by_partition(key)
         os.makedirs(movie.folder.replace("/lib", str(root)), exist_ok=True)
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
     with open_providers(settings, KEYS) as providers:
         fetch_metadata(settings, store, providers)
         enrich_movies(settings, store, providers)
@@ -238,7 +238,7 @@ def test_publish_chosen_partitions_from_the_ui_with_checks(tmp_path: Path, sim: 
     settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
     store = Store(settings.database_path)
     keys = sorted(seed_movies(store, [603, 949, 807]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
     for m in store.movies():
         os.makedirs(m.folder, exist_ok=True)
     with open_providers(settings, KEYS) as providers:
@@ -275,7 +275,7 @@ def test_metarr_backfill_rescores_offline_and_leaves_the_new_selection_for_revie
     settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
     store = Store(settings.database_path)
     keys = sorted(seed_movies(store, [603, 949]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
     for m in store.movies():
         os.makedirs(m.folder, exist_ok=True)
     with open_providers(settings, KEYS) as providers:

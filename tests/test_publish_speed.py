@@ -134,19 +134,19 @@ def test_files_are_recorded_before_they_are_written_and_once_after(
     folders = {root / MATRIX: matrix_id, root / HEAT: heat_id}
     folder = root / MATRIX
     import metarr_pipeline.publish.apply as publishing
-    real_write = publishing.write_atomic
+    real_write = publishing.stage_file
     seen: list[str] = []
 
-    def checked_write(path: Path, data: bytes) -> None:
+    def checked_write(path: Path, data: bytes) -> Path:
         # Crash safety: when a file is written, its intent (path and new hash) is already in the store.
         (movie_folder,) = [f for f in folders if f in path.parents]
         movie_id = folders[movie_folder]
         record = store.library_files([movie_id]).get(movie_id, {}).get(path.relative_to(movie_folder).as_posix())
         assert record is not None and record.sha256 == hashlib.sha256(data).hexdigest(), path
         seen.append(path.name)
-        real_write(path, data)
+        return real_write(path, data)
 
-    monkeypatch.setattr(publishing, "write_atomic", checked_write)
+    monkeypatch.setattr(publishing, "stage_file", checked_write)
     calls = Calls(monkeypatch, (Store, "record_library_files_many"), (BlobStore, "read_verified"))
     first = publish(settings, store)
     assert not first.failures and len(seen) == first.summary()["files_written"] > 10

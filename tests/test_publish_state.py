@@ -33,7 +33,7 @@ def _published(tmp_path: Path, sim: Simulator):
     settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
     store = Store(settings.database_path)
     keys = seed_movies(store, [603])
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
     os.makedirs(store.movies()[0].folder, exist_ok=True)
     with open_providers(settings, KEYS) as providers:
         fetch_metadata(settings, store, providers)

@@ -48,7 +48,7 @@ def _enriched_library(tmp_path: Path, sim: Simulator) -> tuple[Path, list[str]]:
     settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
     store = Store(settings.database_path)
     keys = sorted(seed_movies(store, [603, 949]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
     for m in store.movies():
         os.makedirs(m.folder, exist_ok=True)
     with open_providers(settings, KEYS) as providers:

@@ -101,7 +101,7 @@ def test_serve_runs_a_sensor_launched_publish_through_the_daemon_on_postgres(
     settings = make_settings(tmp_path, sim, root=root, extra=SMALL + "\n[publish]\nauto_publish = true\n")
     store = Store(settings.database_path)
     keys = sorted(seed_movies(store, [603, 949]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}')")
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
     for movie in store.movies():
         os.makedirs(movie.folder, exist_ok=True)
     with open_providers(settings, KEYS) as providers:

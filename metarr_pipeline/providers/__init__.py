@@ -8,8 +8,9 @@ responses (``provider_responses``, a TTL cache) and merged ``movie_metadata`` ro
 Layers, bottom up (each imports only the ones before it):
 
 1. :mod:`.keys`: credentials from the environment, and :func:`~.keys.redact` so no key is ever printed;
-2. :mod:`.http`: the polite HTTP layer (per-host rate and connection limits, ``Retry-After``, bounded retries,
-   size caps, an image host allowlist), shared by every thread of a process;
+2. :mod:`.http`: the polite HTTP layer (rate and connection limits per provider route, :mod:`.politeness`;
+   ``Retry-After``, bounded retries, size caps; redirects followed hop by hop, each on the request's allowlist,
+   credentials never leaving their origin, :mod:`.redirects`), shared by every thread of a process;
 3. :mod:`.answers` (a malformed JSON answer asked again), then :mod:`.tmdb`, :mod:`.fanart`: one small client
    per provider, returning raw JSON; :mod:`.images`: the canonical names images are stored under;
 4. :mod:`.session`: opens the clients for one process: which endpoints (network or the built-in simulator),

@@ -6,24 +6,26 @@ from typing import Any
 
 from metarr_pipeline.errors import ProviderResponseError
 from metarr_pipeline.providers.answers import json_answer
-from metarr_pipeline.providers.http import HttpFetcher
+from metarr_pipeline.providers.http import Credentials, HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
 
 class FanartClient:
     provider = "fanart.tv"
+    route = "fanart_api"  # the politeness key and redirect allowlist (HttpFetcher routes)
 
     def __init__(self, fetcher: HttpFetcher, api_url: str, keys: ProviderKeys) -> None:
         self.fetcher = fetcher
         self.api_url = api_url.rstrip("/")
-        self._params = {"api_key": keys.fanart_api_key}
+        params = {"api_key": keys.fanart_api_key or ""}
         if keys.fanart_client_key:
-            self._params["client_key"] = keys.fanart_client_key
+            params["client_key"] = keys.fanart_client_key
+        self._credentials = Credentials(params=params)  # only ever sent to the API's own origin
 
     def movie(self, tmdb_id: int) -> dict[str, Any] | None:
         response, body = json_answer(self.fetcher, lambda: self.fetcher.get(
-            f"{self.api_url}/movies/{tmdb_id}", params=self._params, kind="fanart_movie", provider=self.provider,
-            not_found_ok=True))
+            f"{self.api_url}/movies/{tmdb_id}", credentials=self._credentials, kind="fanart_movie",
+            provider=self.provider, not_found_ok=True, route=self.route))
         if response is None or response.status == 404:
             return None
         if not isinstance(body, dict):

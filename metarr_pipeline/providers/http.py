@@ -6,20 +6,17 @@ talking to that host (not just the one that got the 429), bounded retries with j
 429/5xx/timeouts/connection errors/truncated bodies, no retry on other 4xx, a cap on response size, and
 errors that never contain a key. One :class:`HttpFetcher` is shared by all worker threads of a process.
 
-Rate limiting is a sliding window: a request may start only when fewer than ``rps`` requests started in
-the last second (plus a small margin for clock and network jitter), and requests are spaced by at least
-``1/rps``. That bounds every one-second window, which is what providers count, unlike a token bucket
-whose burst allowance can double the rate across a window boundary.
+The limits are kept per provider route (:mod:`.politeness`), and redirects are followed here, hop by hop,
+each checked against the request's allowlist and with credentials kept to their origin (:mod:`.redirects`).
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -28,7 +25,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from metarr_pipeline.errors import (
-    DisallowedHostError,
     ProviderAuthError,
     ProviderError,
     ProviderNotFound,
@@ -36,67 +32,27 @@ from metarr_pipeline.errors import (
     ProviderUnavailable,
 )
 from metarr_pipeline.providers.keys import redact
+from metarr_pipeline.providers.politeness import HostLimiter, HostPolicy, Route, match_route
+from metarr_pipeline.providers.redirects import (
+    REDIRECTS,
+    Credentials,
+    check_allowed,
+    next_hop,
+    origin_of,
+    outgoing,
+    parse_url,
+)
+
+__all__ = ["Credentials", "FetchStats", "HostLimiter", "HostPolicy", "HttpFetcher", "Response", "Route",
+           "check_allowed", "host_of", "retry_after"]
 
 log = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, with query-string keys in it: keep it quiet.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
 
-_WINDOW = 1.0
-_WINDOW_MARGIN = 0.03
 _MAX_RETRY_AFTER = 120.0
-
-
-@dataclass(frozen=True)
-class HostPolicy:
-    requests_per_second: float
-    max_connections: int
-    timeout_seconds: float
-
-
-class HostLimiter:
-    """Requests/second and concurrent connections for one host, shared by all threads."""
-
-    def __init__(self, policy: HostPolicy, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.policy = policy
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._starts: collections.deque[float] = collections.deque()
-        self._blocked_until = 0.0
-        self._slots = threading.BoundedSemaphore(policy.max_connections)
-        self._rps = max(1, int(policy.requests_per_second))
-        self._spacing = 1.0 / policy.requests_per_second
-
-    def block_for(self, seconds: float) -> None:
-        """A 429/503 with Retry-After: nobody talks to this host until it has passed."""
-        with self._lock:
-            self._blocked_until = max(self._blocked_until, self._clock() + seconds)
-
-    def acquire(self) -> None:
-        self._slots.acquire()
-        try:
-            while True:
-                with self._lock:
-                    now = self._clock()
-                    while self._starts and now - self._starts[0] >= _WINDOW + _WINDOW_MARGIN:
-                        self._starts.popleft()
-                    wait = self._blocked_until - now
-                    if len(self._starts) >= self._rps:
-                        wait = max(wait, self._starts[0] + _WINDOW + _WINDOW_MARGIN - now)
-                    if self._starts:
-                        wait = max(wait, self._starts[-1] + self._spacing - now)
-                    if wait <= 0:
-                        self._starts.append(now)
-                        return
-                self._sleep(min(wait, 1.0))
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def release(self) -> None:
-        self._slots.release()
+MAX_REDIRECTS = 5
 
 
 @dataclass
@@ -150,11 +106,15 @@ class _Retry(Exception):
 
 
 class HttpFetcher:
-    """Shared, thread-safe HTTP access with per-host politeness. Close it when done."""
+    """Shared, thread-safe HTTP access with per-route politeness. Close it when done.
+
+    ``routes`` name each provider purpose (its limits and redirect allowlist); a URL that matches none gets
+    ``default_policy``, keyed by its host, and may be redirected only within that host.
+    """
 
     def __init__(
         self,
-        policies: Mapping[str, HostPolicy],
+        routes: Sequence[Route] = (),
         *,
         default_policy: HostPolicy | None = None,
         max_attempts: int = 5,
@@ -164,7 +124,7 @@ class HttpFetcher:
         user_agent: str = "metarr-pipeline/0.1",
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._policies = dict(policies)
+        self.routes = {r.name: r for r in routes}
         self._default = default_policy or HostPolicy(10.0, 4, 15.0)
         self._limiters: dict[str, HostLimiter] = {}
         self._clients: dict[str, httpx.Client] = {}
@@ -177,20 +137,31 @@ class HttpFetcher:
         self._user_agent = user_agent
         self._sleep = sleep
 
-    def _host(self, host: str) -> tuple[httpx.Client, HostLimiter, HostPolicy]:
+    def route_for(self, url: str | httpx.URL, name: str | None = None) -> Route:
+        """The named route, else the one whose base the URL starts with, else one for the URL's own host."""
+        if name is not None and name in self.routes:
+            return self.routes[name]
+        parsed = parse_url(url)
+        found = match_route(parsed, list(self.routes.values()))
+        if found is not None:
+            return found
+        netloc = parsed.netloc.decode("ascii").lower()
+        return Route(f"host:{netloc}", f"{parsed.scheme}://{netloc}", self._default)
+
+    def limiter(self, route: Route) -> tuple[httpx.Client, HostLimiter]:
         with self._lock:
-            if host not in self._clients:
-                policy = self._policies.get(host, self._default)
-                self._limiters[host] = HostLimiter(policy, sleep=self._sleep)
-                self._clients[host] = httpx.Client(
+            if route.name not in self._clients:
+                policy = route.policy
+                self._limiters[route.name] = HostLimiter(policy, sleep=self._sleep)
+                self._clients[route.name] = httpx.Client(
                     timeout=httpx.Timeout(policy.timeout_seconds, connect=min(10.0, policy.timeout_seconds)),
                     limits=httpx.Limits(max_connections=policy.max_connections,
                                         max_keepalive_connections=policy.max_connections),
                     headers={"User-Agent": self._user_agent, "Accept-Encoding": "gzip"},
-                    follow_redirects=False,
+                    follow_redirects=False,  # never: redirects are followed by get(), hop by hop, checked
                     transport=self._transport,
                 )
-            return self._clients[host], self._limiters[host], self._policies.get(host, self._default)
+            return self._clients[route.name], self._limiters[route.name]
 
     def close(self) -> None:
         with self._lock:
@@ -213,31 +184,38 @@ class HttpFetcher:
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        credentials: Credentials | None = None,
         kind: str = "other",
         max_bytes: int = 8 * 1024 * 1024,
         allowed_hosts: tuple[str, ...] | None = None,
         not_found_ok: bool = False,
-        max_redirects: int = 3,
+        max_redirects: int = MAX_REDIRECTS,
         provider: str = "provider",
+        route: str | None = None,
     ) -> Response:
-        """GET with politeness and retries. Raises a :class:`ProviderError` subclass, redacted."""
-        if allowed_hosts is not None:
-            check_allowed(url, allowed_hosts)
-        attempt = 0
-        redirects = 0
-        current = url
-        current_params = dict(params or {})
+        """GET with politeness, retries and checked redirects. Raises a :class:`ProviderError`, redacted.
+
+        Every hop (the first URL included) must be on ``allowed_hosts``, by default the route's allowlist;
+        ``credentials`` go only to the first URL's origin (see :mod:`.redirects`).
+        """
+        the_route = self.route_for(url, route)
+        allowlist = allowed_hosts if allowed_hosts is not None else the_route.allowlist()
+        current = check_allowed(url, allowlist)
+        current_params = {**dict(current.params.multi_items()), **(params or {})}
+        current = current.copy_with(query=None)
+        home: tuple[str, str, int] | None = origin_of(current)
+        client, limiter = self.limiter(the_route)
+        attempt = redirects = 0
         while True:
             attempt += 1
-            netloc = urlsplit(current).netloc
-            client, limiter, _ = self._host(netloc)
-            shown = self.redact(str(httpx.URL(current, params=current_params)))
+            hop_params, hop_headers = outgoing(current, home, current_params, headers, credentials)
+            shown = self.redact(str(current.copy_merge_params(hop_params)))
             try:
                 limiter.acquire()
                 try:
                     self.stats.add(requests=1)
                     self.stats.count_kind(kind)
-                    result = self._once(client, limiter, current, current_params, headers, max_bytes, shown,
+                    result = self._once(client, limiter, current, hop_params, hop_headers, max_bytes, shown,
                                         not_found_ok, provider)
                 finally:
                     limiter.release()
@@ -251,17 +229,20 @@ class HttpFetcher:
                 log.debug("retrying %s in %.2fs (%s)", shown, delay, retry.reason)
                 self._sleep(delay)
                 continue
-            if isinstance(result, str):  # a redirect target
-                redirects += 1
-                if redirects > max_redirects:
-                    raise ProviderResponseError(f"{provider}: too many redirects from {shown}")
-                target = httpx.URL(current).join(result)
-                if allowed_hosts is not None:
-                    check_allowed(str(target), allowed_hosts)
-                current, current_params = str(target.copy_with(query=None)), dict(target.params)
-                attempt = 0
-                continue
-            return result
+            if isinstance(result, Response):
+                return result
+            redirects += 1
+            if redirects > max_redirects:
+                self.stats.add(failures=1)
+                raise ProviderResponseError(f"{provider}: more than {max_redirects} redirects from {shown}")
+            try:
+                current, current_params = next_hop(current, result, allowlist)
+            except ProviderError as exc:
+                self.stats.add(failures=1)
+                raise type(exc)(f"{provider}: redirect from {shown}: {self.redact(str(exc))}") from None
+            if home is not None and origin_of(current) != home:
+                home = None  # credentials never follow a hop to another origin, nor any hop after it
+            attempt = 0
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter: spreads the retries of many threads instead of synchronising them.
@@ -271,9 +252,9 @@ class HttpFetcher:
         self,
         client: httpx.Client,
         limiter: HostLimiter,
-        url: str,
+        url: httpx.URL,
         params: Mapping[str, str],
-        headers: Mapping[str, str] | None,
+        headers: Mapping[str, str],
         max_bytes: int,
         shown: str,
         not_found_ok: bool,
@@ -282,7 +263,7 @@ class HttpFetcher:
         try:
             with client.stream("GET", url, params=params, headers=headers) as resp:
                 status = resp.status_code
-                if status in (301, 302, 303, 307, 308) and "location" in resp.headers:
+                if status in REDIRECTS and "location" in resp.headers:
                     return resp.headers["location"]
                 if status == 429 or status in (502, 503, 504) or status >= 500:
                     wait = retry_after(resp.headers.get("retry-after"))
@@ -348,16 +329,3 @@ def retry_after(value: str | None) -> float | None:
 
 def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
-
-
-def check_allowed(url: str, allowed_hosts: tuple[str, ...]) -> None:
-    """Image downloads only from allowlisted hosts (exact host, or host:port for loopback simulators)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise DisallowedHostError(f"refusing to download from a {parts.scheme or 'schemeless'} URL: {redact(url)}")
-    netloc = parts.netloc.lower()
-    hostname = (parts.hostname or "").lower()
-    allowed = {h.lower() for h in allowed_hosts}
-    if netloc not in allowed and hostname not in allowed:
-        raise DisallowedHostError(
-            f"refusing to download from {netloc}: not in providers.image_hosts ({', '.join(sorted(allowed))})")

@@ -24,7 +24,7 @@ from typing import Any
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import ProviderAuthError, ProviderUnavailable
 from metarr_pipeline.providers.fanart import FanartClient
-from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, check_allowed, host_of
+from metarr_pipeline.providers.http import HostPolicy, HttpFetcher, Route, check_allowed, host_of
 from metarr_pipeline.providers.images import FANART_ASSETS, TMDB_IMAGE_BASE
 from metarr_pipeline.providers.images import url_map as image_url_map
 from metarr_pipeline.providers.keys import ProviderKeys
@@ -115,6 +115,26 @@ def resolve_mode(settings: Settings, keys: ProviderKeys) -> str:
     return "network"
 
 
+def provider_routes(settings: Settings, tmdb_api: str, tmdb_images: str, fanart_api: str, fanart_assets: str,
+                    image_hosts: tuple[str, ...]) -> list[Route]:
+    """Politeness keyed by provider purpose, the configured (or simulator) base URL only telling them apart:
+    two of them behind one host keep their own limits. API redirects stay on the API's own host; image
+    redirects may go to any allowlisted image host."""
+    p = settings.providers
+    assets = fanart_assets if "://" in fanart_assets else f"https://{fanart_assets}"
+    return [
+        Route("tmdb_api", tmdb_api, HostPolicy(p.tmdb.requests_per_second, p.tmdb.max_connections,
+                                               p.tmdb.timeout_seconds)),
+        Route("tmdb_images", tmdb_images, HostPolicy(
+            p.tmdb.image_requests_per_second, p.tmdb.image_max_connections, p.tmdb.timeout_seconds), image_hosts),
+        Route("fanart_api", fanart_api, HostPolicy(p.fanart.requests_per_second, p.fanart.max_connections,
+                                                   p.fanart.timeout_seconds)),
+        Route("fanart_assets", assets, HostPolicy(p.fanart.image_requests_per_second,
+                                                  p.fanart.image_max_connections, p.fanart.timeout_seconds),
+              image_hosts),
+    ]
+
+
 @contextmanager
 def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iterator[ProviderSession]:
     keys = keys if keys is not None else ProviderKeys.from_env()
@@ -125,9 +145,10 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
     if mode == "simulator":
         simulator = _start_simulator(settings)
         tmdb_api, tmdb_images, fanart_api = simulator.tmdb_api_url, simulator.tmdb_image_url, simulator.fanart_api_url
-        fanart_assets = simulator.fanart_assets_host
+        fanart_assets = f"http://{simulator.fanart_assets_host}"
         image_hosts = (host_of(TMDB_IMAGE_BASE), host_of(FANART_ASSETS))
-        mapping = image_url_map(tmdb_images, f"http://{fanart_assets}")
+        fetch_hosts = tuple(simulator.image_hosts)
+        mapping = image_url_map(tmdb_images, fanart_assets)
         keys = ProviderKeys(tmdb_api_key="simulator", fanart_api_key="simulator", omdb_api_key="simulator")
         ratings_urls = {"omdb": simulator.omdb_api_url, "imdb_dataset": simulator.imdb_dataset_url}
         log.info("providers: using the built-in simulator (providers.mode = \"simulator\")")
@@ -135,19 +156,11 @@ def open_providers(settings: Settings, keys: ProviderKeys | None = None) -> Iter
         tmdb_api, tmdb_images, fanart_api = p.tmdb.api_url, p.tmdb.image_url, p.fanart.api_url
         image_hosts = p.image_hosts
         fanart_assets = next((h for h in image_hosts if h != host_of(tmdb_images)), "assets.fanart.tv")
+        fetch_hosts = image_hosts
         mapping = image_url_map(tmdb_images)
 
-    policies = {
-        host_of(tmdb_api): HostPolicy(p.tmdb.requests_per_second, p.tmdb.max_connections, p.tmdb.timeout_seconds),
-        host_of(tmdb_images): HostPolicy(p.tmdb.image_requests_per_second, p.tmdb.image_max_connections,
-                                         p.tmdb.timeout_seconds),
-        host_of(fanart_api): HostPolicy(p.fanart.requests_per_second, p.fanart.max_connections,
-                                        p.fanart.timeout_seconds),
-        fanart_assets.lower(): HostPolicy(p.fanart.image_requests_per_second, p.fanart.image_max_connections,
-                                          p.fanart.timeout_seconds),
-    }
-    fetcher = HttpFetcher(policies, max_attempts=p.max_attempts, backoff_seconds=p.backoff_seconds,
-                          secrets=keys.secrets())
+    fetcher = HttpFetcher(provider_routes(settings, tmdb_api, tmdb_images, fanart_api, fanart_assets, fetch_hosts),
+                          max_attempts=p.max_attempts, backoff_seconds=p.backoff_seconds, secrets=keys.secrets())
     fanart = None
     if p.fanart.enabled and keys.fanart_api_key:
         fanart = FanartClient(fetcher, fanart_api, keys)

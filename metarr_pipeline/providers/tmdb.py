@@ -20,7 +20,7 @@ from typing import Any
 from metarr_pipeline.errors import ProviderAuthError, ProviderNotFound
 from metarr_pipeline.models import SearchOutcome
 from metarr_pipeline.providers.answers import json_answer
-from metarr_pipeline.providers.http import HttpFetcher
+from metarr_pipeline.providers.http import Credentials, HttpFetcher
 from metarr_pipeline.providers.keys import ProviderKeys
 
 APPEND = "images,credits,release_dates,external_ids,keywords,videos"
@@ -36,23 +36,24 @@ class MovieResponse:
 
 class TmdbClient:
     provider = "TMDB"
+    route = "tmdb_api"  # the politeness key and redirect allowlist (HttpFetcher routes)
 
     def __init__(self, fetcher: HttpFetcher, api_url: str, keys: ProviderKeys, language: str = "en") -> None:
         self.fetcher = fetcher
         self.api_url = api_url.rstrip("/")
         self.language = language
         self._headers: dict[str, str] = {"Accept": "application/json"}
-        self._params: dict[str, str] = {}
+        # Sent only to the API's own origin: a redirect elsewhere never carries them (providers.redirects).
         if keys.tmdb_read_token:
-            self._headers["Authorization"] = f"Bearer {keys.tmdb_read_token}"
-        elif keys.tmdb_api_key:
-            self._params["api_key"] = keys.tmdb_api_key
+            self._credentials = Credentials(headers={"Authorization": f"Bearer {keys.tmdb_read_token}"})
+        else:
+            self._credentials = Credentials(params={"api_key": keys.tmdb_api_key} if keys.tmdb_api_key else {})
 
     def _get(self, path: str, params: dict[str, str], kind: str, not_found_ok: bool = False) -> Any:
         try:
             response = self.fetcher.get(
-                f"{self.api_url}{path}", params={**params, **self._params}, headers=self._headers, kind=kind,
-                provider=self.provider, not_found_ok=not_found_ok,
+                f"{self.api_url}{path}", params=params, headers=self._headers, credentials=self._credentials,
+                kind=kind, provider=self.provider, not_found_ok=not_found_ok, route=self.route,
             )
         except ProviderAuthError as exc:
             raise ProviderAuthError(

@@ -9,14 +9,50 @@
 
 Rank 1 of a type has no number; rank n + 1 is ``{type}{n}`` (``-fanart.jpg``, ``-fanart1.jpg``...); the
 stems are ``art_types``' ``kodi_name`` column.
+
+Every name fits the file system's limit of :data:`NAME_MAX` bytes per path component (ext4, XFS, Btrfs, ZFS;
+NTFS/exFAT count 255 UTF-16 units, which 255 UTF-8 bytes never exceed). A name the rules make longer is
+shortened deterministically by :func:`fit_name`, after the rule and apart from it: the part Kodi matches on
+(the extension, ``-poster.jpg``) is kept and the cut is marked with a short hash of the full name, so two long
+names never collide and the same name always gives the same file. Actor thumbs are the exception: Kodi
+matches them by the exact name (:func:`actor_file_name`), so a name too long for a file gets no file at all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
+
 from metarr_pipeline import art_types
 from metarr_pipeline.publish.nfo import clean_xml_text
 
-MAX_FILE_NAME_BYTES = 255
+NAME_MAX = 255
+"""Bytes in one path component (``NAME_MAX`` on Linux file systems)."""
+_ART_SUFFIX_MAX = 40
+"""Bytes reserved after a shortened artwork base name: ``-`` + the longest Kodi stem and rank + ``.`` + ext."""
+
+
+def fit_name(name: str, keep: str | None = None, limit: int = NAME_MAX) -> str:
+    """``name`` if it fits ``limit`` UTF-8 bytes, else its head cut at a character boundary, ``~`` and 8 hex
+    digits of the full name's SHA-1, then ``keep`` (default: the extension, dot included), which must end it."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    if keep is None:
+        stem, dot, ext = name.rpartition(".")
+        keep = f".{ext}" if dot and stem and len(ext.encode("utf-8")) <= 16 else ""
+    assert name.endswith(keep)
+    mark = "~" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    head = _cut(name[:len(name) - len(keep)], limit - len(mark.encode("utf-8")) - len(keep.encode("utf-8")))
+    return f"{head}{mark}{keep}"
+
+
+def _cut(text: str, budget: int) -> str:
+    """The longest prefix of ``text`` within ``budget`` UTF-8 bytes, never splitting a character (nor leaving a
+    dangling combining mark, which would join the ``~`` that follows)."""
+    head = text.encode("utf-8")[:max(0, budget)].decode("utf-8", errors="ignore")
+    while head and unicodedata.combining(head[-1]):
+        head = head[:-1]
+    return head
 
 
 def nfo_path(kind: str, basename: str, video_file: str | None = None) -> str:
@@ -25,15 +61,23 @@ def nfo_path(kind: str, basename: str, video_file: str | None = None) -> str:
     if kind in ("dvd", "bluray", "dvd_flat"):
         return {"dvd": "VIDEO_TS/VIDEO_TS.nfo", "bluray": "BDMV/index.nfo", "dvd_flat": "VIDEO_TS.nfo"}[kind]
     if video_file and "." in video_file and "/" not in video_file:
-        return f"{video_file.rpartition('.')[0]}.nfo"
-    return f"{basename}.nfo"
+        return fit_name(f"{video_file.rpartition('.')[0]}.nfo", ".nfo")
+    return fit_name(f"{basename}.nfo", ".nfo")
 
 
 def artwork_path(kind: str, basename: str, art_type: str, rank: int, ext: str) -> str:
     stem = art_types.file_stem(art_type, rank)
     if kind in ("dvd", "bluray", "dvd_flat"):
         return f"{stem}.{ext}"
-    return f"{basename}-{stem}.{ext}"
+    return f"{art_base(basename)}-{stem}.{ext}"
+
+
+def art_base(basename: str) -> str:
+    """The base name artwork is named after, shortened (:func:`fit_name`) when a long title would push any of
+    its names over the limit; the same for every type, rank and extension, so they stay one family."""
+    if len(basename.encode("utf-8")) + _ART_SUFFIX_MAX <= NAME_MAX:
+        return basename
+    return fit_name(basename, "", NAME_MAX - _ART_SUFFIX_MAX)
 
 
 def extrafanart_path(rank: int, ext: str) -> str:
@@ -61,4 +105,4 @@ def actor_file_name(name: str, ext: str) -> str | None:
     if not text or text.startswith(".") or "/" in text or "\\" in text:
         return None
     file = f"{text}.{ext}"
-    return file if len(file.encode("utf-8")) <= MAX_FILE_NAME_BYTES else None
+    return file if len(file.encode("utf-8")) <= NAME_MAX else None

@@ -85,6 +85,8 @@ def _plan_actors(movie: MovieRecord, ctx: PublishContext) -> tuple[list[NfoActor
         if not actor.blob_sha:
             continue
         ext = getattr(ctx.blob_rows.get(actor.blob_sha), "ext", None) or "jpg"
+        # None for a name Kodi cannot match, one over NAME_MAX bytes included: a shortened file would never be
+        # found, so that actor keeps the NFO's <thumb> URL and the movie still publishes (no "File name too long")
         name = naming.actor_file_name(actor.name, ext)
         if name is None or name in used:
             continue

@@ -1,9 +1,11 @@
 """Everything decided about one movie before a byte is written into its folder.
 
-Validate (enriched, folder present and writable by a real temp-file probe, free space: < 100 MB is a warning),
-plan, leave the user's files alone, make sure every image to write is in hand and verified, back up the user's
-own NFO, and the intent rows the batch records before any write (so a crash still knows what we may have
-written). A failure here writes nothing and says why.
+Validate (enriched, folder present, inside its library root, free space: < 100 MB is a warning), plan, refuse any
+path that leaves the folder through a symlink (:mod:`confine`), sweep our stale temp files from every folder the
+movie uses, leave the user's files alone, make sure every image to write is in hand and verified, probe that the
+folder is writable (a real temp file, only when a write or a removal is due: the probe touches the folder's mtime),
+back up the user's own NFO, and the intent rows the batch records before any write (so a crash still knows what we
+may have written). A failure here writes nothing and says why.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from metarr_pipeline.publish.cache import blob_bytes, blob_present
+from metarr_pipeline.publish.confine import check_confined, confined_folder
 from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.plan import Planned, plan_movie
 from metarr_pipeline.publish.protect import backup_user_nfo, skip_user_files, warn_foreign_movie_nfo
@@ -40,11 +43,14 @@ def prepare_movie(movie: MovieRecord, ctx: PublishContext, result: MoviePublish)
     """Raises (PublishError, OSError...) when the movie cannot be published; nothing is written then."""
     assert movie.id is not None
     folder = Path(movie.folder)
-    _validate(movie, folder, ctx, result)
-    remove_stale_temps(folder)
+    real_folder = _validate(movie, folder, ctx, result)
     keep: set[str] = set()
     ours = ctx.files.get(movie.id, {})
-    plan = skip_user_files(folder, plan_movie(movie, ctx, result, keep), ours, result)
+    planned = plan_movie(movie, ctx, result, keep)
+    paths = [p.path for p in planned] + list(ours)
+    check_confined(folder, real_folder, paths)  # no write or removal through a symlink out of the folder
+    remove_stale_temps(folder, {Path(p).parent.as_posix() for p in paths} - {"."})
+    plan = skip_user_files(folder, planned, ours, result)
     plan, to_write = _resolve(folder, plan, ours, ctx, result)
     if to_write or set(ours) - {p.path for p in plan}:  # a write or a removal is due: probe only then
         _check_writable(folder)
@@ -55,7 +61,8 @@ def prepare_movie(movie: MovieRecord, ctx: PublishContext, result: MoviePublish)
     return Prepared(movie, result, folder, plan, ours, to_write, keep, intent)
 
 
-def _validate(movie: MovieRecord, folder: Path, ctx: PublishContext, result: MoviePublish) -> None:
+def _validate(movie: MovieRecord, folder: Path, ctx: PublishContext, result: MoviePublish) -> Path:
+    """The resolved movie folder, once it is known to be publishable (confined to its library root)."""
     assert movie.id is not None
     if movie.gone_at is not None:
         raise PublishError(f"the movie is gone from disk since {movie.gone_at:%Y-%m-%d}: nothing to publish")
@@ -65,9 +72,11 @@ def _validate(movie: MovieRecord, folder: Path, ctx: PublishContext, result: Mov
         raise PublishError(f"no provider metadata: {ctx.metadata[movie.id].fetch_error}")
     if not folder.is_dir():
         raise PublishError(f"folder '{folder}' does not exist (moved or deleted since the last scan)")
+    real_folder = confined_folder(folder, movie.library_root)
     free = shutil.disk_usage(folder).free
     if free < LOW_SPACE_BYTES:
         result.warnings.append(f"only {free // (1024 * 1024)} MB free on the library volume")
+    return real_folder
 
 
 def _check_writable(folder: Path) -> None:

@@ -1,7 +1,8 @@
 """The user's own files: never overwritten, never removed; the user's own NFO is the one file we replace.
 
 A file at a planned path that we did not write (the user's own ``-poster.jpg``) is left alone and reported,
-unless it already holds exactly our bytes (then it is adopted: our own earlier crash, or a copy). The user's own
+unless it already holds exactly our bytes (then it is adopted: our own earlier crash, or a copy). A symlink at
+any of our names, the NFO's included, is the user's: kept and reported, never replaced by a regular file. The user's own
 NFO is backed up into the blob store once before ours replaces it; its state and foreign tags were read at scan
 and are carried into ours.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from metarr_pipeline.publish import naming
+from metarr_pipeline.publish.confine import is_symlink
 from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.plan import Planned
 from metarr_pipeline.publish.report import MoviePublish, PublishError
@@ -25,6 +27,9 @@ def skip_user_files(folder: Path, plan: list[Planned], ours: dict[str, LibraryFi
     kept = []
     for item in plan:
         target = folder / item.path
+        if is_symlink(target):  # the user's, wherever it points (even at a name we wrote before): never replaced
+            result.warnings.append(f"'{item.path}' is a symlink (the user's): kept untouched, not written")
+            continue
         if item.role != "nfo" and item.path not in ours and target.exists():
             if target.is_file() and sha256_file(target) == item.sha256:
                 kept.append(item)  # identical bytes: adopt it (e.g. our own earlier crash, or a copy)
@@ -48,7 +53,9 @@ def backup_user_nfo(movie: MovieRecord, folder: Path, plan: list[Planned], ours:
                     ctx: PublishContext, result: MoviePublish) -> None:
     """Keep the user's own NFO in the blob store before ours replaces it (its state is carried over too)."""
     assert movie.id is not None
-    nfo = next(p for p in plan if p.role == "nfo")
+    nfo = next((p for p in plan if p.role == "nfo"), None)
+    if nfo is None:  # the NFO's name is the user's symlink: not replaced, nothing to back up
+        return
     target = folder / nfo.path
     if nfo.path in ours or not target.is_file():
         return

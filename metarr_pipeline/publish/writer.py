@@ -1,9 +1,11 @@
 """Writing into a user's library: atomically, and not at all when the bytes are already right.
 
 Every file goes to a temp file in the same folder (so the rename never crosses a filesystem), is fsynced,
-then renamed over the target, and the folder is fsynced. A reader (Kodi, Jellyfin) or a crash therefore sees
-the old file or the new one, never half of one. Temp files carry :data:`TEMP_PREFIX`, which the scan ignores
-and the next publish removes.
+then renamed over the target, and the folder is fsynced. A movie stages all its temp files first
+(:func:`stage_file`) and renames them only once all are written (:func:`commit_file`), so a failure before
+the renames (a full disk, a read-only subfolder) leaves every old file as it was. A reader (Kodi, Jellyfin)
+or a crash therefore sees the old file or the new one, never half of one. Temp files carry
+:data:`TEMP_PREFIX`, which the scan ignores and the next publish removes, in every folder it writes.
 
 ``METARR_TEST_CRASH`` is a fault-injection seam for the crash test only: ``before-rename:N`` or
 ``after-rename:N`` kills the process (``os._exit``) around the N-th rename of this process.
@@ -11,9 +13,11 @@ and the next publish removes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_PREFIX = ".metarr-tmp-"
@@ -39,15 +43,31 @@ def _crash_point(stage: str) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically. Raises OSError (the caller records it on the movie)."""
-    global _renames
+    commit_file(stage_file(path, data), path)
+
+
+def stage_file(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a new fsynced temp file beside ``path``; the temp's path, for :func:`commit_file` (or
+    :func:`discard` on failure). Nothing at ``path`` changes yet. A failed write leaves no temp file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        # O_EXCL | O_NOFOLLOW: a fresh file of ours, never through a symlink someone planted at that name.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def commit_file(tmp: Path, path: Path) -> None:
+    """Rename a staged temp file over ``path`` (atomic) and fsync the folder."""
+    global _renames
+    try:
         _crash_point("before-rename")
         os.replace(tmp, path)
     except BaseException:
@@ -56,6 +76,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     _renames += 1
     _fsync_dir(path.parent)
     _crash_point("after-rename")
+
+
+def discard(temps: list[Path]) -> None:
+    """Remove staged temp files that will not be committed (best effort: the next publish sweeps the rest)."""
+    for tmp in temps:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -79,10 +106,17 @@ def check_writable(folder: Path) -> None:
     probe.unlink()
 
 
-def remove_stale_temps(folder: Path) -> int:
-    """Temp files a crashed publish left behind (only ours: by prefix)."""
+def remove_stale_temps(folder: Path, subfolders: Iterable[str] = ()) -> int:
+    """Temp files a crashed publish left behind (only ours: by prefix), in the folder and each subfolder we
+    write (``.actors/``, a disc structure's ``VIDEO_TS/.actors/``...); a subfolder that resolves outside the
+    folder (a symlink) is not looked into."""
     removed = 0
-    for sub in (folder, folder / ".actors", folder / "VIDEO_TS", folder / "BDMV"):
+    real = folder.resolve()
+    subs = {"", ".actors", "VIDEO_TS", "BDMV", "VIDEO_TS/.actors", "BDMV/.actors", *subfolders}
+    for rel in sorted(subs):
+        sub = folder / rel if rel else folder
+        if rel and not sub.resolve().is_relative_to(real):
+            continue
         try:
             entries = list(os.scandir(sub))
         except OSError:

@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.errors import MetarrError, ProviderAuthError
 from metarr_pipeline.models import ExistingNfo, SearchOutcome
 
 _TMDB_TAG = re.compile(r"[\[{](?:tmdb|tmdbid)[-=:\s]?(\d+)[\]}]", re.IGNORECASE)
@@ -147,6 +147,8 @@ def identify(
         return Identity("unidentified", None, imdb, "", title, year, reason="; ".join(pending_reasons))
     try:
         outcome = resolver.search(title, year)
+    except ProviderAuthError:
+        raise  # a wrong key fails every search alike: it stops the scan ("check your key"), never one movie
     except MetarrError as exc:  # a provider failure leaves the movie for the next scan, never invalid
         pending_reasons.append(f"TMDB search failed, will retry on the next scan: {exc}")
         return Identity("unidentified", None, imdb, "", title, year, reason="; ".join(pending_reasons))
@@ -165,6 +167,8 @@ def _find(resolver: IdResolver | None, imdb_id: str, reasons: list[str]) -> int 
         return None
     try:
         found = resolver.find_by_imdb(imdb_id)
+    except ProviderAuthError:
+        raise
     except MetarrError as exc:
         reasons.append(f"TMDB lookup of {imdb_id} failed, will retry on the next scan: {exc}")
         return None

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from metarr_pipeline.config import Settings
-from metarr_pipeline.errors import MetarrError, ProbeError
+from metarr_pipeline.errors import MetarrError, ProbeError, ProviderAuthError
 from metarr_pipeline.models import ExistingNfo, StreamDetails
 from metarr_pipeline.scan.discover import Discovery, FoundMovie, discover
 from metarr_pipeline.scan.identify import Identity, IdResolver, identify, partition_key
@@ -189,10 +189,11 @@ def _plan(found: FoundMovie, prior: MovieRecord | None, resolver: IdResolver | N
         nfo_path = find_nfo(found.path, found.kind, found.basename, found.video_file)
         nfo = read_nfo(nfo_path) if nfo_path else None
         nfo_file = nfo_path.relative_to(found.path).as_posix() if nfo_path else ""
-        identity = _keep_manual(prior, nfo) or _reuse_search(prior, found, nfo) or identify(
-            found.path.name, found.basename, nfo, resolver
-        )
+        identity = (_keep_manual(prior, nfo) or _reuse_search(prior, found, nfo)
+                    or identify(found.path.name, found.basename, nfo, resolver))
         return _Plan(found, prior, identity, nfo, nfo_file)
+    except ProviderAuthError:
+        raise  # the key is wrong: stop the scan before anything is written, rather than mark movies unidentified
     except (MetarrError, OSError, ValueError) as exc:
         return _Plan(found, prior, None, None, "", error=f"cannot scan folder: {exc}")
     except Exception as exc:  # one movie must never stop the library; the log keeps the traceback

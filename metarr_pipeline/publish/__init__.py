@@ -11,6 +11,12 @@ What publishing guarantees:
 - **Atomic**: every file goes to a temp file in its folder, is fsynced and renamed over the target; a reader or
   a crash sees the old file or the new one, never half of one. The files' intents are recorded before any is
   written, so a crash still knows what we may have written, and the next publish adopts it.
+- **All or nothing per movie**, as far as a file system allows: the space its new files need is checked, every
+  temp file is written, then all are renamed; a failure before the renames leaves every old file. The next
+  publish sweeps our stale temp files from every folder it writes (disc structures' ``.actors/`` included).
+- **Confined**: nothing is written or removed through a symlink leading out of the movie folder (or a folder
+  resolving outside its library root): that movie fails with the reason. A symlink at one of our names is the
+  user's file: kept and reported. Every name fits 255 bytes (``naming.fit_name``).
 - **Idempotent**: a file whose bytes are already right is not written (its mtime is untouched, players see no
   change) and an unchanged movie costs no store write; the NFO is deterministic, so the same input gives the
   same bytes.
@@ -32,10 +38,11 @@ Modules, in reading order:
 - ``prepare``: one movie before any write: validate, plan, protect, verify the bytes, the intent rows.
 - ``plan``: what the folder should hold (``Planned``), from ``naming``.
 - ``naming``: where Kodi looks for each file; ``trailer``: whether Kodi has a local trailer (then no URL).
-- ``protect``: the user's own files, and the backup of the user's NFO.
+- ``confine``: every target resolved inside the movie folder; symlinks refused, or kept as the user's.
+- ``protect``: the user's own files (symlinks included), and the backup of the user's NFO.
 - ``cache``: the blob cache as publishing needs it: present, verified, repaired, reclaimed.
 - ``apply``: write what differs, remove what is ours and no longer wanted, the rows to record.
-- ``writer``: atomic writes, the writability probe, stale temp files.
+- ``writer``: atomic writes (staged, then committed), the writability probe, stale temp files.
 - ``nfo``: rendering the NFO (one module per section) and reading our own back.
 - ``movie_sets``: sets' art and ``set.nfo`` in Kodi's movie set information folder (``[publish]
   movie_sets_folder``), only our own files replaced or removed (a manifest per set folder).

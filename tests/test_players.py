@@ -270,7 +270,7 @@ def test_offline_and_401_players_leave_the_publish_successful_and_the_notificati
     report = publish(settings, store)
     assert not report.failures and report.summary()["published"] == 2
 
-    now = datetime.now().replace(microsecond=0)
+    now = datetime.now()  # queued at microsecond resolution: a truncated "now" would be before it
     delivered = deliver_notifications(settings, store, now=now)
     assert delivered.summary()["failed"] == 6 and delivered.summary()["sent"] == 0
     text = delivery_text(delivered)

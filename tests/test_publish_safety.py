@@ -170,14 +170,14 @@ def test_a_255_byte_multibyte_actor_name_publishes(library: tuple[Path, Settings
     store.execute_script("UPDATE movie_actors SET name = ? WHERE movie_id = ? AND position = "
                          "(SELECT min(position) FROM movie_actors WHERE movie_id = ?)", [name, movie.id, movie.id])
     first = store.movie_actors([movie.id])[movie.id][0]
-    assert first["name"] == name and first["blob_sha"] and first["thumb_url"]  # a headshot it would otherwise get
+    assert first.name == name and first.blob_sha and first.thumb_url  # a headshot it would otherwise get
     result = only(publish(settings, store, [KEY]))
     assert result.status == "published", result.error
     thumbs = [p.name for p in (root / MATRIX / ".actors").iterdir()]
     assert thumbs and all(len(t.encode()) <= NAME_MAX for t in thumbs)
     assert not [t for t in thumbs if t.startswith("ア")]
     nfo = (root / MATRIX / nfo_path("file", MATRIX)).read_text(encoding="utf-8")
-    assert f"<name>{name}</name>" in nfo and f"<thumb>{first['thumb_url']}</thumb>" in nfo
+    assert f"<name>{name}</name>" in nfo and f"<thumb>{first.thumb_url}</thumb>" in nfo
     assert only(publish(settings, store, [KEY])).written == []  # the same plan again: nothing rewritten
 
 

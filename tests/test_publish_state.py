@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,13 +75,15 @@ def test_an_enrichment_in_the_same_second_as_the_publish_counts_as_outdated(
     settings, store, keys = _published(tmp_path, sim)
     monkeypatch.setattr(publish_module, "datetime", _Clock)
     monkeypatch.setattr(enrich_batch, "datetime", _Clock)
-    _Clock.at = datetime(2026, 11, 30, 12, 0, 0, 200_000)
+    # After the real enrichment _published just did, whatever today's date: a fixed date would be in its past
+    second = (datetime.now() + timedelta(days=1)).replace(microsecond=0)
+    _Clock.at = second.replace(microsecond=200_000)
     assert not publish_movies(settings, store, None, keys).failures
     assert outdated_for_publish(store) == []
     frame = store.artwork_candidates([store.movies()[0].id])
     winner = frame.filter((frame["type"] == "poster") & frame["selected_rank"].is_not_null())
     record(store, keys[0], "poster", winner["candidate_id"][0], "reject")
-    _Clock.at = datetime(2026, 11, 30, 12, 0, 0, 700_000)  # half a second later, same second
+    _Clock.at = second.replace(microsecond=700_000)  # half a second later, same second
     with open_providers(settings, KEYS) as providers:
         result = enrich_movies(settings, store, providers, keys)
     assert result.movies[0].selection_changed

@@ -295,3 +295,25 @@ def test_provider_cache_reads_under_load_with_thread_churn_finish(tmp_path: Path
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_a_frame_reaches_duckdb_as_parameters_with_its_types(tmp_path: Path) -> None:
+    """store/frames.py: what a registered frame did, without DuckDB's threads calling back into Python."""
+    import duckdb
+    import polars as pl
+
+    from metarr_pipeline.store.frames import drop_frame, duck_type, load_frame
+
+    frame = pl.DataFrame({"id": [1, 2], "name": ["a", None], "tags": [["x"], []], "seen_at": [None, None]},
+                         schema={"id": pl.Int64, "name": pl.String, "tags": pl.List(pl.String),
+                                 "seen_at": pl.Datetime("us")})
+    con = duckdb.connect(str(tmp_path / "f.duckdb"))
+    load_frame(con, "new_rows", frame)
+    assert con.execute("SELECT id, name, tags, seen_at FROM new_rows ORDER BY id").fetchall() == [
+        (1, "a", ["x"], None), (2, None, [], None)]
+    assert [r[1] for r in con.execute("DESCRIBE new_rows").fetchall()] == ["BIGINT", "VARCHAR", "VARCHAR[]",
+                                                                           "TIMESTAMP"]
+    drop_frame(con, "new_rows")
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'new_rows'").fetchone() == (0,)
+    with pytest.raises(TypeError, match="no DuckDB column type"):
+        duck_type(pl.Object())

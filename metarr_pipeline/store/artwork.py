@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase, store_now
+from metarr_pipeline.store.frames import drop_frame, load_frame
 from metarr_pipeline.store.rows import ActorRow, EnrichmentRow, PersonRow
 
 
@@ -107,37 +108,37 @@ class ArtworkStore(StoreBase):
         """One transaction per batch: new analyses, and for the movies that changed, delete-then-insert."""
         with self._connect(write=True) as con:
             if analysis is not None and analysis.height:
-                con.register("new_analysis", analysis)
+                load_frame(con, "new_analysis", analysis)
                 con.execute("DELETE FROM image_analysis WHERE preview_url IN (SELECT preview_url FROM new_analysis)")
                 con.execute("INSERT INTO image_analysis BY NAME SELECT * FROM new_analysis")
-                con.unregister("new_analysis")
+                drop_frame(con, "new_analysis")
             if blobs is not None and blobs.height:
-                con.register("new_blobs", blobs)
+                load_frame(con, "new_blobs", blobs)
                 con.execute("INSERT INTO blobs BY NAME SELECT * FROM new_blobs"
                             " WHERE sha256 NOT IN (SELECT sha256 FROM blobs)")
-                con.unregister("new_blobs")
+                drop_frame(con, "new_blobs")
             if people is not None and people.height:
-                con.register("new_people", people)
+                load_frame(con, "new_people", people)
                 con.execute("DELETE FROM people WHERE person_id IN (SELECT person_id FROM new_people)")
                 con.execute("INSERT INTO people BY NAME SELECT * FROM new_people")
-                con.unregister("new_people")
+                drop_frame(con, "new_people")
             if movie_ids:
                 ids = [list(movie_ids)]
                 con.execute("DELETE FROM artwork_candidates WHERE movie_id IN (SELECT UNNEST(?))", ids)
                 con.execute("DELETE FROM movie_actors WHERE movie_id IN (SELECT UNNEST(?))", ids)
                 con.execute("DELETE FROM enrichment WHERE movie_id IN (SELECT UNNEST(?))", ids)
             if candidates is not None and candidates.height:
-                con.register("new_candidates", candidates)
+                load_frame(con, "new_candidates", candidates)
                 con.execute("INSERT INTO artwork_candidates BY NAME SELECT * FROM new_candidates")
-                con.unregister("new_candidates")
+                drop_frame(con, "new_candidates")
             if actors is not None and actors.height:
-                con.register("new_actors", actors)
+                load_frame(con, "new_actors", actors)
                 con.execute("INSERT INTO movie_actors BY NAME SELECT * FROM new_actors")
-                con.unregister("new_actors")
+                drop_frame(con, "new_actors")
             if enrichment is not None and enrichment.height:
-                con.register("new_enrichment", enrichment)
+                load_frame(con, "new_enrichment", enrichment)
                 con.execute("INSERT INTO enrichment BY NAME SELECT * FROM new_enrichment")
-                con.unregister("new_enrichment")
+                drop_frame(con, "new_enrichment")
 
     def set_enrichment_summaries(self, summaries: Mapping[int, str]) -> None:
         """Replace the ``summary_json`` of enriched movies, nothing else (a retry mark set or cleared)."""
@@ -146,10 +147,10 @@ class ArtworkStore(StoreBase):
         frame = pl.DataFrame(list(summaries.items()), schema={"movie_id": pl.Int64, "summary_json": pl.String},
                              orient="row")
         with self._connect(write=True) as con:
-            con.register("new_summaries", frame)
+            load_frame(con, "new_summaries", frame)
             con.execute("UPDATE enrichment SET summary_json = n.summary_json FROM new_summaries n"
                         " WHERE enrichment.movie_id = n.movie_id")
-            con.unregister("new_summaries")
+            drop_frame(con, "new_summaries")
 
     def set_candidate_blobs(self, rows: Sequence[tuple[int, str, str]], blobs: pl.DataFrame | None = None) -> None:
         """Attach cached originals ``(movie_id, candidate_id, sha256)`` to selected candidates, without touching
@@ -159,14 +160,14 @@ class ArtworkStore(StoreBase):
             return
         with self._connect(write=True) as con:
             if blobs is not None and blobs.height:
-                con.register("new_blobs", blobs)
+                load_frame(con, "new_blobs", blobs)
                 con.execute("INSERT INTO blobs BY NAME SELECT * FROM new_blobs"
                             " WHERE sha256 NOT IN (SELECT sha256 FROM blobs)")
-                con.unregister("new_blobs")
+                drop_frame(con, "new_blobs")
             frame = pl.DataFrame(list(rows), schema={"movie_id": pl.Int64, "candidate_id": pl.String,
                                                      "blob_sha": pl.String}, orient="row")
-            con.register("new_blob_refs", frame)
+            load_frame(con, "new_blob_refs", frame)
             con.execute("UPDATE artwork_candidates SET blob_sha = n.blob_sha FROM new_blob_refs n"
                         " WHERE artwork_candidates.movie_id = n.movie_id"
                         " AND artwork_candidates.candidate_id = n.candidate_id")
-            con.unregister("new_blob_refs")
+            drop_frame(con, "new_blob_refs")

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.frames import drop_frame, load_frame
 from metarr_pipeline.store.rows import LibraryFileRow, NfoBackupRow, PublishState
 
 
@@ -45,12 +46,12 @@ class LibraryStore(StoreBase):
             if replace_all:
                 con.execute("DELETE FROM library_files WHERE movie_id IN (SELECT UNNEST(?))", [list(by_movie)])
             if frame is not None:
-                con.register("new_files", frame)
+                load_frame(con, "new_files", frame)
                 if not replace_all:
                     con.execute("DELETE FROM library_files USING new_files n"
                                 " WHERE library_files.movie_id = n.movie_id AND library_files.path = n.path")
                 con.execute("INSERT INTO library_files BY NAME SELECT * FROM new_files")
-                con.unregister("new_files")
+                drop_frame(con, "new_files")
 
     def log_publish_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """One transaction for a batch's publish log (a crash before it only means those movies count as not
@@ -59,9 +60,9 @@ class LibraryStore(StoreBase):
             return
         with self._connect(write=True) as con:
             frame = pl.DataFrame(list(rows))
-            con.register("new_log", frame)
+            load_frame(con, "new_log", frame)
             con.execute("INSERT INTO publish_log BY NAME SELECT * FROM new_log")
-            con.unregister("new_log")
+            drop_frame(con, "new_log")
 
     def publish_state(self, movie_ids: Sequence[int] | None = None) -> dict[int, PublishState]:
         """Per movie: last successful publish, last enrichment / metadata change, and the derived state."""

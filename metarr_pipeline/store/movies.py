@@ -15,6 +15,7 @@ import polars as pl
 
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
 from metarr_pipeline.store.connection import StoreBase, store_now
+from metarr_pipeline.store.frames import drop_frame, load_frame
 from metarr_pipeline.store.rows import MovieRecord, ScanRun, ScanWrite
 
 _MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
@@ -89,19 +90,19 @@ class MoviesStore(StoreBase):
         with self._connect(write=True) as con:
             if existing:
                 frame = _movie_frame(existing)
-                con.register("changed_movies", frame)
+                load_frame(con, "changed_movies", frame)
                 con.execute("DELETE FROM movies WHERE id IN (SELECT id FROM changed_movies)")
                 con.execute(f"INSERT INTO movies ({', '.join(_MOVIE_COLUMNS)}) "
                             f"SELECT {', '.join(_MOVIE_COLUMNS)} FROM changed_movies")
-                con.unregister("changed_movies")
+                drop_frame(con, "changed_movies")
             if new:
                 cols = [c for c in _MOVIE_COLUMNS if c != "id"]
-                con.register("new_movies", _movie_frame(new).drop("id"))
+                load_frame(con, "new_movies", _movie_frame(new).drop("id"))
                 con.execute(f"INSERT INTO movies ({', '.join(cols)}) SELECT {', '.join(cols)} FROM new_movies")
-                con.unregister("new_movies")
+                drop_frame(con, "new_movies")
             if write.streams:
                 frame = _stream_frame(write.streams)
-                con.register("new_streams", frame)
+                load_frame(con, "new_streams", frame)
                 con.execute(
                     "DELETE FROM streams WHERE movie_id IN (SELECT m.id FROM movies m"
                     " WHERE m.folder IN (SELECT DISTINCT folder FROM new_streams))"
@@ -112,7 +113,7 @@ class MoviesStore(StoreBase):
                     f"SELECT m.id, {', '.join('s.' + c for c in _STREAM_COLUMNS)} "
                     "FROM new_streams s JOIN movies m ON m.folder = s.folder WHERE s.kind <> ''"
                 )
-                con.unregister("new_streams")
+                drop_frame(con, "new_streams")
             if write.seen_ids:
                 con.execute("UPDATE movies SET last_seen = ? WHERE id IN (SELECT UNNEST(?))",
                             [now, list(write.seen_ids)])

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.frames import drop_frame, load_frame
 from metarr_pipeline.store.rows import NotificationRow, RemovedMovie
 
 _NOTIFICATION_SELECT = ", ".join(
@@ -36,13 +37,13 @@ class NotificationsStore(StoreBase):
                                   "folder": pl.String, "video_file": pl.String, "queued_at": pl.Datetime("us")}
         frame = pl.DataFrame(list(rows), schema=schema, orient="row")
         with self._connect(write=True) as con:
-            con.register("new_notifications", frame)
+            load_frame(con, "new_notifications", frame)
             open_events = con.execute(
                 "SELECT n.player, n.movie_id, list(n.event) FROM notifications n"
                 " JOIN new_notifications w ON w.player = n.player AND w.movie_id = n.movie_id"
                 " WHERE n.status IN ('pending', 'deferred', 'failed') GROUP BY n.player, n.movie_id"
             ).fetchall()
-            con.unregister("new_notifications")
+            drop_frame(con, "new_notifications")
             earlier = {(r[0], r[1]): set(r[2]) for r in open_events}
             merged = []
             latest = frame.unique(subset=["player", "movie_id"], keep="last", maintain_order=True)
@@ -51,13 +52,13 @@ class NotificationsStore(StoreBase):
                     row["event"] = "created"
                 merged.append({**row, "status": "pending", "attempts": 0, "detail": "",
                                "next_attempt_at": row["queued_at"]})
-            con.register("merged_notifications", pl.DataFrame(merged, schema={
+            load_frame(con, "merged_notifications", pl.DataFrame(merged, schema={
                 **schema, "status": pl.String, "attempts": pl.Int32, "detail": pl.String,
                 "next_attempt_at": pl.Datetime("us")}))
             con.execute("DELETE FROM notifications WHERE status IN ('pending', 'deferred', 'failed')"
                         " AND (player, movie_id) IN (SELECT (player, movie_id) FROM merged_notifications)")
             con.execute("INSERT INTO notifications BY NAME SELECT * FROM merged_notifications")
-            con.unregister("merged_notifications")
+            drop_frame(con, "merged_notifications")
         return len(merged)
 
     def due_notifications(self, now: datetime, players: Sequence[str], *, movie_ids: Sequence[int] | None = None,
@@ -83,11 +84,11 @@ class NotificationsStore(StoreBase):
             "last_attempt_at": pl.Datetime("us"), "next_attempt_at": pl.Datetime("us"), "sent_at": pl.Datetime("us")},
             orient="row")
         with self._connect(write=True) as con:
-            con.register("results", frame)
+            load_frame(con, "results", frame)
             con.execute("UPDATE notifications SET status = r.status, attempts = r.attempts, detail = r.detail,"
                         " last_attempt_at = r.last_attempt_at, next_attempt_at = r.next_attempt_at,"
                         " sent_at = r.sent_at FROM results r WHERE notifications.id = r.id")
-            con.unregister("results")
+            drop_frame(con, "results")
 
     def notifications(self, *, movie_ids: Sequence[int] | None = None, undelivered: bool = False,
                       limit: int | None = None) -> list[NotificationRow]:

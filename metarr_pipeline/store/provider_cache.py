@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.frames import drop_frame, load_frame
 from metarr_pipeline.store.rows import MetadataRow, ProviderResponse
 
 _METADATA_COLUMNS = tuple(f.name for f in fields(MetadataRow))
@@ -56,12 +57,12 @@ class ProviderCacheStore(StoreBase):
                     schema={"provider": pl.String, "item_key": pl.String, "fetched_at": pl.Datetime("us"),
                             "status": pl.Int32, "body": pl.String}, orient="row",
                 ).unique(subset=["provider", "item_key"], keep="last")
-                con.register("new_responses", frame)
+                load_frame(con, "new_responses", frame)
                 con.execute("DELETE FROM provider_responses WHERE (provider, item_key) IN "
                             "(SELECT (provider, item_key) FROM new_responses)")
                 con.execute("INSERT INTO provider_responses SELECT provider, item_key, fetched_at, status, body "
                             "FROM new_responses")
-                con.unregister("new_responses")
+                drop_frame(con, "new_responses")
             if metadata:
                 frame = pl.DataFrame(
                     [tuple(getattr(m, c) for c in _METADATA_COLUMNS) for m in metadata],
@@ -69,8 +70,8 @@ class ProviderCacheStore(StoreBase):
                             "tmdb_id": pl.Int64, "fetched_at": pl.Datetime("us"), "merged_at": pl.Datetime("us"),
                             "fetch_error": pl.String, "failed_at": pl.Datetime("us")}, orient="row",
                 )
-                con.register("new_metadata", frame)
+                load_frame(con, "new_metadata", frame)
                 con.execute("DELETE FROM movie_metadata WHERE movie_id IN (SELECT movie_id FROM new_metadata)")
                 con.execute(f"INSERT INTO movie_metadata ({', '.join(_METADATA_COLUMNS)}) "
                             f"SELECT {', '.join(_METADATA_COLUMNS)} FROM new_metadata")
-                con.unregister("new_metadata")
+                drop_frame(con, "new_metadata")

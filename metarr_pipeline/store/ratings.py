@@ -13,6 +13,7 @@ from datetime import date, datetime
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.frames import drop_frame, load_frame
 
 
 class RatingsStore(StoreBase):
@@ -21,10 +22,10 @@ class RatingsStore(StoreBase):
     def replace_imdb_ratings(self, frame: pl.DataFrame, origin: str, loaded_at: datetime) -> int:
         """Replace the dataset with ``frame`` (columns imdb_id, rating, votes); returns the row count."""
         with self._connect(write=True) as con:
-            con.register("new_ratings", frame)
+            load_frame(con, "new_ratings", frame)
             con.execute("DELETE FROM imdb_ratings")
             con.execute("INSERT INTO imdb_ratings SELECT imdb_id, rating, votes FROM new_ratings")
-            con.unregister("new_ratings")
+            drop_frame(con, "new_ratings")
             con.execute("DELETE FROM dataset_loads WHERE dataset = 'imdb_ratings'")
             con.execute("INSERT INTO dataset_loads VALUES ('imdb_ratings', ?, ?, ?)",
                         [loaded_at, origin, frame.height])

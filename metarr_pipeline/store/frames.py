@@ -1,0 +1,44 @@
+"""Handing a polars frame to DuckDB inside a write, without DuckDB ever calling back into Python.
+
+``con.register(name, frame)`` lets DuckDB scan the frame in place, but the scan runs on DuckDB's worker
+threads, which must take the GIL to pull each Arrow batch out of Python. In a process whose other threads
+start and stop (HTTP servers, download pools) that hand-off was seen to stall for good:
+``tests/test_store.py::test_provider_cache_reads_under_load_with_thread_churn_finish`` caught a writer spinning
+inside ``INSERT ... SELECT * FROM <registered frame>`` for minutes, past the watchdog's interrupt. So the
+frame goes in as statement parameters instead, one typed list per column, converted on the calling thread
+before the statement runs, and lands in a temporary table of the same name: the SQL around it does not change.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.Int16: "SMALLINT", pl.Int8: "TINYINT",
+    pl.UInt64: "UBIGINT", pl.UInt32: "UINTEGER", pl.UInt16: "USMALLINT", pl.UInt8: "UTINYINT",
+    pl.Float64: "DOUBLE", pl.Float32: "FLOAT", pl.Boolean: "BOOLEAN", pl.Date: "DATE", pl.Null: "VARCHAR",
+}
+
+
+def duck_type(dtype: pl.DataType) -> str:
+    """DuckDB's name for a polars column type (the ones the store writes); anything else is a programming error."""
+    if isinstance(dtype, pl.List):
+        return f"{duck_type(dtype.inner)}[]"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    try:
+        return _TYPES[dtype.base_type()]
+    except KeyError:
+        raise TypeError(f"no DuckDB column type for polars {dtype}") from None
+
+
+def load_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """``frame`` as the temporary table ``name`` (names come from our code, never from data)."""
+    columns = [f'UNNEST(?::{duck_type(dtype)}[]) AS "{column}"' for column, dtype in frame.schema.items()]
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT {", ".join(columns)}',
+                [frame[column].to_list() for column in frame.columns])
+
+
+def drop_frame(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f'DROP TABLE IF EXISTS "{name}"')

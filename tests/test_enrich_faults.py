@@ -20,6 +20,7 @@ import pytest
 
 from metarr_pipeline.artwork.enrich import EnrichReport, enrich_movies
 from metarr_pipeline.config import Settings
+from metarr_pipeline.errors import ProviderResponseError
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.publish import publish_movies
@@ -194,3 +195,25 @@ def test_a_malformed_answer_is_asked_again_then_fails_only_that_movie(tmp_path: 
     assert len([r for r in sim.requests() if r.host == "tmdb_api" and r.path == "/3/movie/603"]) == 3
     by_key = {m.partition_key: m for m in enriched.movies}
     assert by_key["m-603"].status == "enriched" and by_key["m-949"].status == "failed"  # 603 kept its old answer
+
+
+def test_identification_requests_ask_a_malformed_answer_again(tmp_path: Path, sim: Simulator) -> None:
+    """Search, /find, alternative titles and summaries (the scan's and manual identification's requests) ask a
+    malformed 200 again like the movie request does, then raise ProviderResponseError (one movie's problem)."""
+    settings = make_settings(tmp_path, sim)
+    settings = replace(settings, providers=replace(settings.providers, max_attempts=3))
+    sim.set_config(replace(sim.config, faults={"tmdb_api": Faults(malformed_json_rate=1.0)}))
+    try:
+        with open_providers(settings, KEYS) as providers:
+            for path, ask in (("/3/search/movie", lambda: providers.tmdb.search("The Matrix", 1999)),
+                              ("/3/find/tt0133093", lambda: providers.tmdb.find_by_imdb("tt0133093")),
+                              ("/3/movie/603", lambda: providers.tmdb.other_titles(603)),
+                              ("/3/movie/603", lambda: providers.tmdb.summary(603))):
+                sim.clear_log()
+                with pytest.raises(ProviderResponseError, match="still malformed after 3 attempts"):
+                    ask()
+                assert len([r for r in sim.requests() if r.host == "tmdb_api" and r.path == path]) == 3, path
+    finally:
+        sim.set_config(replace(sim.config, faults={}))
+    with open_providers(settings, KEYS) as providers:  # and once the answers are whole again, all is well
+        assert providers.tmdb.search("The Matrix", 1999).tmdb_id == 603

@@ -90,10 +90,9 @@ class TmdbClient:
     # --- IdResolver -------------------------------------------------------------------------------
 
     def find_by_imdb(self, imdb_id: str) -> int | None:
-        response = self._get(f"/find/{imdb_id}", {"external_source": "imdb_id"}, "find", not_found_ok=True)
-        if response is None:
-            return None
-        results = response.json().get("movie_results") or []
+        _, body = json_answer(self.fetcher, lambda: self._get(
+            f"/find/{imdb_id}", {"external_source": "imdb_id"}, "find", not_found_ok=True))
+        results = (body.get("movie_results") if isinstance(body, dict) else None) or []
         return int(results[0]["id"]) if len(results) == 1 else None
 
     def search_results(self, title: str, year: int | None) -> list[dict[str, Any]]:
@@ -102,10 +101,9 @@ class TmdbClient:
         if year:
             params["year"] = str(year)
         try:
-            response = self._get("/search/movie", params, "search")
+            _, body = json_answer(self.fetcher, lambda: self._get("/search/movie", params, "search"))
         except ProviderNotFound:
             return []
-        body = response.json() if response is not None else {}
         results = body.get("results") if isinstance(body, dict) else None
         return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
 
@@ -118,15 +116,15 @@ class TmdbClient:
 
     def other_titles(self, tmdb_id: int) -> list[str]:
         """A movie's alternative and translated titles: one ``/movie/{id}`` call appending both."""
-        response = self._get(f"/movie/{tmdb_id}", {"append_to_response": "alternative_titles,translations",
-                                                    "language": self.language}, "identify", not_found_ok=True)
-        body = response.json() if response is not None else None
+        _, body = json_answer(self.fetcher, lambda: self._get(
+            f"/movie/{tmdb_id}", {"append_to_response": "alternative_titles,translations", "language": self.language},
+            "identify", not_found_ok=True))
         return other_titles(body) if isinstance(body, dict) else []
 
     def summary(self, tmdb_id: int) -> dict[str, Any] | None:
         """The movie as a list shows it (title, original title, release date, poster path), or None (404)."""
-        response = self._get(f"/movie/{tmdb_id}", {"language": self.language}, "identify", not_found_ok=True)
-        body = response.json() if response is not None else None
+        _, body = json_answer(self.fetcher, lambda: self._get(
+            f"/movie/{tmdb_id}", {"language": self.language}, "identify", not_found_ok=True))
         return body if isinstance(body, dict) and isinstance(body.get("id"), int) else None
 
 

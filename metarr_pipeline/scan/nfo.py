@@ -24,6 +24,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from metarr_pipeline.metadata.xml import remove_keeping_tail
 from metarr_pipeline.models import MANAGED_TAGS, ExistingNfo, UserState
 from metarr_pipeline.scan.nfo_values import MAX_TMDB_ID, FieldReader
 
@@ -312,7 +313,7 @@ def _foreign(movie: etree._Element) -> tuple[str, ...]:
         clean = copy.deepcopy(child)
         for el in list(clean.iter()):
             if el is not clean and (isinstance(el, etree._ProcessingInstruction) or _is_xinclude(el)):
-                _drop(el)
+                remove_keeping_tail(el)
         kept.append(etree.tostring(clean, encoding="unicode", with_tail=False))
     return tuple(kept)
 
@@ -324,16 +325,3 @@ def _is_xinclude(el: etree._Element) -> bool:
         return el.tag[1:].split("}", 1)[0] in _XINCLUDE
     return ":" in el.tag and _local(el.tag) in ("include", "fallback")  # an undeclared xi: prefix
 
-
-def _drop(el: etree._Element) -> None:
-    """Remove ``el`` but keep the text after it (its tail) in the document."""
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)

@@ -10,6 +10,7 @@ import re
 
 from lxml import etree
 
+from metarr_pipeline.metadata.xml import remove_keeping_tail
 from metarr_pipeline.models import MANAGED_TAGS, UserState
 from metarr_pipeline.publish.nfo.values import FORBIDDEN, clean_xml_text, decimal, finite, sub
 
@@ -50,7 +51,7 @@ def foreign_element(xml: str) -> etree._Element | None:
         return None
     for inner in list(el.iter()):
         if inner is not el and (isinstance(inner, etree._ProcessingInstruction) or _is_xinclude(inner)):
-            _remove_keeping_tail(inner)
+            remove_keeping_tail(inner)
     el.tail = None
     return el
 
@@ -58,18 +59,6 @@ def foreign_element(xml: str) -> etree._Element | None:
 def _is_xinclude(el: etree._Element) -> bool:
     return isinstance(el.tag, str) and etree.QName(el).namespace in _XINCLUDE
 
-
-def _remove_keeping_tail(el: etree._Element) -> None:
-    parent = el.getparent()
-    if parent is None:
-        return
-    if el.tail:
-        previous = el.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def layout(movie: etree._Element, foreign: list[etree._Element]) -> None:

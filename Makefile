@@ -49,8 +49,8 @@ tools: venv
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	  else echo "/usr/bin/chromium is missing: install it (e.g. sudo apt-get install chromium)"; exit 1; fi; }
 
-# A real Kodi (headless, under Xvfb) is what tests/test_kodi_real.py and tests/test_kodi_notify.py publish to and
-# notify (Debian's kodi, xvfb).
+# A real Kodi (headless, under Xvfb) is what tests/test_kodi_real.py, tests/test_kodi_features.py and
+# tests/test_kodi_notify.py publish to and notify (Debian's kodi, xvfb).
 KODI_BIN := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/kodi/kodi.bin /usr/lib/aarch64-linux-gnu/kodi/kodi.bin /usr/lib/kodi/kodi.bin))
 kodi:
 	@if [ -z "$(KODI_BIN)" ] || ! command -v Xvfb >/dev/null 2>&1; then \

@@ -216,8 +216,10 @@ def nfo_expectations(nfo: etree._Element) -> dict[str, Any]:
         want["uniqueid"] = {u.get("type"): u.text for u in nfo.findall("uniqueid")}
         want["imdbnumber"] = next(u.text for u in nfo.findall("uniqueid") if u.get("default") == "true")
     if nfo.find("ratings") is not None:
+        # Kodi normalises each rating to 0-10 (value / max * 10, CVideoInfoTag::ParseNative; KODI-SOURCE.md (d))
         want["ratings"] = {r.get("name"): {"default": r.get("default") == "true",
-                                           "rating": pytest.approx(float(r.findtext("value")), abs=0.01),
+                                           "rating": pytest.approx(float(r.findtext("value")) * 10
+                                                                   / float(r.get("max") or 10), abs=0.01),
                                            "votes": int(r.findtext("votes") or 0)}
                            for r in nfo.findall("ratings/rating")}
     if nfo.find("resume") is not None:

@@ -1,0 +1,98 @@
+"""Movie sets as their own stage: each set's art from TMDB and fanart.tv, scored and selected like a movie's.
+
+Runs the real scan → fetch → enrich, then the sets' stage, against the loopback simulator (whose Matrix and
+Blade Runner collections have TMDB posters and backdrops and a fanart.tv entry with every set type) and a real
+DuckDB file.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from metarr_pipeline.artwork.sets import SET_ART_TYPES, enrich_collections
+from metarr_pipeline.blobs import BlobStore, verify_original
+from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
+from metarr_pipeline.store import Store
+from tests.test_providers import KEYS, make_settings
+from tests.test_publish import enrich_all
+
+MATRIX = "The Matrix (1999) {tmdb-603}"
+BLADE_RUNNER = "Blade Runner 2049 (2017) {tmdb-335984}"
+MATRIX_SET, BLADE_RUNNER_SET = "the-matrix-collection-tmdbcol2344", "blade-runner-collection-tmdbcol422837"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory):
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
+        yield s
+
+
+@pytest.fixture
+def library(demo_library: Path, tmp_path: Path, sim: Simulator):
+    root = tmp_path / "library"
+    for name in (MATRIX, BLADE_RUNNER):
+        shutil.copytree(demo_library / name, root / name)
+    settings = make_settings(tmp_path, sim, root=root)
+    store = Store(settings.database_path)
+    enrich_all(settings, store)
+    return settings, store
+
+
+def sets_run(settings, store, keys=None, **kwargs):
+    with open_providers(settings, KEYS) as providers:
+        return enrich_collections(settings, store, providers, keys, **kwargs)
+
+
+def test_both_providers_scored_and_one_winner_per_type(library, sim: Simulator) -> None:
+    settings, store = library
+    assert [s.partition_key for s in store.library_sets().values()] == [MATRIX_SET, BLADE_RUNNER_SET]
+    report = sets_run(settings, store)
+    assert [(s.partition_key, s.status) for s in report.sets] == [(MATRIX_SET, "enriched"),
+                                                                  (BLADE_RUNNER_SET, "enriched")]
+    table = store.collection_candidates([2344])
+    assert set(table["provider"]) == {"tmdb", "fanart"} and table["score"].null_count() == 0
+    winners = table.filter(pl.col("selected_rank").is_not_null())
+    assert sorted(winners["type"]) == sorted(SET_ART_TYPES)  # every type, exactly one winner each
+    assert set(winners["selected_rank"]) == {1}
+    best = table.sort(["type", "rank"]).group_by("type", maintain_order=True).agg(
+        pl.col("candidate_id").filter(pl.col("gate") == "").first())
+    assert dict(best.iter_rows()) == dict(winners.select("type", "candidate_id").iter_rows())  # the best eligible
+    assert table.filter(pl.col("duplicate_of").is_not_null()).height >= 1  # fanart.tv's copy of TMDB's backdrop
+    blobs = BlobStore(settings.cache_dir)
+    for art in store.collection_selection([2344])[2344]:
+        data = blobs.read_verified(art.blob_sha, art.ext)
+        assert data is not None and verify_original(data).width > 0  # downloaded, whole images
+    chosen = {a.type: a for a in report.sets[0].chosen}
+    assert set(chosen) == set(SET_ART_TYPES) and chosen["discart"].provider == "fanart"
+
+    before = len(sim.requests())
+    rows = store.collection_rows()
+    again = sets_run(settings, store)
+    assert [s.status for s in again.sets] == ["unchanged", "unchanged"]
+    assert store.collection_rows() == rows  # nothing written
+    assert [r for r in sim.requests()[before:] if r.kind not in ("image", "preview")] == []  # answers cached
+
+
+def test_a_provider_failure_fails_only_that_set(library, sim: Simulator) -> None:
+    settings, store = library
+    first = sets_run(settings, store, [MATRIX_SET])  # the Matrix set's answers are cached now
+    assert first.sets[0].status == "enriched"
+    healthy = sim.config
+    sim.set_config(replace(healthy, faults={"fanart_api": Faults(error_rate=1.0)}))
+    try:
+        report = sets_run(settings, store)
+    finally:
+        sim.set_config(healthy)
+    by_key = {s.partition_key: s for s in report.sets}
+    assert by_key[MATRIX_SET].status == "unchanged"
+    failed = by_key[BLADE_RUNNER_SET]
+    assert failed.status == "failed" and failed.error.startswith("fanart.tv: collection 422837")
+    assert 422837 not in store.collection_rows()
+    unknown = sets_run(settings, store, ["no-such-set-tmdbcol999"]).sets[0]
+    assert unknown.status == "failed" and "no movie of the library belongs to this set" in unknown.error

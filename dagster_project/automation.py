@@ -1,6 +1,6 @@
 """Every sensor and schedule of the project: what runs without a person asking.
 
-- ``movie_partitions_sensor`` (running): keeps the movie partitions equal to what the state database knows. A
+- ``movie_partitions_sensor`` (running): keeps the movie and set partitions equal to what the state database knows. A
   scan run from the CLI (``metarr scan``) writes only the state database; this brings the Dagster instance's
   partitions in line within one tick, without launching runs.
 - ``enrich_schedule`` (``library_enrichment_schedule``, stopped unless ``schedule.enrich_cron`` is set):
@@ -38,7 +38,7 @@ from dagster_project.assets.artwork import enriched_artwork
 from dagster_project.assets.notify import player_notification_retry_job
 from dagster_project.code_versions import settings_at_load
 from dagster_project.jobs import enrich_job, publish_job
-from dagster_project.partitions import movies_partitions, partition_requests
+from dagster_project.partitions import collections_partitions, movies_partitions, partition_requests
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import (
     AUTO_PUBLISH,
@@ -110,17 +110,20 @@ def enrich_schedule_cron() -> tuple[str, dg.DefaultScheduleStatus]:
     name="movie_partitions_sensor",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds a partition for every newly identified movie and removes those of movies gone from disk.",
+    description="Adds a partition for every newly identified movie and every movie set they reveal, and removes "
+                "those of movies gone from disk and of sets no movie belongs to any more.",
 )
 def movie_partitions_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource) -> dg.SensorResult:
     try:
         desired = metarr.store().partition_keys()
+        sets = [s.partition_key for s in metarr.store().library_sets().values()]
     except MetarrError as exc:
         return dg.SensorResult(skip_reason=f"state database not readable: {exc}")
     current = context.instance.get_dynamic_partitions(movies_partitions.name)
-    requests = partition_requests(current, desired)
+    requests = partition_requests(current, desired) + partition_requests(
+        context.instance.get_dynamic_partitions(collections_partitions.name), sets, collections_partitions)
     if not requests:
-        return dg.SensorResult(skip_reason=f"{len(desired)} movie partitions already in sync")
+        return dg.SensorResult(skip_reason=f"{len(desired)} movie and {len(sets)} set partitions already in sync")
     return dg.SensorResult(dynamic_partitions_requests=requests)
 
 

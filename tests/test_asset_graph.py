@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_project.definitions import defs
 
 MOVIES = ("DynamicPartitionsDefinition", "movies")
+SETS = ("DynamicPartitionsDefinition", "collections")
 UNPARTITIONED = (None, None)
 
 # asset key -> (deps, (partitions type, partitions name), group, checks)
@@ -26,6 +27,8 @@ ASSETS: dict[str, tuple[set[str], tuple[str | None, str | None], str, set[str]]]
     "published_library_files": ({"cached_artwork", "actor_thumbnails", "provider_metadata"}, MOVIES, "publish",
                                 {"nfo_well_formed_and_matches_db", "published_files_recorded"}),
     "player_notifications": ({"published_library_files"}, MOVIES, "notify", set()),
+    "collection_artwork": ({"provider_metadata"}, SETS, "sets", set()),
+    "published_movie_sets": ({"collection_artwork"}, SETS, "sets", set()),
 }
 
 # job -> the assets it materialises (asset jobs) or its ops (op jobs)
@@ -35,6 +38,8 @@ JOBS: dict[str, tuple[set[str], set[str]]] = {
                     "actor_thumbnails"}, {"provider_metadata", "enriched_artwork"}),
     "publish_job": ({"published_library_files", "player_notifications"},
                     {"published_library_files", "player_notifications"}),
+    "movie_sets_job": ({"collection_artwork", "published_movie_sets"},
+                       {"collection_artwork", "published_movie_sets"}),
     "player_notification_retry_job": (set(), {"deliver_due_notifications"}),
     "dagster_event_log_retention_job": (set(), {"prune_dagster_event_log"}),
 }

@@ -96,3 +96,50 @@ def test_a_provider_failure_fails_only_that_set(library, sim: Simulator) -> None
     assert 422837 not in store.collection_rows()
     unknown = sets_run(settings, store, ["no-such-set-tmdbcol999"]).sets[0]
     assert unknown.status == "failed" and "no movie of the library belongs to this set" in unknown.error
+
+
+def test_dagster_materialises_collection_partitions(demo_library: Path, tmp_path: Path,
+                                                    dagster_instance) -> None:
+    """The fetch registers one ``collections`` partition per set; the sets' assets materialise them in one run."""
+    import dagster as dg
+
+    from dagster_project.assets.enrich import provider_metadata
+    from dagster_project.assets.scan import library_scan
+    from dagster_project.assets.sets import collection_artwork, published_movie_sets
+    from dagster_project.automation import movie_partitions_sensor
+    from dagster_project.resources import MetarrResource
+
+    root = tmp_path / "library"
+    for name in (MATRIX, BLADE_RUNNER, "Se7en (1995) {tmdb-807}"):
+        shutil.copytree(demo_library / name, root / name)
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    cfg = tmp_path / "metarr.toml"
+    cfg.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n[library]\nroots = ["{root}"]\n'
+                   f'[providers]\nmode = "simulator"\n[publish]\nmovie_sets_folder = "{sets}"\n', encoding="utf-8")
+    resources = {"metarr": MetarrResource(config_path=str(cfg))}
+    instance = dagster_instance
+
+    def over(keys: list[str]) -> dict[str, str]:  # one run over a range of partitions (a single-run backfill)
+        return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+
+    assert dg.materialize([library_scan], instance=instance, resources=resources).success
+    movies = instance.get_dynamic_partitions("movies")
+    assert dg.materialize([provider_metadata], instance=instance, resources=resources, tags=over(movies)).success
+    assert sorted(instance.get_dynamic_partitions("collections")) == sorted([MATRIX_SET, BLADE_RUNNER_SET])
+    instance.delete_dynamic_partition("collections", MATRIX_SET)  # e.g. sets revealed by a `metarr fetch`
+    sensed = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    (add,) = sensed.dynamic_partitions_requests
+    assert (add.partitions_def_name, list(add.partition_keys)) == ("collections", [MATRIX_SET])
+    instance.add_dynamic_partitions("collections", [MATRIX_SET])
+
+    keys = instance.get_dynamic_partitions("collections")
+    result = dg.materialize([collection_artwork, published_movie_sets], instance=instance, resources=resources,
+                            tags=over(keys))
+    assert result.success
+    done = {m.partition for m in result.asset_materializations_for_node("collection_artwork")}
+    assert done == set(keys)
+    for title in ("The Matrix Collection", "Blade Runner Collection"):
+        assert {"poster.jpg", "clearlogo.png", "discart.png", "set.nfo"} <= {p.name for p in (sets / title).iterdir()}
+    status = instance.get_latest_materialization_event(dg.AssetKey("collection_artwork"))
+    assert status is not None

@@ -143,3 +143,21 @@ def test_dagster_materialises_collection_partitions(demo_library: Path, tmp_path
         assert {"poster.jpg", "clearlogo.png", "discart.png", "set.nfo"} <= {p.name for p in (sets / title).iterdir()}
     status = instance.get_latest_materialization_event(dg.AssetKey("collection_artwork"))
     assert status is not None
+
+
+def test_review_page_lists_sets_with_their_chosen_art(library) -> None:
+    from starlette.testclient import TestClient
+
+    from metarr_pipeline.review.app import ReviewApp
+
+    settings, store = library
+    with TestClient(ReviewApp(settings, "http://127.0.0.1:9").asgi(), base_url="http://127.0.0.1:8300") as client:
+        before = client.get("/sets")
+        assert before.status_code == 200 and "No art chosen yet" in before.text
+        sets_run(settings, store)
+        page = client.get("/sets").text
+        assert "The Matrix Collection" in page and MATRIX_SET in page and "Blade Runner Collection" in page
+        assert page.count('src="/set-art/2344/') == len(SET_ART_TYPES)
+        image = client.get("/set-art/2344/discart")
+        assert image.headers["content-type"] == "image/jpeg" and verify_original(image.content).width > 0
+        assert client.get("/set-art/2344/keyart").headers["content-type"] == "image/svg+xml"  # a placeholder

@@ -6,8 +6,9 @@ upgrades the file, and they read well in the UI's partition picker.
 
 One ``collections`` partition per movie set (TMDB collection) a present movie belongs to, keyed by the set's
 title and TMDB id (``the-matrix-collection-tmdbcol2344``: ``LibrarySet.partition_key``). The movies' metadata
-reveals the sets, so they are added after a provider fetch (and by the partitions sensor), and a set whose
-movies all left the library loses its partition.
+reveals the sets, so the partitions sensor adds them after a fetch (a sensor's ticks are serialised; the fetch
+runs, several at once, could race adding the same key) and the scan asset drops those no movie belongs to any
+more.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def partition_requests(
 
 def sync_partitions(instance: dg.DagsterInstance, desired: Sequence[str],
                     definition: dg.DynamicPartitionsDefinition = movies_partitions) -> tuple[list[str], list[str]]:
-    """Apply the changes directly (used by the scan and fetch assets, which run outside a sensor)."""
+    """Apply the changes directly (used by the scan asset, which runs outside a sensor)."""
     assert definition.name is not None
     add, delete = partition_changes(instance.get_dynamic_partitions(definition.name), desired)
     if add:

@@ -126,17 +126,18 @@ def test_dagster_materialises_collection_partitions(demo_library: Path, tmp_path
     assert dg.materialize([library_scan], instance=instance, resources=resources).success
     movies = instance.get_dynamic_partitions("movies")
     assert dg.materialize([provider_metadata], instance=instance, resources=resources, tags=over(movies)).success
-    assert sorted(instance.get_dynamic_partitions("collections")) == sorted([MATRIX_SET, BLADE_RUNNER_SET])
-    instance.delete_dynamic_partition("collections", MATRIX_SET)  # e.g. sets revealed by a `metarr fetch`
     sensed = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources=resources))
-    (add,) = sensed.dynamic_partitions_requests
-    assert (add.partitions_def_name, list(add.partition_keys)) == ("collections", [MATRIX_SET])
-    instance.add_dynamic_partitions("collections", [MATRIX_SET])
+    (add,) = sensed.dynamic_partitions_requests  # the fetch revealed the sets; the movies are in sync
+    assert (add.partitions_def_name, sorted(add.partition_keys)) == ("collections", [BLADE_RUNNER_SET, MATRIX_SET])
+    instance.add_dynamic_partitions("collections", list(add.partition_keys))
 
     keys = instance.get_dynamic_partitions("collections")
     result = dg.materialize([collection_artwork, published_movie_sets], instance=instance, resources=resources,
                             tags=over(keys))
     assert result.success
+    shutil.rmtree(root / BLADE_RUNNER)  # its set's last movie leaves: the next scan drops the set's partition
+    assert dg.materialize([library_scan], instance=instance, resources=resources).success
+    assert instance.get_dynamic_partitions("collections") == [MATRIX_SET]
     done = {m.partition for m in result.asset_materializations_for_node("collection_artwork")}
     assert done == set(keys)
     for title in ("The Matrix Collection", "Blade Runner Collection"):

@@ -1,10 +1,10 @@
-"""Enrich stage: provider metadata (more assets join here as enrichment grows); it registers the sets' partitions."""
+"""Enrich stage: provider metadata (more assets join here as enrichment grows)."""
 
 import dagster as dg
 
 from dagster_project.assets.scan import scanned_movie
 from dagster_project.metadata import markdown_table, raise_for
-from dagster_project.partitions import collections_partitions, movies_partitions, sync_partitions
+from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.fetch import fetch_metadata
@@ -36,9 +36,6 @@ def provider_metadata(
                                     force=config.force_refresh)
     except MetarrError as exc:
         raise_for(exc, context)
-    # The movies' answers reveal their sets: one `collections` partition per set of the library.
-    sets_added, sets_removed = sync_partitions(
-        context.instance, [s.partition_key for s in metarr.store().library_sets().values()], collections_partitions)
     summary = report.summary()
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)
@@ -51,7 +48,6 @@ def provider_metadata(
         "requests": summary["requests"], "cache_hits": summary["cache_hits"], "retries": summary["retries"],
         "rate_limited": summary["rate_limited"], "seconds": summary["seconds"],
         "requests_by_kind": dg.MetadataValue.json(report.requests.get("by_kind", {})),
-        "set_partitions_added": len(sets_added), "set_partitions_removed": len(sets_removed),
     }
     if report.ratings is not None and report.ratings.found:
         metadata["ratings_updated"] = report.ratings.updated

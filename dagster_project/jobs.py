@@ -37,3 +37,9 @@ movie_sets_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(collection_artwork, published_movie_sets),
     description="Choose the selected movie sets' art (batched, one winner per type) and write their set folders.",
 )
+
+collection_artwork_job = dg.define_asset_job(
+    "collection_artwork_job",
+    selection=dg.AssetSelection.assets(collection_artwork),
+    description="Choose the selected movie sets' art (batched); their folders are written by the next publish.",
+)

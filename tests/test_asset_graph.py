@@ -40,6 +40,7 @@ JOBS: dict[str, tuple[set[str], set[str]]] = {
                     {"published_library_files", "player_notifications"}),
     "movie_sets_job": ({"collection_artwork", "published_movie_sets"},
                        {"collection_artwork", "published_movie_sets"}),
+    "collection_artwork_job": ({"collection_artwork"}, {"collection_artwork"}),
     "player_notification_retry_job": (set(), {"deliver_due_notifications"}),
     "dagster_event_log_retention_job": (set(), {"prune_dagster_event_log"}),
 }
@@ -55,6 +56,7 @@ SENSORS: dict[str, tuple[set[str], dg.DefaultSensorStatus]] = {
 # schedule -> (target job, cron, default status)
 SCHEDULES: dict[str, tuple[str, str, dg.DefaultScheduleStatus]] = {
     "library_enrichment_schedule": ("enrich_job", "0 4 * * *", dg.DefaultScheduleStatus.STOPPED),
+    "movie_sets_schedule": ("collection_artwork_job", "0 4 * * *", dg.DefaultScheduleStatus.STOPPED),
     "dagster_event_log_retention_schedule": ("dagster_event_log_retention_job", "30 3 * * *",
                                              dg.DefaultScheduleStatus.RUNNING),
 }

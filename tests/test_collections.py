@@ -162,3 +162,33 @@ def test_review_page_lists_sets_with_their_chosen_art(library) -> None:
         image = client.get("/set-art/2344/discart")
         assert image.headers["content-type"] == "image/jpeg" and verify_original(image.content).width > 0
         assert client.get("/set-art/2344/keyart").headers["content-type"] == "image/svg+xml"  # a placeholder
+
+
+def test_the_sets_schedule_asks_for_the_sets_due(library, dagster_instance) -> None:
+    """New sets are due; once chosen, none is, until the providers' TTL passes."""
+    from datetime import datetime, timedelta
+
+    import dagster as dg
+
+    from dagster_project.automation import movie_sets_schedule
+    from dagster_project.resources import MetarrResource
+    from metarr_pipeline.orchestration import sets_due
+
+    settings, store = library
+    assert sets_due(settings, store) == sorted([MATRIX_SET, BLADE_RUNNER_SET])
+    instance = dagster_instance
+    instance.add_dynamic_partitions("collections", [MATRIX_SET, BLADE_RUNNER_SET])
+    resources = {"metarr": MetarrResource(config_path=str(settings.config_path))}
+    tick = datetime(2026, 11, 24, 4, 0)
+    (request,) = movie_sets_schedule(dg.build_schedule_context(instance=instance, resources=resources,
+                                                               scheduled_execution_time=tick))
+    assert request.run_key == "sets-20261124T0400-0"
+    assert (request.tags["dagster/asset_partition_range_start"],
+            request.tags["dagster/asset_partition_range_end"]) == (MATRIX_SET, BLADE_RUNNER_SET)
+    sets_run(settings, store)
+    assert sets_due(settings, store) == []
+    skipped = movie_sets_schedule(dg.build_schedule_context(instance=instance, resources=resources,
+                                                            scheduled_execution_time=tick))
+    assert isinstance(skipped, dg.SkipReason)
+    later = datetime.now() + timedelta(days=settings.providers.fanart.cache_ttl_days + 1)
+    assert sets_due(settings, store, later) == sorted([MATRIX_SET, BLADE_RUNNER_SET])

@@ -192,3 +192,24 @@ def test_the_sets_schedule_asks_for_the_sets_due(library, dagster_instance) -> N
     assert isinstance(skipped, dg.SkipReason)
     later = datetime.now() + timedelta(days=settings.providers.fanart.cache_ttl_days + 1)
     assert sets_due(settings, store, later) == sorted([MATRIX_SET, BLADE_RUNNER_SET])
+
+
+def test_an_image_host_down_leaves_the_set_due_and_the_next_run_completes_it(library, sim: Simulator) -> None:
+    """fanart.tv's image host failing: the set gets what TMDB offers, is marked for a retry (due for the schedule);
+    the next run, with the host back, chooses every type and clears the mark."""
+    from metarr_pipeline.orchestration import sets_due
+
+    settings, store = library
+    healthy = sim.config
+    sim.set_config(replace(healthy, faults={"fanart_assets": Faults(error_rate=1.0)}))
+    try:
+        first = {s.partition_key: s for s in sets_run(settings, store, [MATRIX_SET]).sets}[MATRIX_SET]
+    finally:
+        sim.set_config(healthy)
+    assert first.status == "enriched" and any("image analysis failed" in w for w in first.warnings)
+    assert {a.type for a in first.chosen} == {"poster", "fanart", "landscape"}  # TMDB's posters and backdrops
+    assert MATRIX_SET in sets_due(settings, store)
+    second = sets_run(settings, store, [MATRIX_SET]).sets[0]
+    assert second.status == "enriched" and not second.warnings
+    assert {a.type for a in second.chosen} == set(SET_ART_TYPES)
+    assert MATRIX_SET not in sets_due(settings, store)

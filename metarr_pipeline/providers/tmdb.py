@@ -1,7 +1,8 @@
 """TMDB v3: one request per movie, plus collections, search and find for identification.
 
-``GET /collection/{id}`` appends ``images`` too (TMDB honours ``append_to_response`` there; TMDbLib, which
-Jellyfin uses, asks for a collection's images that way), so a set costs one call for its text and its art.
+``GET /collection/{id}`` appends ``images`` too (``append_to_response`` takes any collection method there, as TMDB
+clients document it, e.g. CRAN TMDb's ``collection(key, 10, append_to_response = "images")``; the same images
+are also ``/collection/{id}/images``), so a set costs one call for its text and its art.
 
 ``GET /movie/{id}`` with ``append_to_response=images,credits,release_dates,external_ids,keywords,videos``
 gives everything enrichment needs in one call. ``include_image_language={lang},en,null`` is essential: without

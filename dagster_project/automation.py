@@ -1,10 +1,12 @@
 """Every sensor and schedule of the project: what runs without a person asking.
 
-- ``movie_partitions_sensor`` (running): keeps the movie partitions equal to what the state database knows. A
+- ``movie_partitions_sensor`` (running): keeps the movie and set partitions equal to what the state database knows. A
   scan run from the CLI (``metarr scan``) writes only the state database; this brings the Dagster instance's
   partitions in line within one tick, without launching runs.
 - ``enrich_schedule`` (``library_enrichment_schedule``, stopped unless ``schedule.enrich_cron`` is set):
   enriches every movie that is due.
+- ``movie_sets_schedule`` (on the same cron and status): chooses the art of every movie set that is due
+  (``collection_artwork_job``); the set folders follow with the next publish.
 - ``auto_publish_sensor`` (running exactly when ``publish.auto_publish`` is on as the definitions load: the
   config is the one switch; a sensor toggled in the UI still skips while the config says off): publishes what
   changed.
@@ -37,8 +39,8 @@ import dagster as dg
 from dagster_project.assets.artwork import enriched_artwork
 from dagster_project.assets.notify import player_notification_retry_job
 from dagster_project.code_versions import settings_at_load
-from dagster_project.jobs import enrich_job, publish_job
-from dagster_project.partitions import movies_partitions, partition_requests
+from dagster_project.jobs import collection_artwork_job, enrich_job, publish_job
+from dagster_project.partitions import collections_partitions, movies_partitions, partition_requests
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import (
     AUTO_PUBLISH,
@@ -56,6 +58,7 @@ from metarr_pipeline.orchestration import (
     due_for_enrichment,
     outdated_for_publish,
     publish_changes,
+    sets_due,
     stale_movies,
 )
 
@@ -82,9 +85,9 @@ def retry_attempt(instance: dg.DagsterInstance, keys_of: Callable[[int], list[st
 
 
 def range_requests(instance: dg.DagsterInstance, wanted: list[str], max_per_run: int, trigger: str,
-                   run_key_prefix: str) -> list[dg.RunRequest]:
+                   run_key_prefix: str, partitions: str = "movies") -> list[dg.RunRequest]:
     """Batched runs over ``wanted``; their keys carry the retry attempt once an earlier wave has finished."""
-    ordered = instance.get_dynamic_partitions(movies_partitions.name)
+    ordered = instance.get_dynamic_partitions(partitions)
     ranges = batched_ranges(ordered, wanted, max_per_run)
 
     def keys_of(attempt: int) -> list[str]:
@@ -110,17 +113,20 @@ def enrich_schedule_cron() -> tuple[str, dg.DefaultScheduleStatus]:
     name="movie_partitions_sensor",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds a partition for every newly identified movie and removes those of movies gone from disk.",
+    description="Adds a partition for every newly identified movie and every movie set they reveal, and removes "
+                "those of movies gone from disk and of sets no movie belongs to any more.",
 )
 def movie_partitions_sensor(context: dg.SensorEvaluationContext, metarr: MetarrResource) -> dg.SensorResult:
     try:
         desired = metarr.store().partition_keys()
+        sets = [s.partition_key for s in metarr.store().library_sets().values()]
     except MetarrError as exc:
         return dg.SensorResult(skip_reason=f"state database not readable: {exc}")
     current = context.instance.get_dynamic_partitions(movies_partitions.name)
-    requests = partition_requests(current, desired)
+    requests = partition_requests(current, desired) + partition_requests(
+        context.instance.get_dynamic_partitions(collections_partitions.name), sets, collections_partitions)
     if not requests:
-        return dg.SensorResult(skip_reason=f"{len(desired)} movie partitions already in sync")
+        return dg.SensorResult(skip_reason=f"{len(desired)} movie and {len(sets)} set partitions already in sync")
     return dg.SensorResult(dynamic_partitions_requests=requests)
 
 
@@ -141,6 +147,21 @@ def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResourc
         return dg.SkipReason("no movie is due for enrichment")
     tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
     return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"enrich-{tick}")
+
+
+@dg.schedule(job=collection_artwork_job, cron_schedule=_ENRICH_CRON, default_status=_ENRICH_STATUS,
+             name="movie_sets_schedule",
+             description="Choose the art of every movie set that is due (new, older than the providers' TTL, or "
+                         "touched by a fault) in batched runs, on the enrichment's cron (schedule.enrich_cron; off "
+                         "without one). The set folders are written by the next publish.")
+def movie_sets_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResource):
+    settings = metarr.settings_without_roots
+    due = sets_due(settings, metarr.store())
+    if not due:
+        return dg.SkipReason("no movie set is due for its art")
+    tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
+    return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"sets-{tick}",
+                          str(collections_partitions.name))
 
 
 def auto_publish_status() -> dg.DefaultSensorStatus:

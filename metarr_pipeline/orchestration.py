@@ -2,6 +2,8 @@
 
 - **Due for enrichment**: never enriched, provider data older than the TTL, the last fetch failed, or the last
   enrichment was touched by a fault and kept its last good result (``"retry"`` in its summary).
+- **Sets due for their art**: a movie set of the library never chosen for, chosen longer ago than the providers'
+  TTL, or touched by a fault last time (``"retry"``): :func:`sets_due`.
 - **Outdated for publishing**: enriched, not marked manual, and enrichment or metadata newer than the last
   successful publish (or never published).
 - **Stale after a config change**: a stage's stored config fingerprint differs from the current one.
@@ -35,6 +37,16 @@ def due_for_enrichment(settings: Settings, store: Store, now: datetime | None = 
                 or now - meta.fetched_at >= ttl or '"retry"' in (enriched[m.id].summary_json or ""):
             due.append(m.partition_key)
     return sorted(k for k in due if k)
+
+
+def sets_due(settings: Settings, store: Store, now: datetime | None = None) -> list[str]:
+    """The partition keys of the library's sets whose art the sets' stage should choose (again)."""
+    now = now or datetime.now()
+    ttl = timedelta(days=min(settings.providers.tmdb.cache_ttl_days, settings.providers.fanart.cache_ttl_days))
+    library = store.library_sets()
+    rows = store.collection_rows(list(library)) if library else {}
+    return sorted(s.partition_key for cid, s in library.items()
+                  if cid not in rows or now - rows[cid].enriched_at >= ttl or '"retry"' in rows[cid].summary_json)
 
 
 def outdated_for_publish(store: Store, *, include_manual: bool = False) -> list[str]:

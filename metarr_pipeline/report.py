@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import polars as pl
 
+from metarr_pipeline.artwork.sets import CollectionsReport
 from metarr_pipeline.models import StreamDetails
 from metarr_pipeline.providers.fetch import FetchReport
 from metarr_pipeline.scan.scan import ScanReport
@@ -236,4 +237,19 @@ def publish_text(report: object) -> str:
         lines.append(f"Movie sets in {sets.folder}: {sets.sets} sets, {len(sets.written)} files written, "
                      f"{len(sets.removed)} removed.")
         lines += [f"  {problem}" for problem in sets.problems]
+    return "\n".join(lines)
+
+
+def sets_text(report: CollectionsReport) -> str:
+    """The sets' artwork run in a few lines: counts, then each set that failed or chose new art."""
+    s = report.summary()
+    lines = [f"Movie sets' artwork: {s['sets']} sets, {s['enriched']} enriched, {s['unchanged']} unchanged, "
+             f"{s['kept']} kept, {s['failed']} failed; {s['requests']} requests."]
+    for movie_set in report.sets:
+        if movie_set.status == "failed":
+            lines.append(f"  {movie_set.partition_key}: FAILED {movie_set.error}")
+        elif movie_set.status == "enriched":
+            lines.append(f"  {movie_set.partition_key}: " + ", ".join(
+                f"{a.type} ({a.provider}, {a.width}x{a.height})" for a in movie_set.chosen))
+        lines += [f"    warning: {w}" for w in movie_set.warnings]
     return "\n".join(lines)

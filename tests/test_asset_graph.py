@@ -7,11 +7,14 @@ The definitions load as in ``test_dagster.py`` (with the demo config: no ``sched
 
 from __future__ import annotations
 
+import contextvars
+
 import dagster as dg
 
 from dagster_project.definitions import defs
 
 MOVIES = ("DynamicPartitionsDefinition", "movies")
+SETS = ("DynamicPartitionsDefinition", "collections")
 UNPARTITIONED = (None, None)
 
 # asset key -> (deps, (partitions type, partitions name), group, checks)
@@ -26,6 +29,8 @@ ASSETS: dict[str, tuple[set[str], tuple[str | None, str | None], str, set[str]]]
     "published_library_files": ({"cached_artwork", "actor_thumbnails", "provider_metadata"}, MOVIES, "publish",
                                 {"nfo_well_formed_and_matches_db", "published_files_recorded"}),
     "player_notifications": ({"published_library_files"}, MOVIES, "notify", set()),
+    "collection_artwork": ({"provider_metadata"}, SETS, "sets", set()),
+    "published_movie_sets": ({"collection_artwork"}, SETS, "sets", set()),
 }
 
 # job -> the assets it materialises (asset jobs) or its ops (op jobs)
@@ -35,6 +40,9 @@ JOBS: dict[str, tuple[set[str], set[str]]] = {
                     "actor_thumbnails"}, {"provider_metadata", "enriched_artwork"}),
     "publish_job": ({"published_library_files", "player_notifications"},
                     {"published_library_files", "player_notifications"}),
+    "movie_sets_job": ({"collection_artwork", "published_movie_sets"},
+                       {"collection_artwork", "published_movie_sets"}),
+    "collection_artwork_job": ({"collection_artwork"}, {"collection_artwork"}),
     "player_notification_retry_job": (set(), {"deliver_due_notifications"}),
     "dagster_event_log_retention_job": (set(), {"prune_dagster_event_log"}),
 }
@@ -50,13 +58,17 @@ SENSORS: dict[str, tuple[set[str], dg.DefaultSensorStatus]] = {
 # schedule -> (target job, cron, default status)
 SCHEDULES: dict[str, tuple[str, str, dg.DefaultScheduleStatus]] = {
     "library_enrichment_schedule": ("enrich_job", "0 4 * * *", dg.DefaultScheduleStatus.STOPPED),
+    "movie_sets_schedule": ("collection_artwork_job", "0 4 * * *", dg.DefaultScheduleStatus.STOPPED),
     "dagster_event_log_retention_schedule": ("dagster_event_log_retention_job", "30 3 * * *",
                                              dg.DefaultScheduleStatus.RUNNING),
 }
 
 
 def test_the_definitions_load() -> None:
-    dg.Definitions.validate_loadable(defs)
+    # In an empty context, as a fresh code location loads them: Dagster keeps the current instance's state
+    # storage in a ContextVar, and an instance another test left to the garbage collector can restore a dead
+    # one into this context ("Attempted to resolve undefined DagsterInstance weakref").
+    contextvars.Context().run(dg.Definitions.validate_loadable, defs)
 
 
 def test_every_asset_with_its_deps_partitions_group_and_checks() -> None:

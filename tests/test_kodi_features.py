@@ -20,6 +20,7 @@ import pytest
 from lxml import etree
 
 from metarr_pipeline.artwork.enrich import enrich_movies
+from metarr_pipeline.artwork.sets import SET_ART_TYPES, enrich_collections
 from metarr_pipeline.demo.library import generate_demo_library
 from metarr_pipeline.metadata.trailers import YOUTUBE_URL
 from metarr_pipeline.providers.fetch import fetch_metadata
@@ -92,6 +93,7 @@ def library(real_kodi: RealKodi, sim: Simulator) -> Library:
         scan_library(settings, store, resolver=providers.tmdb)
         fetch_metadata(settings, store, providers)
         enrich_movies(settings, store, providers)
+        enrich_collections(settings, store, providers)
         report = publish_movies(settings, store, providers)
     assert not report.failures, [(m.partition_key, m.error) for m in report.failures]
     assert report.movie_sets is not None and not report.movie_sets.problems, report.movie_sets
@@ -122,7 +124,7 @@ def test_every_set_we_published_has_our_art_and_overview_in_kodi(real_kodi: Real
     kodi_sets = {s["label"]: s["setid"] for s in real_kodi.call("VideoLibrary.GetMovieSets")["sets"]}
     folders = sorted(f for f in library.sets.iterdir() if (f / "set.nfo").is_file())
     assert folders, f"no set published into {library.sets}"
-    problems, checked = [], 0
+    problems, checked, complete = [], 0, []
     for folder in folders:
         set_nfo = etree.fromstring((folder / "set.nfo").read_bytes())
         title, overview = set_nfo.findtext("title"), set_nfo.findtext("overview")
@@ -137,12 +139,15 @@ def test_every_set_we_published_has_our_art_and_overview_in_kodi(real_kodi: Real
         ours = {f.stem.lower(): f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES}
         if not {"poster", "fanart"} <= set(ours):
             problems.append(f"{title}: we wrote only {sorted(ours)}")
+        if set(SET_ART_TYPES) <= set(ours):
+            complete.append(title)
         for kind, path in sorted(ours.items()):  # every type we write, today's and those to come
             checked += 1
             got = details["art"].get(kind)
             if got is None or image_path(got) != str(path):
                 problems.append(f"{title}: Kodi's {kind} art is {got!r}, not our {path}")
     assert not problems and checked, "\n".join(problems)
+    assert complete, f"no set got every type of art ({SET_ART_TYPES}) from the sets' stage"
 
 
 def test_the_movie_nfo_carries_the_set_overview_kodi_20_reads(library: Library) -> None:

@@ -195,6 +195,34 @@ def test_collection(sim: Simulator, client: httpx.Client) -> None:
     assert client.get(f"{sim.tmdb_api_url}/collection/999", params=KEY).status_code == 404
 
 
+def test_collection_images_from_tmdb_and_fanart(sim: Simulator, client: httpx.Client) -> None:
+    """A set's art: TMDB's posters and backdrops appended to ``/collection/{id}`` (filtered by image language,
+    also alone at ``/collection/{id}/images``), and fanart.tv's collection entry at ``/movies/{collection id}``
+    with every type a set folder holds, each image served by the image hosts."""
+    params = {**KEY, "language": "en", "append_to_response": "images", "include_image_language": "en,null"}
+    data = client.get(f"{sim.tmdb_api_url}/collection/2344", params=params).json()
+    posters, backdrops = data["images"]["posters"], data["images"]["backdrops"]
+    assert posters[0]["file_path"] == data["poster_path"] and posters[0]["iso_639_1"] is None
+    assert {p["iso_639_1"] for p in posters} == {None, "en"}  # the French poster is filtered out
+    assert backdrops[0]["file_path"] == data["backdrop_path"]
+    alone = client.get(f"{sim.tmdb_api_url}/collection/2344/images", params=KEY).json()
+    assert alone["id"] == 2344 and set(alone) == {"id", "posters", "backdrops"}
+    assert "images" not in client.get(f"{sim.tmdb_api_url}/collection/2344", params=KEY).json()
+    for image in posters + backdrops:
+        assert client.get(f"{sim.tmdb_image_url}/w300{image['file_path']}").status_code == 200
+    fanart = client.get(f"{sim.fanart_api_url}/movies/2344", params=KEY).json()
+    assert fanart["name"] == "The Matrix Collection"
+    assert {"movieposter", "moviebackground", "hdmovielogo", "hdmovieclearart", "moviebanner", "moviethumb",
+            "moviedisc"} <= set(fanart)
+    for kind in ("hdmovielogo", "moviedisc"):
+        url = fanart[kind][0]["url"]
+        assert client.get(url).headers["content-type"] == "image/png"
+        assert client.get(url.replace("/fanart/", "/preview/", 1)).status_code == 200
+    generated = _movie(sim, client, 12).json()["belongs_to_collection"]["id"]
+    assert "moviedisc" in client.get(f"{sim.fanart_api_url}/movies/{generated}", params=KEY).json()
+    assert client.get(f"{sim.fanart_api_url}/movies/603", params=KEY).json()["name"] == "The Matrix"
+
+
 def test_search_disambiguates_by_year(sim: Simulator, client: httpx.Client) -> None:
     def search(query: str, **params: str) -> list[tuple[int, str]]:
         response = client.get(f"{sim.tmdb_api_url}/search/movie",

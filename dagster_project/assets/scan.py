@@ -9,7 +9,7 @@ from its first scan on and shows when the scan last saw it change; unchanged mov
 import dagster as dg
 
 from dagster_project.metadata import markdown_table, raise_for
-from dagster_project.partitions import movies_partitions, sync_partitions
+from dagster_project.partitions import collections_partitions, movies_partitions, sync_partitions
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import REVIEW_PAGE_URL
 from metarr_pipeline.errors import MetarrError
@@ -32,6 +32,10 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
     except MetarrError as exc:
         raise_for(exc, context)
     added, removed = sync_partitions(context.instance, report.partitions)
+    # The sets of the movies the library still holds (known from earlier fetches; the partitions sensor adds the
+    # ones a later fetch reveals): a set whose movies all left loses its partition here.
+    sync_partitions(context.instance, [s.partition_key for s in metarr.store().library_sets().values()],
+                    collections_partitions)
     described = _materialise_scanned_movies(context, report, set(added))
     summary = report.summary()
     context.log.info("scan: %s; partitions +%d -%d", summary, len(added), len(removed))

@@ -15,7 +15,7 @@ from metarr_pipeline.cli.merge import merge_enrich, merge_fetch, merge_publish, 
 from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.providers.fetch import FetchReport, fetch_metadata
 from metarr_pipeline.providers.session import ProviderSession, open_providers
-from metarr_pipeline.report import enrich_text, fetch_text, publish_text, scan_text, status_table
+from metarr_pipeline.report import enrich_text, fetch_text, publish_text, scan_text, sets_text, status_table
 from metarr_pipeline.scan.scan import ScanReport, scan_library
 from metarr_pipeline.store import Store
 
@@ -139,6 +139,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 def cmd_enrich(args: argparse.Namespace) -> int:
     from metarr_pipeline.artwork.enrich import enrich_movies
+    from metarr_pipeline.artwork.sets import enrich_collections
 
     settings = load_settings(args.config, check_roots=False)
     store = Store(settings.database_path)
@@ -155,13 +156,16 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         else:
             report = merge_enrich(in_steps(todo, lambda chunk: enrich_movies(settings, store, providers, chunk),
                                            "Enriching artwork", show=show))
+        sets = enrich_collections(settings, store, providers)  # every set of the library: cached, cheap when unchanged
     if args.json:
         print_json({"fetch": {"summary": fetched.summary(), "movies": fetched.outcomes},
-                    "enrich": {"summary": report.summary(), "movies": report.movies}})
+                    "enrich": {"summary": report.summary(), "movies": report.movies},
+                    "sets": {"summary": sets.summary(), "sets": sets.sets}})
     else:
         print(enrich_text(report))
+        print(sets_text(sets))
     _report_to_dagster([m.partition_key for m in report.movies if m.selection_changed], quiet=args.json)
-    return failed_exit(len(fetched.failures) + len(report.failures))
+    return failed_exit(len(fetched.failures) + len(report.failures) + len(sets.failures))
 
 
 def _report_to_dagster(changed: list[str], *, quiet: bool = False) -> None:

@@ -11,7 +11,7 @@ from metarr_pipeline.config import load_settings
 from metarr_pipeline.errors import ConfigError
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
-from metarr_pipeline.report import enrich_text, fetch_text, publish_text, scan_text, status_table
+from metarr_pipeline.report import enrich_text, fetch_text, publish_text, scan_text, sets_text, status_table
 from metarr_pipeline.store import Store
 
 
@@ -62,6 +62,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(fetch_text(report))
         enriched = enrich_movies(settings, Store(settings.database_path), providers)
         print(enrich_text(enriched))
+        from metarr_pipeline.artwork.sets import enrich_collections
+
+        print(sets_text(enrich_collections(settings, Store(settings.database_path), providers)))
         from metarr_pipeline.publish.publish import publish_movies
 
         published = publish_movies(settings, Store(settings.database_path), providers)

@@ -1,4 +1,9 @@
-"""fanart.tv v3: ``GET /movies/{tmdb_id}``; a 404 means "no art for this movie", not an error."""
+"""fanart.tv v3: ``GET /movies/{tmdb_id}``; a 404 means "no art for this movie", not an error.
+
+The same route takes a TMDB collection id and answers with the set's art (movieposter, moviebackground,
+hdmovielogo, hdmovieclearart, moviebanner, moviethumb, moviedisc): :meth:`FanartClient.collection`, the way
+Kodi's TMDB scraper asks ``movies/{set id}`` for set art.
+"""
 
 from __future__ import annotations
 
@@ -23,11 +28,18 @@ class FanartClient:
         self._credentials = Credentials(params=params)  # only ever sent to the API's own origin
 
     def movie(self, tmdb_id: int) -> dict[str, Any] | None:
+        return self._movies(tmdb_id, "fanart_movie", "movie")
+
+    def collection(self, collection_id: int) -> dict[str, Any] | None:
+        """A TMDB collection's art; None (a 404) when fanart.tv has none for the set."""
+        return self._movies(collection_id, "fanart_collection", "collection")
+
+    def _movies(self, some_id: int, kind: str, what: str) -> dict[str, Any] | None:
         response, body = json_answer(self.fetcher, lambda: self.fetcher.get(
-            f"{self.api_url}/movies/{tmdb_id}", credentials=self._credentials, kind="fanart_movie",
+            f"{self.api_url}/movies/{some_id}", credentials=self._credentials, kind=kind,
             provider=self.provider, not_found_ok=True, route=self.route))
         if response is None or response.status == 404:
             return None
         if not isinstance(body, dict):
-            raise ProviderResponseError(f"fanart.tv: movie {tmdb_id}: expected a JSON object ({response.url})")
+            raise ProviderResponseError(f"fanart.tv: {what} {some_id}: expected a JSON object ({response.url})")
         return body

@@ -1,5 +1,9 @@
 """TMDB v3: one request per movie, plus collections, search and find for identification.
 
+``GET /collection/{id}`` appends ``images`` too (``append_to_response`` takes any collection method there, as TMDB
+clients document it, e.g. CRAN TMDb's ``collection(key, 10, append_to_response = "images")``; the same images
+are also ``/collection/{id}/images``), so a set costs one call for its text and its art.
+
 ``GET /movie/{id}`` with ``append_to_response=images,credits,release_dates,external_ids,keywords,videos``
 gives everything enrichment needs in one call. ``include_image_language={lang},en,null`` is essential: without
 ``null`` TMDB silently drops textless images, which are the best fanart and keyart; likewise
@@ -83,8 +87,12 @@ class TmdbClient:
         return MovieResponse(requested_id=tmdb_id, tmdb_id=body.get("id", final_id), body=body)
 
     def collection(self, collection_id: int) -> dict[str, Any] | None:
+        """The set's name, overview and parts, with its posters and backdrops appended (one call per set, the
+        same ``include_image_language`` as a movie's, so textless art is kept); None when TMDB has no such set."""
         _, body = json_answer(self.fetcher, lambda: self._get(
-            f"/collection/{collection_id}", {"language": self.language}, "collection", not_found_ok=True))
+            f"/collection/{collection_id}", {"language": self.language, "append_to_response": "images",
+                                             "include_image_language": self.image_languages},
+            "collection", not_found_ok=True))
         return body
 
     # --- IdResolver -------------------------------------------------------------------------------

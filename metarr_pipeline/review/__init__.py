@@ -8,8 +8,9 @@ HTML (Starlette, Jinja2 templates, uvicorn), plain forms, no JavaScript build.
 
 Modules, in reading order: :mod:`.library` (the library page: states, filters, paging, two queries),
 :mod:`.movie` (one movie: candidates with score parts, file names, duplicates, actors, NFO diff), :mod:`.steer`
-(pick/reject/lock/unlock, then re-select), :mod:`.identify` (the form over ``scan.manual``: search candidates,
-an id typed in), :mod:`.dagster_api` (publish runs over GraphQL), :mod:`.images` (thumbnails from the caches),
+(pick/reject/lock/unlock, then re-select), :mod:`.sets` (the movie sets with their chosen art),
+:mod:`.identify` (the form over ``scan.manual``: search candidates, an id typed in), :mod:`.dagster_api`
+(publish runs over GraphQL), :mod:`.images` (thumbnails from the caches),
 :mod:`.app` (routes, same-origin, token and Host checks, basic auth), :mod:`.addresses` (what is loopback) and
 :mod:`.server` (``metarr review``: bind rules, uvicorn).
 """

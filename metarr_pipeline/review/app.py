@@ -35,6 +35,7 @@ from metarr_pipeline.review.identify import default_query, identify_typed, searc
 from metarr_pipeline.review.images import Thumbnails, placeholder_svg
 from metarr_pipeline.review.library import FILTERS, HINTS, LABELS, keys_needing_review, library_page
 from metarr_pipeline.review.movie import movie_view
+from metarr_pipeline.review.sets import sets_page
 from metarr_pipeline.review.steer import ACTIONS, reselect, steer
 from metarr_pipeline.store import Store
 
@@ -68,7 +69,8 @@ class ReviewApp:
             Route("/", self.library), Route("/movie/{movie_id:int}", self.movie), Route("/key/{key}", self.by_key),
             Route("/movie/{movie_id:int}/art", self.art, methods=["POST"]),
             Route("/movie/{movie_id:int}/identify", self.identify, methods=["GET", "POST"]),
-            Route("/publish", self.publish, methods=["GET", "POST"]),
+            Route("/publish", self.publish, methods=["GET", "POST"]), Route("/sets", self.sets),
+            Route("/set-art/{collection_id:int}/{kind}", self.set_art),
             Route("/thumb/{movie_id:int}/{kind}/{candidate_id}", self.thumb),
             Route("/poster/{movie_id:int}", self.poster), Route("/headshot/{person_id:int}", self.headshot),
             Route("/search-poster", self.search_poster),
@@ -248,6 +250,17 @@ class ReviewApp:
         found = self.store.candidate_image(movie_id, "poster", candidate) if candidate else None
         data = self.thumbs.thumbnail(found[0], (found[1], found[2]) if found[1] else None) if found else None
         return self._image(data, request.query_params.get("t", "no poster"))
+
+    def sets(self, request: Request) -> Response:
+        return self.render("sets.html", sets=sets_page(self.store))
+
+    def set_art(self, request: Request) -> Response:
+        """A set's chosen image of one type, thumbnailed from its cached blob."""
+        p = request.path_params
+        art = next((a for a in self.store.collection_selection([p["collection_id"]]).get(p["collection_id"], ())
+                    if a.type == p["kind"]), None)
+        data = self.thumbs.thumbnail(art.url, (art.blob_sha, art.ext) if art.blob_sha else None) if art else None
+        return self._image(data, "no image")
 
     def headshot(self, request: Request) -> Response:
         found = self.store.person_image(request.path_params["person_id"])

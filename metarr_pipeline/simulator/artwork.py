@@ -131,23 +131,51 @@ def profile_image(seed: int, person_id: int, rng: random.Random) -> ImageEntry:
     )
 
 
-def collection_images(seed: int, collection_id: int) -> tuple[ImageEntry, ImageEntry]:
-    """(poster, backdrop) of a collection: own pictures, textless."""
-    def image(slot: int, kind: str, style: str, size: tuple[int, int]) -> ImageEntry:
-        return ImageEntry(
+COLLECTION_SLOTS = 8  # TMDB images per collection: file numbers collection id × 8 + slot
+
+# A collection's TMDB images (kind, style, size, language, votes), best voted first within a kind: slot 0 is the
+# collection's main poster (``poster_path``) and slot 3 its main backdrop (``backdrop_path``), both textless.
+_COLLECTION_TMDB = (
+    ("poster", "poster", (2000, 3000), None, 12), ("poster", "poster", (1000, 1500), "en", 8),
+    ("poster", "poster", (2000, 3000), "fr", 3),
+    ("backdrop", "backdrop", (1920, 1080), None, 9), ("backdrop", "backdrop", (3840, 2160), "en", 4),
+)
+# fanart.tv's types for a collection, as many of each as listed; every type the set folder can hold is there.
+COLLECTION_FANART_COUNTS = {"hdmovielogo": 2, "hdmovieclearart": 1, "movieposter": 2, "moviebackground": 2,
+                            "moviebanner": 1, "moviethumb": 1, "moviedisc": 1}
+
+
+def collection_images(seed: int, collection_id: int, name: str) -> tuple[ImageEntry, ...]:
+    """A collection's TMDB posters and backdrops (``/collection/{id}/images``): own pictures, the main ones
+    textless, the others captioned in their language."""
+    caption_title = ascii_caption(name) or f"COLLECTION {collection_id}"
+    images = []
+    for slot, (kind, style, size, language, votes) in enumerate(_COLLECTION_TMDB):
+        images.append(ImageEntry(
             provider="tmdb", kind=kind, style=style,
-            path=f"/{file_token(seed, COLLECTION_NS, collection_id * 4 + slot)}.jpg", width=size[0],
-            height=size[1], language=None, vote_average=0.0, vote_count=0,
-            picture_id=f"s{seed}.c{collection_id}.{kind}", variant="original", quality=90,
-        )
-    return image(0, "poster", "poster", (2000, 3000)), image(1, "backdrop", "backdrop", (1920, 1080))
+            path=f"/{file_token(seed, COLLECTION_NS, collection_id * COLLECTION_SLOTS + slot)}.jpg", width=size[0],
+            height=size[1], language=language, vote_average=5.0 + votes / 10 if votes else 0.0, vote_count=votes,
+            picture_id=f"s{seed}.c{collection_id}.{kind}{slot}", variant="original", quality=90,
+            caption=f"{caption_title} [{language.upper()}]" if language else "",
+        ))
+    return tuple(images)
+
+
+def collection_fanart(seed: int, collection_id: int, name: str, tmdb: tuple[ImageEntry, ...]) -> tuple[ImageEntry, ...]:
+    """fanart.tv's art for a collection (served at ``/v3/movies/{collection id}``, as fanart.tv does), with one
+    cross-provider copy of the TMDB backdrop planted, like a movie's."""
+    builder = ArtworkBuilder(seed, collection_id, name, "en", random.Random(f"{seed}:collection:{collection_id}"),
+                             namespace="c")
+    return builder.fanart(tmdb, counts=COLLECTION_FANART_COUNTS, copies=("moviebackground",))
 
 
 class ArtworkBuilder:
     """Builds one movie's TMDB and fanart.tv candidates with the planted duplicates (module doc)."""
 
-    def __init__(self, seed: int, movie_id: int, title: str, original_language: str, rng: random.Random) -> None:
+    def __init__(self, seed: int, movie_id: int, title: str, original_language: str, rng: random.Random,
+                 namespace: str = MOVIE_NS) -> None:
         self.seed, self.movie_id, self.rng = seed, movie_id, rng
+        self.namespace = namespace  # "c": a collection's pictures, distinct from the movie with the same number
         self.title = title
         self.caption_title = ascii_caption(title) or f"MOVIE {movie_id}"
         self.original_language = original_language
@@ -209,7 +237,7 @@ class ArtworkBuilder:
 
     def _picture(self, kind: str, language: str | None) -> str:
         self._pictures += 1
-        return f"s{self.seed}.m{self.movie_id}.{kind}{self._pictures}"
+        return f"s{self.seed}.{self.namespace}{self.movie_id}.{kind}{self._pictures}"
 
     def _caption(self, language: str | None) -> str:
         return "" if language is None else f"{self.caption_title} [{language.upper()}]"
@@ -233,10 +261,12 @@ class ArtworkBuilder:
         return self.rng.choices(("en", self.original_language, None, "fr", "de"), (55, 15, 10, 10, 10))[0]
 
     # -- fanart.tv ----------------------------------------------------------------------------------------
-    def fanart(self, tmdb: tuple[ImageEntry, ...]) -> tuple[ImageEntry, ...]:
-        """fanart.tv's types, each best-liked first; cross-provider copies of TMDB pictures planted."""
+    def fanart(self, tmdb: tuple[ImageEntry, ...], counts: dict[str, int] | None = None,
+               copies: tuple[str, ...] = ("movieposter", "moviebackground", "hdmovielogo")) -> tuple[ImageEntry, ...]:
+        """fanart.tv's types, each best-liked first; cross-provider copies of TMDB pictures planted (``copies``).
+        ``counts`` fixes how many of each type (a movie's are drawn at random)."""
         rng = self.rng
-        counts = {
+        counts = counts or {
             "hdmovielogo": rng.randint(1, 4), "movielogo": rng.randint(0, 2), "hdmovieclearart": rng.randint(0, 3),
             "movieclearart": rng.randint(0, 2), "movieart": 1 if rng.random() < 0.3 else 0,
             "movieposter": rng.randint(2, 6), "moviebackground": rng.randint(2, 8), "moviebanner": rng.randint(0, 2),
@@ -250,6 +280,8 @@ class ArtworkBuilder:
                 items.append(self._add_fanart(kind, (spec.width, spec.height), language,
                                               self._picture(kind, language), "original", rng.choice(_QUALITIES)))
         for kind, tmdb_kind in (("movieposter", "poster"), ("moviebackground", "backdrop"), ("hdmovielogo", "logo")):
+            if kind not in copies:
+                continue
             sources = [i for i in tmdb if i.kind == tmdb_kind and i.variant == "original"]
             if not sources:
                 continue

@@ -25,9 +25,11 @@ from typing import Any
 
 from metarr_pipeline.simulator.artwork import (
     COLLECTION_NS,
+    COLLECTION_SLOTS,
     IMAGES_PER_MOVIE,
     MOVIE_NS,
     PERSON_NS,
+    collection_fanart,
     collection_images,
     parse_token,
 )
@@ -138,11 +140,12 @@ class Catalog:
         return self._collection(collection_id)
 
     def _build_collection(self, collection_id: int) -> CollectionEntry | None:
-        poster, backdrop = collection_images(self.seed, collection_id)
         spec = _KNOWN_COLLECTIONS.get(collection_id)
         if spec:
             translations = tuple(Translation(lang, name, overview) for lang, name, overview in spec.translations)
-            return CollectionEntry(spec.id, spec.name, spec.overview, spec.parts, poster, backdrop, translations)
+            images = collection_images(self.seed, collection_id, spec.name)
+            return CollectionEntry(spec.id, spec.name, spec.overview, spec.parts, images,
+                                   collection_fanart(self.seed, collection_id, spec.name, images), translations)
         if collection_id < COLLECTION_BASE:
             return None
         parts = tuple(i for i in collection_candidates(collection_id)
@@ -150,8 +153,10 @@ class Catalog:
         if not parts:
             return None
         first = brief(self.seed, parts[0]).title
-        return CollectionEntry(collection_id, f"The {first} Collection",
-                               f"Every film that followed {first}.", parts, poster, backdrop)
+        name = f"The {first} Collection"
+        images = collection_images(self.seed, collection_id, name)
+        return CollectionEntry(collection_id, name, f"Every film that followed {first}.", parts, images,
+                               collection_fanart(self.seed, collection_id, name, images))
 
     # -- identification -----------------------------------------------------------------------------------
     def search(self, query: str, year: int | None = None) -> list[int]:
@@ -225,17 +230,28 @@ class Catalog:
             found = self.person(number)
             candidates = (found.profile,) if found and found.profile else ()
         elif namespace == COLLECTION_NS:
-            collection = self.collection(number // 4)
-            candidates = (collection.poster, collection.backdrop) if collection else ()
+            collection = self.collection(number // COLLECTION_SLOTS)
+            candidates = collection.images if collection else ()
         path = "/" + file_name
         return next((image for image in candidates if image.path == path), None)
 
     def fanart_image(self, movie_id: int, kind: str, name: str) -> ImageEntry | None:
+        """A fanart.tv image by its URL path: a movie's, or a collection's (fanart.tv files both under
+        ``/movies/{id}``; the names differ, so an exact path finds the one it is)."""
         movie = self.movie(movie_id)
-        if movie is None or movie.fanart is None:
-            return None
+        collection = self.fanart_collection(movie_id)
         path = f"/fanart/movies/{movie_id}/{kind}/{name}"
-        return next((image for image in movie.fanart if image.path == path), None)
+        images = (*(movie.fanart or () if movie else ()), *(collection.fanart if collection else ()))
+        return next((image for image in images if image.path == path), None)
+
+    def fanart_collection(self, collection_id: int) -> CollectionEntry | None:
+        """The collection fanart.tv's ``/v3/movies/{id}`` answers for: a hand-written collection's id, or a
+        generated one (above every movie id). fanart.tv takes a TMDB collection id there (Kodi's TMDB scraper asks
+        ``movies/{set id}`` for set art); a hand-written collection's id thus shadows the generated movie with the
+        same number on fanart.tv only."""
+        if collection_id in _KNOWN_COLLECTIONS or collection_id >= COLLECTION_BASE:
+            return self.collection(collection_id)
+        return None
 
     def planted_duplicates(self, tmdb_id: int, fanart_assets_host: str | None = None) -> list[tuple[str, str, str]]:
         """``(duplicate, original, variant)`` for every planted near-duplicate of the movie.

@@ -183,9 +183,18 @@ class CollectionEntry:
     name: str
     overview: str
     parts: tuple[int, ...]  # movie ids
-    poster: ImageEntry
-    backdrop: ImageEntry
+    images: tuple[ImageEntry, ...]  # TMDB posters and backdrops, best voted first within a kind
+    fanart: tuple[ImageEntry, ...]  # fanart.tv's art for the collection (its ``/movies/{collection id}``)
     translations: tuple[Translation, ...] = ()
+
+    @property
+    def poster(self) -> ImageEntry:
+        """The main poster (``poster_path``): the best voted one."""
+        return next(i for i in self.images if i.kind == "poster")
+
+    @property
+    def backdrop(self) -> ImageEntry:
+        return next(i for i in self.images if i.kind == "backdrop")
 
     def text(self, language: str) -> Translation:
         for translation in self.translations:

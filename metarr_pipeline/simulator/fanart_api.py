@@ -1,5 +1,9 @@
 """The ``fanart_api`` host: fanart.tv v3's ``GET /v3/movies/{tmdb_id}``.
 
+The same route answers for a TMDB collection id with the collection's art (fanart.tv keeps movie collections
+under ``movies/``; Kodi's TMDB scraper asks ``movies/{set id}`` for set art): the catalog's hand-written
+collections and the generated ones (ids from 10,000,000, above every movie id).
+
 fanart.tv quirks kept on purpose: ``likes`` and ids are strings, textless is ``"00"`` (or ``""``), a type
 without images is absent rather than empty, and a film without art is a 404 (which the pipeline must
 treat as "no art", not as a failure).
@@ -11,7 +15,7 @@ from typing import Any
 
 from metarr_pipeline.simulator.artwork import FANART_TYPES
 from metarr_pipeline.simulator.catalog import Catalog
-from metarr_pipeline.simulator.entries import MovieEntry
+from metarr_pipeline.simulator.entries import CollectionEntry, ImageEntry, MovieEntry
 from metarr_pipeline.simulator.replies import Reply, Request, fanart_error, json_reply
 from metarr_pipeline.simulator.settings import SimulatorConfig
 
@@ -23,9 +27,19 @@ def kind_of(path: str) -> str:
 
 def movie_json(movie: MovieEntry, assets_host: str) -> dict[str, Any]:
     data: dict[str, Any] = {"name": movie.title, "tmdb_id": str(movie.id), "imdb_id": movie.imdb_id or ""}
+    return data | images_json(movie.fanart or (), assets_host)
+
+
+def collection_json(collection: CollectionEntry, assets_host: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": collection.name, "tmdb_id": str(collection.id), "imdb_id": ""}
+    return data | images_json(collection.fanart, assets_host)
+
+
+def images_json(fanart: tuple[ImageEntry, ...], assets_host: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     for kind in FANART_TYPES:
         items = []
-        for image in movie.fanart or ():
+        for image in fanart:
             if image.kind != kind:
                 continue
             item = {"id": image.fanart_id, "url": f"http://{assets_host}{image.path}", "lang": image.fanart_lang,
@@ -54,6 +68,9 @@ class FanartApi:
         parts = request.path.strip("/").split("/")
         if len(parts) != 3 or parts[:2] != ["v3", "movies"] or not parts[2].isdigit():
             return fanart_error(404, "Not found")
+        collection = self.catalog.fanart_collection(int(parts[2]))
+        if collection is not None:
+            return json_reply(200, collection_json(collection, self.assets_host))
         movie = self.catalog.movie(int(parts[2]))
         if movie is None or movie.fanart is None:
             return fanart_error(404, "Not found")

@@ -1,7 +1,8 @@
 """The ``tmdb_api`` host: TMDB v3's endpoints the pipeline uses, with TMDB's auth, errors and redirects.
 
 ``/3/configuration``, ``/3/movie/{id}`` (+ ``append_to_response``, and each appendable part alone at
-``/3/movie/{id}/{part}``), ``/3/collection/{id}``, ``/3/search/movie``, ``/3/find/{external_id}``.
+``/3/movie/{id}/{part}``), ``/3/collection/{id}`` (+ ``append_to_response=images``) and
+``/3/collection/{id}/images``, ``/3/search/movie``, ``/3/find/{external_id}``.
 Auth: ``Authorization: Bearer <token>`` or ``?api_key=``; either, when valid, is enough.
 """
 
@@ -86,8 +87,8 @@ class TmdbApi:
             return Reply(200, self._configuration, JSON_TYPE)
         if resource == "movie" and rest:
             return self._movie(request, rest)
-        if resource == "collection" and len(rest) == 1:
-            return self._collection(request, rest[0])
+        if resource == "collection" and (len(rest) == 1 or rest[1:] == ["images"]):
+            return self._collection(request, rest)
         if resource == "search" and rest == ["movie"]:
             return self._search(request)
         if resource == "find" and len(rest) == 1:
@@ -124,11 +125,18 @@ class TmdbApi:
                 entry, section, language, image_languages, self.catalog.seed, video_languages)})
         return encode_json(tmdb_json.movie(entry, self.catalog, language, append, image_languages, video_languages))
 
-    def _collection(self, request: Request, raw_id: str) -> Reply:
-        if not raw_id.isdigit():
+    def _collection(self, request: Request, rest: list[str]) -> Reply:
+        if not rest[0].isdigit():
             return tmdb_not_found()
-        data = tmdb_json.collection(int(raw_id), self.catalog, _language(request))
-        return tmdb_not_found() if data is None else json_reply(200, data)
+        append = tuple(s.strip() for s in request.query.get("append_to_response", "").split(",") if s.strip())
+        data = tmdb_json.collection(int(rest[0]), self.catalog, _language(request), append,
+                                    _image_languages(request))
+        if data is None:
+            return tmdb_not_found()
+        if len(rest) == 2:  # /collection/{id}/images
+            data = {"id": data["id"], **tmdb_json.collection_images(
+                self.catalog.collection(int(rest[0])), _language(request), _image_languages(request))}  # type: ignore[arg-type]
+        return json_reply(200, data)
 
     def _search(self, request: Request) -> Reply:
         raw_year = request.query.get("year") or request.query.get("primary_release_year") or ""

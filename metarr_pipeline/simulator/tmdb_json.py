@@ -8,7 +8,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from metarr_pipeline.simulator.catalog import Catalog
-from metarr_pipeline.simulator.entries import CastCredit, CrewCredit, ImageEntry, MovieEntry, Person, Translation
+from metarr_pipeline.simulator.entries import (
+    CastCredit,
+    CollectionEntry,
+    CrewCredit,
+    ImageEntry,
+    MovieEntry,
+    Person,
+    Translation,
+)
 from metarr_pipeline.simulator.reference import COUNTRIES, LANGUAGES
 from metarr_pipeline.simulator.videos import movie_videos
 
@@ -135,18 +143,31 @@ def _translation(t: Translation, entry: MovieEntry) -> dict[str, Any]:
                      "runtime": entry.runtime}}
 
 
-def collection(entry_id: int, catalog: Catalog, language: str) -> dict[str, Any] | None:
+def collection(entry_id: int, catalog: Catalog, language: str, append: tuple[str, ...] = (),
+               image_languages: frozenset[str | None] | None = None) -> dict[str, Any] | None:
+    """``/collection/{id}``; ``append_to_response=images`` adds its posters and backdrops like a movie's."""
     found = catalog.collection(entry_id)
     if found is None:
         return None
     text = found.text(language)
     parts = [m for m in (catalog.movie(i) for i in found.parts) if m is not None]
     parts.sort(key=lambda m: (m.release_date, m.id))
-    return {
+    data = {
         "id": found.id, "name": text.title, "overview": text.overview, "poster_path": found.poster.path,
         "backdrop_path": found.backdrop.path,
         "parts": [{**movie_summary(m, language), "media_type": "movie"} for m in parts],
     }
+    if "images" in append:
+        data["images"] = collection_images(found, language, image_languages)
+    return data
+
+
+def collection_images(found: CollectionEntry, language: str,
+                      image_languages: frozenset[str | None] | None) -> dict[str, Any]:
+    """A collection's images, filtered by ``include_image_language`` as TMDB does (else the request's language)."""
+    allowed = image_languages if image_languages is not None else frozenset({language})
+    return {key: [_image(i) for i in found.images if i.kind == kind and i.language in allowed]
+            for key, kind in (("backdrops", "backdrop"), ("posters", "poster"))}
 
 
 def movie_summary(entry: MovieEntry, language: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ the database, so moving the state to a server database later means replacing thi
 - ratings: ``imdb_ratings`` and ``dataset_loads`` (the IMDb dataset), ``provider_usage`` (OMDb's daily quota);
 - artwork: ``image_analysis``, ``artwork_candidates``, ``artwork_choices``, ``artwork_locks``, ``people``,
   ``movie_actors``, ``enrichment``;
+- movie sets: ``collections`` and ``collection_artwork`` (a set's candidates and winners, as a movie's);
 - library files and publish log: ``library_files``, ``publish_log``, ``nfo_backups``;
 - blobs: ``blobs`` (the index of the content-addressed blob store, reference-counted by the tables above);
 - notifications: ``notifications``.
@@ -36,19 +37,23 @@ idempotent. Readers take the same path and simply wait their turn.
 - ``rows``: the row types (:class:`MovieRecord`, :class:`ScanWrite`, :class:`ProviderResponse`,
   :class:`MetadataRow`, :class:`ScanRun`, :class:`NotificationRow`, :class:`RemovedMovie`, :class:`EnrichmentRow`,
   :class:`PersonRow`, :class:`ActorRow`, :class:`BlobRow`, :class:`LibraryFileRow`, :class:`PublishState`,
-  :class:`NfoBackupRow`);
+  :class:`NfoBackupRow`, :class:`CollectionRow`, :class:`CollectionArt`,
+  :class:`LibrarySet`);
 - ``connection``: :class:`~metarr_pipeline.store.connection.StoreBase`, the file lock, the retries and the
   migrations;
 - one module per area, each a class over ``StoreBase``: ``movies``, ``provider_cache``, ``artwork``,
-  ``ratings``, ``library``, ``blobs``, ``notifications``;
+  ``collections``, ``ratings``, ``library``, ``blobs``, ``notifications``;
 - ``store``: :class:`Store`, the facade composed of the area classes.
 """
 
 from metarr_pipeline.store.rows import (
     ActorRow,
     BlobRow,
+    CollectionArt,
+    CollectionRow,
     EnrichmentRow,
     LibraryFileRow,
+    LibrarySet,
     MetadataRow,
     MovieRecord,
     NfoBackupRow,
@@ -59,14 +64,18 @@ from metarr_pipeline.store.rows import (
     RemovedMovie,
     ScanRun,
     ScanWrite,
+    collection_id_of_key,
 )
 from metarr_pipeline.store.store import Store
 
 __all__ = [
     "ActorRow",
     "BlobRow",
+    "CollectionArt",
+    "CollectionRow",
     "EnrichmentRow",
     "LibraryFileRow",
+    "LibrarySet",
     "MetadataRow",
     "MovieRecord",
     "NfoBackupRow",
@@ -78,4 +87,5 @@ __all__ = [
     "ScanRun",
     "ScanWrite",
     "Store",
+    "collection_id_of_key",
 ]

@@ -1,7 +1,7 @@
 """The index of the content-addressed blob store (``blobs``) and its garbage collection.
 
-A blob is kept while any candidate, actor, NFO backup or library file refers to it; deletion re-checks that at
-commit time, so a blob a concurrent write has just started to use is never forgotten.
+A blob is kept while any candidate (a movie's or a set's), actor, NFO backup or library file refers to it;
+deletion re-checks that at commit time, so a blob a concurrent write has just started to use is never forgotten.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ class BlobsStore(StoreBase):
             return {r[0]: BlobRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
     def unreferenced_blobs(self) -> list[tuple[str, str, int]]:
-        """Blobs no selection, actor, NFO backup or library file refers to: (sha256, ext, bytes)."""
+        """Blobs no selection (a movie's or a set's), actor, NFO backup or library file refers to:
+        (sha256, ext, bytes)."""
         with self._connect(write=False) as con:
             return [tuple(r) for r in con.execute("""
                 SELECT sha256, ext, bytes FROM blobs b
                 WHERE NOT EXISTS (SELECT 1 FROM artwork_candidates c WHERE c.blob_sha = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM collection_artwork s WHERE s.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM people p WHERE p.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM nfo_backups n WHERE n.sha256 = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM library_files f WHERE f.sha256 = b.sha256)
@@ -42,6 +44,7 @@ class BlobsStore(StoreBase):
             rows = con.execute("""
                 DELETE FROM blobs b WHERE sha256 IN (SELECT UNNEST(?))
                   AND NOT EXISTS (SELECT 1 FROM artwork_candidates c WHERE c.blob_sha = b.sha256)
+                  AND NOT EXISTS (SELECT 1 FROM collection_artwork s WHERE s.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM people p WHERE p.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM nfo_backups n WHERE n.sha256 = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM library_files f WHERE f.sha256 = b.sha256)

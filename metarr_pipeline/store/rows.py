@@ -6,6 +6,8 @@ Each is a frozen dataclass: a row read from the state file is a value, never a l
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -236,3 +238,60 @@ class NfoBackupRow:
     saved_at: datetime
     ext: str
     bytes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRow:
+    """One row of ``collections``: a movie set's last artwork result, compared by hash so unchanged runs write
+    nothing."""
+
+    collection_id: int
+    title: str
+    overview: str
+    state_hash: str
+    enriched_at: datetime
+    summary_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionArt:
+    """A set's selected image of one type (``collection_artwork`` with its blob's ``ext``, '' when uncached)."""
+
+    collection_id: int
+    type: str
+    candidate_id: str
+    provider: str
+    url: str
+    language: str
+    width: int | None
+    height: int | None
+    score: float | None
+    blob_sha: str | None
+    ext: str
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class LibrarySet:
+    """A movie set (TMDB collection) at least one present, identified movie of the library belongs to."""
+
+    collection_id: int
+    title: str
+    overview: str
+    movies: int
+
+    @property
+    def partition_key(self) -> str:
+        """A readable, stable key (``the-matrix-collection-tmdbcol2344``): the id is what counts (see
+        :func:`collection_id_of_key`), the title only reads well in the UI's partition picker."""
+        folded = unicodedata.normalize("NFKD", self.title).encode("ascii", "ignore").decode().lower()
+        slug = _NOT_SLUG.sub("-", folded).strip("-")[:60].strip("-")
+        return f"{slug}-tmdbcol{self.collection_id}" if slug else f"tmdbcol{self.collection_id}"
+
+
+def collection_id_of_key(key: str) -> int | None:
+    """The TMDB collection id a set's partition key ends with (``...-tmdbcol2344`` or ``2344``), else None."""
+    tail = key.rpartition("tmdbcol")[2] if "tmdbcol" in key else key
+    return int(tail) if tail.isdigit() else None

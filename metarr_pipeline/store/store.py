@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from metarr_pipeline.store.artwork import ArtworkStore
 from metarr_pipeline.store.blobs import BlobsStore
+from metarr_pipeline.store.collections import CollectionsStore
 from metarr_pipeline.store.library import LibraryStore
 from metarr_pipeline.store.movies import MoviesStore
 from metarr_pipeline.store.notifications import NotificationsStore
@@ -17,6 +18,6 @@ from metarr_pipeline.store.ratings import RatingsStore
 from metarr_pipeline.store.review import ReviewStore
 
 
-class Store(MoviesStore, ProviderCacheStore, RatingsStore, ArtworkStore, LibraryStore, BlobsStore,
+class Store(MoviesStore, ProviderCacheStore, RatingsStore, ArtworkStore, CollectionsStore, LibraryStore, BlobsStore,
             NotificationsStore, ReviewStore):
     """The DuckDB state file. Cheap to construct; opens nothing until used."""

@@ -18,7 +18,14 @@ and fanart.tv through the session, and writes new responses plus merged ``movie_
 from metarr_pipeline.providers.fetch.merge import Merged, merge_fetched
 from metarr_pipeline.providers.fetch.outcome import FetchOutcome, FetchReport
 from metarr_pipeline.providers.fetch.persist import persist_fetched
-from metarr_pipeline.providers.fetch.plan import FetchPlan, PlannedMovie, plan_collections, plan_fetch, tmdb_key
+from metarr_pipeline.providers.fetch.plan import (
+    FetchPlan,
+    PlannedMovie,
+    is_fresh,
+    plan_collections,
+    plan_fetch,
+    tmdb_key,
+)
 from metarr_pipeline.providers.fetch.responses import Fetched, MovieFetch, fetch_planned
 from metarr_pipeline.providers.fetch.run import fetch_metadata
 
@@ -32,6 +39,7 @@ __all__ = [
     "PlannedMovie",
     "fetch_metadata",
     "fetch_planned",
+    "is_fresh",
     "merge_fetched",
     "persist_fetched",
     "plan_collections",

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from metarr_pipeline.art_types import kodi_set_folder_name  # the rule; the Kodi notifier reads the folders too
 from metarr_pipeline.blobs import BlobStore, download_blob
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
@@ -39,12 +40,6 @@ from metarr_pipeline.store import Store
 
 log = logging.getLogger(__name__)
 MANIFEST = ".metarr-set.json"
-_ILLEGAL = str.maketrans({c: "_" for c in '/\\?:*"<>|'})
-
-
-def kodi_set_folder_name(title: str) -> str:
-    """Kodi's folder name for a set title (``MakeLegalFileName`` with ``LEGAL_WIN32_COMPAT``)."""
-    return title.translate(_ILLEGAL).rstrip(". ")
 
 
 @dataclass(frozen=True)

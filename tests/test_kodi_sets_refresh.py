@@ -84,17 +84,21 @@ class Pipeline:
 
 
 @pytest.fixture(scope="module")
-def pipeline(real_kodi: RealKodi, demo_library: Path, sim) -> Pipeline:  # noqa: F811
+def pipeline(request: pytest.FixtureRequest, real_kodi: RealKodi, demo_library: Path, sim) -> Pipeline:  # noqa: F811
+    """The Matrix and a second movie published; the player maps only the library when the module says
+    ``LIBRARY_ONLY_MAPPING`` (then metarr cannot list the sets folder itself: Kodi's listing must do)."""
     import shutil
 
     work = real_kodi.workdir
     root, sets = work / "library", work / "sets"
-    sets.mkdir()
+    sets.mkdir(exist_ok=True)
     for name in (MATRIX, FILLER):
         shutil.copytree(demo_library / name, root / name)
+    mapping = f'path_mappings = {{ "{root}" = "{root}" }}\n' if getattr(request.module, "LIBRARY_ONLY_MAPPING", False) \
+        else ""
     settings = make_settings(work, sim, root=root, extra=(
         f'[publish]\nmovie_sets_folder = "{sets}"\n'
-        f'[[players]]\ntype = "kodi"\nname = "{PLAYER}"\nurl = "{real_kodi.url}"\ntimeout_seconds = 10\n'))
+        f'[[players]]\ntype = "kodi"\nname = "{PLAYER}"\nurl = "{real_kodi.url}"\ntimeout_seconds = 10\n{mapping}'))
     store = Store(settings.database_path)
     enrich_all(settings, store)
     report = publish(settings, store)

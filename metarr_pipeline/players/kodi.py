@@ -15,7 +15,11 @@ What Kodi is told, per batch (KODI.md "Scanning"; docs/KODI-SOURCE.md (c)):
    folder is scanned itself (with the trailing separator Kodi stores paths with); several in one Kodi
    source are one scan of that source (Kodi skips its unchanged folders).
 5. **Verify**: ``VideoLibrary.GetMovies`` again; a new or refreshed movie Kodi still does not have is
-   *failed* with the reason, and retried like any failure.
+   *failed* with the reason, and retried like any failure. Refreshes are queued jobs: Kodi runs its library
+   jobs one at a time in order, so once a scan sent after them has ended they have ended too. A batch with
+   refreshes and no new movie sends one such scan of a refreshed folder (Kodi skips the movies it has).
+   Waiting for the refreshed movie to come back under a new id does not work: Kodi gives the newest movie its
+   own id back (SQLite reuses the largest rowid; measured, docs/KODI-SOURCE.md (c)).
 6. **Sets**: Kodi takes a set's art and overview only when it creates the set, so the sets of the verified
    movies are brought up to date with ``VideoLibrary.SetMovieSetDetails`` (:mod:`.kodi_sets`; never fails a
    notification).
@@ -130,10 +134,17 @@ class KodiPlayer:
                 plan.add(n, *mapped[n.id], _match(known, *mapped[n.id]))
         outcomes.update(plan.nothing_to_remove)
         errors = self._send_jobs(plan)
+        scanned = False  # a scan of ours ended: every refresh queued before it has ended too
         if plan.scans:
-            errors.update(self._scan(plan.scans, plan.told))
+            scan_errors = self._scan(plan.scans, plan.told)
+            errors.update(scan_errors)
+            scanned = any(i not in scan_errors for owners in plan.scans.values() for i in owners)
+        refreshed = {i: ids for i, ids in plan.refreshed.items() if i not in errors}
+        if refreshed and not scanned:
+            scanned = self._after_refreshes(mapped[min(refreshed)][0])
+        refreshed = {} if scanned else refreshed  # else: the old sign, a new id (fails for Kodi's newest movie)
         expected = [i for i in plan.told if i not in errors and plan.event[i] != "deleted"]
-        missing, known = self._verify({i: mapped[i] for i in expected}, plan.refreshed) if expected else (set(), [])
+        missing, known = self._verify({i: mapped[i] for i in expected}, refreshed) if expected else (set(), [])
         for n in batch:
             if n.id in outcomes:
                 continue
@@ -142,7 +153,7 @@ class KodiPlayer:
                 outcomes[n.id] = Outcome(n.id, "failed", errors[n.id])
             elif n.id in missing:
                 outcomes[n.id] = Outcome(n.id, "failed", f"{told}, but Kodi " + (
-                    f"had not re-read it after {VERIFY_SECONDS:.0f} s" if n.id in plan.refreshed else
+                    f"had not re-read it after {VERIFY_SECONDS:.0f} s" if n.id in refreshed else
                     "still does not have the movie (is its NFO readable, and its folder in a video source set to "
                     "movies?)"))
             else:
@@ -204,6 +215,18 @@ class KodiPlayer:
                 errors.update(dict.fromkeys(owners, str(exc)))
         return errors
 
+    def _after_refreshes(self, folder: str) -> bool:
+        """Wait until the refreshes just sent have ended: one scan of a refreshed folder, queued behind them
+        (Kodi skips the movies it has). False, and a warning, when that scan could not be sent or waited for."""
+        try:
+            self._wait_idle(f"before scanning {folder}")
+            self.call("VideoLibrary.Scan", {"directory": folder, "showdialogs": False})
+            self._wait_idle(f"scanning {folder}")
+        except PlayerError as exc:
+            log.warning("%s: could not wait for the refreshes to end: %s", self.http.name, exc)
+            return False
+        return True
+
     def _sources(self) -> list[dict[str, Any]]:
         return list((self.call("Files.GetSources", {"media": "video"}) or {}).get("sources") or [])
 
@@ -218,9 +241,9 @@ class KodiPlayer:
 
     def _verify(self, expected: dict[int, tuple[str, str]], refreshed: dict[int, set[int]]
                 ) -> tuple[set[int], list[tuple[int, str, int, str]]]:
-        """The notifications whose movie Kodi does not have (yet), and Kodi's movies in their folders.
-        Refreshes are queued jobs that remove the movie and add it again: one is done when the movie is back
-        under a new id, so wait a little."""
+        """The notifications whose movie Kodi does not have (yet), and Kodi's movies in their folders. A movie
+        in ``refreshed`` counts only once it is back under a new id (used when no scan of ours could show that
+        the refreshes have ended)."""
         deadline = time.monotonic() + VERIFY_SECONDS
         while True:
             known = self.movies_in({folder for folder, _ in expected.values()})

@@ -120,7 +120,7 @@ class FakeKodi(FakePlayer):
     ``movie.mkv`` in the scanned folder, or in every folder under it that a GetMovies filter named, as the
     folders on Kodi's disk), except in ``unreadable`` folders (no readable NFO); a Scan sent while one runs
     **stops it and starts nothing**. ``Library.IsScanningVideo`` is true while a scan runs.
-    RefreshMovie gives the movie a new id, as Kodi's remove-and-add does.
+    RefreshMovie removes the movie and adds it again, as Kodi's job does: a new id, except for the newest movie.
 
     Movie sets behave like Kodi 20's (docs/KODI-SOURCE.md (d)): a movie whose file is in ``set_of`` (file →
     (set title, overview), what its NFO says) joins that set when a scan or refresh adds it; the set is created
@@ -144,7 +144,6 @@ class FakeKodi(FakePlayer):
         self.cancelled_scans = 0
         self._scan_timer: threading.Timer | None = None
         self._asked: set[str] = set()  # folders named by GetMovies filters
-        self._next_movieid = 1
         self.settings: dict[str, Any] = {"videolibrary.moviesetsfolder": "", "videolibrary.artworklevel": 0}
         self.files: set[str] = set()  # other files on Kodi's side (set art), as Kodi sees their paths
         self.other_sources: list[str] = []  # folders of Kodi's files/pictures/music sources
@@ -224,9 +223,9 @@ class FakeKodi(FakePlayer):
         return timer is not None and timer.is_alive()
 
     def _new_id(self) -> int:
-        self._next_movieid = max(self._next_movieid, max(self.movies, default=0) + 1)
-        self._next_movieid += 1
-        return self._next_movieid - 1
+        """Kodi's ``idMovie INTEGER PRIMARY KEY``: SQLite gives the largest id + 1, so a refresh of the newest
+        movie (removed, then added) gets its own id back (measured, docs/KODI-SOURCE.md (c))."""
+        return max(self.movies, default=0) + 1
 
     def _scan(self, directory: str) -> None:
         """Kodi's UpdateLibrary(video): a scan while one runs stops it and starts nothing."""

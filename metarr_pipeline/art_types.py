@@ -120,3 +120,13 @@ def file_stem(name: str, rank: int) -> str:
     """The file-name stem for rank ``rank`` of type ``name`` (a name outside the table keeps itself as stem)."""
     row = _BY_NAME.get(name)
     return _numbered(row.kodi_name if row else name, rank)
+
+
+_KODI_ILLEGAL = str.maketrans({c: "_" for c in '/\\?:*"<>|'})
+
+
+def kodi_set_folder_name(title: str) -> str:
+    """The folder Kodi looks in for a movie set's art, inside its "Movie set information folder":
+    ``CUtil::MakeLegalFileName(title, LEGAL_WIN32_COMPAT)`` (``/ \\ ? : * " < > |`` → ``_``, trailing dots and
+    spaces trimmed). Here because publish writes that folder and the Kodi notifier reads it back."""
+    return title.translate(_KODI_ILLEGAL).rstrip(". ")

@@ -126,7 +126,10 @@ def test_dagster_materialises_collection_partitions(demo_library: Path, tmp_path
     assert dg.materialize([library_scan], instance=instance, resources=resources).success
     movies = instance.get_dynamic_partitions("movies")
     assert dg.materialize([provider_metadata], instance=instance, resources=resources, tags=over(movies)).success
-    sensed = movie_partitions_sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    # Contexts that build resources are closed in order (``with``): one left to the garbage collector restores a
+    # finished instance's state storage into Dagster's ContextVar, and later tests' definitions fail to load.
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        sensed = movie_partitions_sensor(context)
     (add,) = sensed.dynamic_partitions_requests  # the fetch revealed the sets; the movies are in sync
     assert (add.partitions_def_name, sorted(add.partition_keys)) == ("collections", [BLADE_RUNNER_SET, MATRIX_SET])
     instance.add_dynamic_partitions("collections", list(add.partition_keys))
@@ -180,15 +183,15 @@ def test_the_sets_schedule_asks_for_the_sets_due(library, dagster_instance) -> N
     instance.add_dynamic_partitions("collections", [MATRIX_SET, BLADE_RUNNER_SET])
     resources = {"metarr": MetarrResource(config_path=str(settings.config_path))}
     tick = datetime(2026, 11, 24, 4, 0)
-    (request,) = movie_sets_schedule(dg.build_schedule_context(instance=instance, resources=resources,
-                                                               scheduled_execution_time=tick))
+    with dg.build_schedule_context(instance=instance, resources=resources, scheduled_execution_time=tick) as context:
+        (request,) = movie_sets_schedule(context)
     assert request.run_key == "sets-20261124T0400-0"
     assert (request.tags["dagster/asset_partition_range_start"],
             request.tags["dagster/asset_partition_range_end"]) == (MATRIX_SET, BLADE_RUNNER_SET)
     sets_run(settings, store)
     assert sets_due(settings, store) == []
-    skipped = movie_sets_schedule(dg.build_schedule_context(instance=instance, resources=resources,
-                                                            scheduled_execution_time=tick))
+    with dg.build_schedule_context(instance=instance, resources=resources, scheduled_execution_time=tick) as context:
+        skipped = movie_sets_schedule(context)
     assert isinstance(skipped, dg.SkipReason)
     later = datetime.now() + timedelta(days=settings.providers.fanart.cache_ttl_days + 1)
     assert sets_due(settings, store, later) == sorted([MATRIX_SET, BLADE_RUNNER_SET])

@@ -251,7 +251,9 @@ def test_publish_queues_and_each_player_gets_the_mapped_folder(published_library
     delivered = deliver_notifications(settings, store)
     assert delivered.summary()["sent"] == 3
     assert kodi.called("VideoLibrary.RefreshMovie")[-1] == {"movieid": matrix_id, "ignorenfo": False}
-    assert len(kodi.called("VideoLibrary.Scan")) == 1  # no second scan
+    # Then one scan of the refreshed folder, only to know the refresh job has ended (Kodi runs its jobs in order).
+    assert [c["directory"] for c in kodi.called("VideoLibrary.Scan")][1:] == [f"smb://nas/movies/{MATRIX}/"]
+    assert sorted(kodi.movies.values()) == [f"smb://nas/movies/{heat}/{heat}.mkv", f"smb://nas/movies/{MATRIX}/movie.mkv"]
     assert jellyfin.updates()[-1] == [{"Path": f"/data/movies/{MATRIX}", "UpdateType": "Modified"}]
     assert plex.refreshes()[-1] == ("1", f"/data/movies/{MATRIX}")
 
@@ -363,6 +365,28 @@ def test_kodi_gets_every_new_movie_of_a_large_batch_and_verifies_it(
     report = deliver_notifications(settings, store, now=T0 + timedelta(seconds=61))
     assert report.summary()["sent"] == 1 and len(kodi.movies) == 31
     assert rows(store)[("living-room", "movie-7")].detail.endswith("verified")
+
+
+def test_a_refresh_of_kodis_newest_movie_is_verified_though_its_id_comes_back(
+        tmp_path: Path, doubles, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kodi's refresh removes the movie and adds it again, and its newest movie gets its own id back (SQLite's
+    largest rowid + 1; measured), so a new id cannot be the sign that the refresh ended: a scan of ours queued
+    behind it is (Kodi runs its library jobs one at a time, in order)."""
+    monkeypatch.setattr("metarr_pipeline.players.kodi.VERIFY_SECONDS", 0.3)
+    kodi, _, _ = doubles
+    settings = make_config(tmp_path, doubles)
+    settings = replace(settings, players=settings.players[:1])
+    store = Store(settings.database_path)
+    (movie,) = seed(store, settings.library.roots[0], ["Heat (1995)"])
+    kodi.movies[1] = "smb://nas/movies/Heat (1995)/Heat (1995).mkv"
+    queue_notifications(store, settings, [(movie, "modified")], T0)
+
+    report = deliver_notifications(settings, store, now=T0)
+    assert report.summary()["sent"] == 1, delivery_text(report)
+    assert kodi.called("VideoLibrary.RefreshMovie") == [{"movieid": 1, "ignorenfo": False}]
+    assert kodi.movies == {1: "smb://nas/movies/Heat (1995)/Heat (1995).mkv"}  # the same id, re-read
+    assert [c["directory"] for c in kodi.called("VideoLibrary.Scan")] == ["smb://nas/movies/Heat (1995)/"]
+    assert rows(store)[("living-room", "movie-0")].detail == "RefreshMovie 1; verified"
 
 
 def test_plex_refreshes_the_whole_section_for_a_large_batch(tmp_path: Path, doubles) -> None:

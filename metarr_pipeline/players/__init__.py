@@ -11,7 +11,8 @@ Modules in reading order:
 - :mod:`.errors`, :mod:`.client`: player errors; credentials from the environment, short-timeout httpx,
   errors without secrets;
 - :mod:`.mapping`: library paths → the player's paths (longest prefix wins);
-- :mod:`.kodi`, :mod:`.jellyfin`, :mod:`.plex`: what each player is told;
+- :mod:`.kodi`, :mod:`.jellyfin`, :mod:`.plex`: what each player is told; :mod:`.kodi_sets`: Kodi's movie
+  sets brought up to date after a batch (Kodi takes a set's art and overview only when it creates the set);
 - :mod:`.registry`: config ``type`` → player class, and :func:`~.registry.open_player` (the only module that
   imports every player, so there is no import cycle);
 - :mod:`.queue`: the publish queues notifications;

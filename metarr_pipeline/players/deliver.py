@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -125,7 +126,8 @@ def deliver_notifications(
         report.seconds = time.perf_counter() - started
         return report
     with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="metarr-player") as pool:
-        futures = [pool.submit(_deliver_one, players[name], batch, env, transport) for name, batch in batches.items()]
+        futures = [pool.submit(_deliver_one, players[name], batch, env, transport, _sets_folder(settings))
+                   for name, batch in batches.items()]
         report.players = [f.result() for f in futures]
     store.record_notification_results([
         _transition(n, o, players[p.player], now) for p in report.players for n, o in p.results])
@@ -133,12 +135,21 @@ def deliver_notifications(
     return report
 
 
+def _sets_folder(settings: Settings) -> Path | None:
+    """metarr's ``[publish] movie_sets_folder`` (relative to the config file), or None when it is off."""
+    raw = settings.publish.movie_sets_folder.strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else (settings.config_path.parent / path).resolve()
+
+
 def _deliver_one(player: PlayerSettings, batch: list[Notification], env: Mapping[str, str] | None,
-                 transport: httpx.BaseTransport | None) -> PlayerDelivery:
+                 transport: httpx.BaseTransport | None, sets_folder: Path | None = None) -> PlayerDelivery:
     delivery = PlayerDelivery(player.label, player.type)
     client = None
     try:
-        client = open_player(player, env, transport)
+        client = open_player(player, env, transport, sets_folder=sets_folder)
         outcomes = client.notify(batch)
     except PlayerError as exc:
         outcomes = [Outcome(n.id, "failed", str(exc), retryable=exc.retryable) for n in batch]

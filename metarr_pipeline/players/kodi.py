@@ -15,11 +15,19 @@ What Kodi is told, per batch (KODI.md "Scanning"; docs/KODI-SOURCE.md (c)):
    folder is scanned itself (with the trailing separator Kodi stores paths with); several in one Kodi
    source are one scan of that source (Kodi skips its unchanged folders).
 5. **Verify**: ``VideoLibrary.GetMovies`` again; a new or refreshed movie Kodi still does not have is
-   *failed* with the reason, and retried like any failure.
+   *failed* with the reason, and retried like any failure. Refreshes are queued jobs: Kodi runs its library
+   jobs one at a time in order, so once a scan sent after them has ended they have ended too. A batch with
+   refreshes and no new movie sends one such scan of a refreshed folder (Kodi skips the movies it has).
+   Waiting for the refreshed movie to come back under a new id does not work: Kodi gives the newest movie its
+   own id back (SQLite reuses the largest rowid; measured, docs/KODI-SOURCE.md (c)).
+6. **Sets**: Kodi takes a set's art and overview only when it creates the set, so the sets of the verified
+   movies are brought up to date with ``VideoLibrary.SetMovieSetDetails`` (:mod:`.kodi_sets`; never fails a
+   notification).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,8 +38,12 @@ import httpx
 from metarr_pipeline.config import PlayerSettings
 from metarr_pipeline.players.client import PlayerCredentials, PlayerHttp
 from metarr_pipeline.players.errors import PlayerError, PlayerResponseError, UnmappedPathError
+from metarr_pipeline.players.kodi_sets import SetMembers, SetUpdater
 from metarr_pipeline.players.mapping import PathMapper, as_folder, contains, join, parse
 from metarr_pipeline.players.types import CheckReport, Notification, Outcome
+from metarr_pipeline.redaction import redact
+
+log = logging.getLogger(__name__)
 
 FILTER_CHUNK = 50  # folders per GetMovies filter
 SCAN_WAIT_SECONDS = 600.0  # how long one Kodi scan may take before the batch is failed (and retried)
@@ -46,8 +58,9 @@ class KodiError(PlayerResponseError):
 
 class KodiPlayer:
     def __init__(self, settings: PlayerSettings, credentials: PlayerCredentials, *,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, sets_folder: Path | None = None) -> None:
         self.settings = settings
+        self.sets_folder = sets_folder  # metarr's [publish] movie_sets_folder, read when Kodi cannot list its own
         auth = (credentials.username, credentials.password) if credentials.password else None
         self.http = PlayerHttp(settings, credentials, auth=auth, transport=transport)
         self.mapper = PathMapper(settings.path_mappings, f"kodi '{settings.label}'")
@@ -121,10 +134,17 @@ class KodiPlayer:
                 plan.add(n, *mapped[n.id], _match(known, *mapped[n.id]))
         outcomes.update(plan.nothing_to_remove)
         errors = self._send_jobs(plan)
+        scanned = False  # a scan of ours ended: every refresh queued before it has ended too
         if plan.scans:
-            errors.update(self._scan(plan.scans, plan.told))
+            scan_errors = self._scan(plan.scans, plan.told)
+            errors.update(scan_errors)
+            scanned = any(i not in scan_errors for owners in plan.scans.values() for i in owners)
+        refreshed = {i: ids for i, ids in plan.refreshed.items() if i not in errors}
+        if refreshed and not scanned:
+            scanned = self._after_refreshes(mapped[min(refreshed)][0])
+        refreshed = {} if scanned else refreshed  # else: the old sign, a new id (fails for Kodi's newest movie)
         expected = [i for i in plan.told if i not in errors and plan.event[i] != "deleted"]
-        missing = self._verify({i: mapped[i] for i in expected}, plan.refreshed) if expected else set()
+        missing, known = self._verify({i: mapped[i] for i in expected}, refreshed) if expected else (set(), [])
         for n in batch:
             if n.id in outcomes:
                 continue
@@ -133,12 +153,34 @@ class KodiPlayer:
                 outcomes[n.id] = Outcome(n.id, "failed", errors[n.id])
             elif n.id in missing:
                 outcomes[n.id] = Outcome(n.id, "failed", f"{told}, but Kodi " + (
-                    f"had not re-read it after {VERIFY_SECONDS:.0f} s" if n.id in plan.refreshed else
+                    f"had not re-read it after {VERIFY_SECONDS:.0f} s" if n.id in refreshed else
                     "still does not have the movie (is its NFO readable, and its folder in a video source set to "
                     "movies?)"))
             else:
                 outcomes[n.id] = Outcome(n.id, "sent", told + ("; verified" if n.id in expected else ""))
+        self._update_sets([n for n in batch if outcomes[n.id].status == "sent" and n.id in expected], mapped, known)
         return [outcomes[n.id] for n in batch]
+
+    def _update_sets(self, verified: list[Notification], mapped: dict[int, tuple[str, str]],
+                     known: list[tuple[int, str, int, str]]) -> None:
+        """The sets of the verified movies, brought up to date in Kodi (:mod:`.kodi_sets`); never raises."""
+        sets: dict[int, SetMembers] = {}
+        by_id = {movie[0]: movie for movie in known}
+        for n in verified:
+            for movieid in _match(known, *mapped[n.id]):
+                _, _, setid, title = by_id[movieid]
+                if setid > 0 and title:
+                    sets.setdefault(setid, SetMembers(title)).movies.append((n.folder, n.video_file))
+        if not sets:
+            return
+        try:
+            told = SetUpdater(self.batch, self.http.name, self.mapper, self.sets_folder).run(sets)
+        except Exception as exc:  # a set update is a courtesy: it never fails the movies
+            log.warning("%s: movie sets not updated: %s", self.http.name,
+                        redact(f"{type(exc).__name__}: {exc}", self.http.secrets))
+            return
+        for line in told:
+            log.info("%s: SetMovieSetDetails %s", self.http.name, line)
 
     def _send_jobs(self, plan: _Plan) -> dict[int, str]:
         """RemoveMovie and RefreshMovie in one JSON-RPC batch: Kodi queues refreshes, they cancel nothing."""
@@ -173,6 +215,18 @@ class KodiPlayer:
                 errors.update(dict.fromkeys(owners, str(exc)))
         return errors
 
+    def _after_refreshes(self, folder: str) -> bool:
+        """Wait until the refreshes just sent have ended: one scan of a refreshed folder, queued behind them
+        (Kodi skips the movies it has). False, and a warning, when that scan could not be sent or waited for."""
+        try:
+            self._wait_idle(f"before scanning {folder}")
+            self.call("VideoLibrary.Scan", {"directory": folder, "showdialogs": False})
+            self._wait_idle(f"scanning {folder}")
+        except PlayerError as exc:
+            log.warning("%s: could not wait for the refreshes to end: %s", self.http.name, exc)
+            return False
+        return True
+
     def _sources(self) -> list[dict[str, Any]]:
         return list((self.call("Files.GetSources", {"media": "video"}) or {}).get("sources") or [])
 
@@ -185,30 +239,34 @@ class KodiPlayer:
                                 f"({doing}): not verified, retried later")
             time.sleep(POLL_SECONDS)
 
-    def _verify(self, expected: dict[int, tuple[str, str]], refreshed: dict[int, set[int]]) -> set[int]:
-        """The notifications whose movie Kodi does not have (yet). Refreshes are queued jobs that remove the
-        movie and add it again: one is done when the movie is back under a new id, so wait a little."""
+    def _verify(self, expected: dict[int, tuple[str, str]], refreshed: dict[int, set[int]]
+                ) -> tuple[set[int], list[tuple[int, str, int, str]]]:
+        """The notifications whose movie Kodi does not have (yet), and Kodi's movies in their folders. A movie
+        in ``refreshed`` counts only once it is back under a new id (used when no scan of ours could show that
+        the refreshes have ended)."""
         deadline = time.monotonic() + VERIFY_SECONDS
         while True:
             known = self.movies_in({folder for folder, _ in expected.values()})
             missing = {i for i, (folder, file) in expected.items()
                        if not (ids := _match(known, folder, file)) or set(ids) & refreshed.get(i, set())}
             if not missing or time.monotonic() > deadline:
-                return missing
+                return missing, known
             time.sleep(POLL_SECONDS)
 
-    def movies_in(self, folders: set[str]) -> list[tuple[int, str]]:
-        """(movieid, file) of the movies Kodi has in or below these folders (one request per 50 folders)."""
-        found: list[tuple[int, str]] = []
+    def movies_in(self, folders: set[str]) -> list[tuple[int, str, int, str]]:
+        """(movieid, file, setid, set title) of the movies Kodi has in or below these folders (one request per
+        50 folders); setid 0 and "" for a movie in no set."""
+        found: list[tuple[int, str, int, str]] = []
         ordered = sorted(folders)
         for start in range(0, len(ordered), FILTER_CHUNK):
             chunk = ordered[start:start + FILTER_CHUNK]
             rules = [{"field": "path", "operator": "startswith", "value": f} for f in chunk]
             result = self.call("VideoLibrary.GetMovies", {
-                "properties": ["file"], "filter": rules[0] if len(rules) == 1 else {"or": rules}})
+                "properties": ["file", "setid", "set"], "filter": rules[0] if len(rules) == 1 else {"or": rules}})
             for movie in (result or {}).get("movies") or []:  # Kodi leaves "movies" out when there are none
                 if isinstance(movie, dict) and "movieid" in movie:
-                    found.append((int(movie["movieid"]), str(movie.get("file", ""))))
+                    found.append((int(movie["movieid"]), str(movie.get("file", "")), int(movie.get("setid") or 0),
+                                  str(movie.get("set") or "")))
         return found
 
     # metarr players test -------------------------------------------------------------------------
@@ -277,12 +335,12 @@ class _Plan:
             self.told.setdefault(n.id, []).append(f"Scan {folder}")
 
 
-def _match(known: list[tuple[int, str]], folder: str, file: str) -> list[int]:
+def _match(known: list[tuple[int, str, int, str]], folder: str, file: str) -> list[int]:
     """Kodi's movie ids for the movie in ``folder``: the exact file when Kodi has it, else any movie there."""
     target = parse(folder)
     fold = target.windows
     exact, inside = [], []
-    for movieid, kodi_file in known:
+    for movieid, kodi_file, *_ in known:
         first = kodi_file.removeprefix("stack://").split(" , ")[0]
         parsed = parse(first)
         parts = list(parsed.parts[:-1])  # the file's folder

@@ -7,6 +7,7 @@ player is one module plus one line here, with no import cycle.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import httpx
 
@@ -25,7 +26,10 @@ PLAYER_TYPES: Mapping[str, type[KodiPlayer | JellyfinPlayer | PlexPlayer]] = {
 
 
 def open_player(settings: PlayerSettings, env: Mapping[str, str] | None = None,
-                transport: httpx.BaseTransport | None = None) -> Player:
-    """The client for one configured player (credentials read from the environment now)."""
+                transport: httpx.BaseTransport | None = None, *, sets_folder: Path | None = None) -> Player:
+    """The client for one configured player (credentials read from the environment now). ``sets_folder`` is
+    metarr's movie-sets folder: Kodi's client reads it when Kodi cannot list its own (see :mod:`.kodi_sets`)."""
     credentials = PlayerCredentials.from_env(settings, env)
+    if settings.type == "kodi":
+        return KodiPlayer(settings, credentials, transport=transport, sets_folder=sets_folder)
     return PLAYER_TYPES[settings.type](settings, credentials, transport=transport)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from metarr_pipeline.art_types import file_stem
+from metarr_pipeline.art_types import file_stem, kodi_set_folder_name  # the Kodi notifier reads the folders too
 from metarr_pipeline.blobs import BlobStore, download_blob
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
@@ -44,12 +44,6 @@ from metarr_pipeline.store import CollectionArt, Store, collection_id_of_key
 
 log = logging.getLogger(__name__)
 MANIFEST = ".metarr-set.json"
-_ILLEGAL = str.maketrans({c: "_" for c in '/\\?:*"<>|'})
-
-
-def kodi_set_folder_name(title: str) -> str:
-    """Kodi's folder name for a set title (``MakeLegalFileName`` with ``LEGAL_WIN32_COMPAT``)."""
-    return title.translate(_ILLEGAL).rstrip(". ")
 
 
 @dataclass(frozen=True)

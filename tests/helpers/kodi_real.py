@@ -75,6 +75,7 @@ class KodiProfile:
     moviesets_folder: Path | None = None
     extract_flags: bool = True  # Kodi probes the video file (its stream details replace the NFO's <fileinfo>)
     extra_settings: dict[str, str] = field(default_factory=dict)
+    file_sources: Sequence[Path] = ()  # "Files" sources (not scanned; JSON-RPC may list folders inside them)
 
 
 def find_kodi_bin() -> Path | None:
@@ -310,12 +311,15 @@ class RealKodi:
             f"    <source><name>{escape(s.name or s.path.name)}</name>"
             f'<path pathversion="1">{escape(s.kodi_path)}</path><allowsharing>true</allowsharing></source>\n'
             for s in p.sources)
+        files = "".join(
+            f"    <source><name>{escape(path.name)}</name><path pathversion=\"1\">{escape(str(path).rstrip('/') + '/')}"
+            "</path><allowsharing>true</allowsharing></source>\n" for path in p.file_sources)
         (self.userdata / "sources.xml").write_text(
             "<sources>\n  <programs><default pathversion=\"1\"></default></programs>\n"
             f"  <video>\n    <default pathversion=\"1\"></default>\n{sources}  </video>\n"
             "  <music><default pathversion=\"1\"></default></music>\n"
             "  <pictures><default pathversion=\"1\"></default></pictures>\n"
-            "  <files><default pathversion=\"1\"></default></files>\n</sources>\n", "utf-8")
+            f"  <files><default pathversion=\"1\"></default>\n{files}  </files>\n</sources>\n", "utf-8")
 
     def video_database(self, deadline: float | None = None) -> Path:
         """The newest ``MyVideos<N>.db`` (Kodi creates it at start-up)."""

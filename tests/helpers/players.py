@@ -19,10 +19,19 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+
+@dataclass
+class KodiSet:
+    """A movie set in the double's library: its art as Kodi stores it (plain paths) and its plot."""
+
+    title: str
+    plot: str = ""
+    art: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,17 @@ class FakeKodi(FakePlayer):
     ``movie.mkv`` in the scanned folder, or in every folder under it that a GetMovies filter named, as the
     folders on Kodi's disk), except in ``unreadable`` folders (no readable NFO); a Scan sent while one runs
     **stops it and starts nothing**. ``Library.IsScanningVideo`` is true while a scan runs.
-    RefreshMovie gives the movie a new id, as Kodi's remove-and-add does."""
+    RefreshMovie removes the movie and adds it again, as Kodi's job does: a new id, except for the newest movie.
+
+    Movie sets behave like Kodi 20's (docs/KODI-SOURCE.md (d)): a movie whose file is in ``set_of`` (file →
+    (set title, overview), what its NFO says) joins that set when a scan or refresh adds it; the set is created
+    with that overview, and takes the art of ``<videolibrary.moviesetsfolder>/<legal title>/`` (the pictures in
+    ``files`` there, named after their type) only while it has no art, so a refresh changes neither.
+    ``VideoLibrary.GetMovieSetDetails`` answers art as ``image://<url-encoded path>/`` (plus Kodi's default
+    ``icon``); ``SetMovieSetDetails`` unwraps what it is sent, ``null`` removes a type. ``Files.GetDirectory``
+    lists ``disk`` and ``files`` (one level) only inside a video source or ``other_sources`` (Kodi's
+    ``RemoteAccessAllowed``), and answers ``Invalid params`` outside them or for a folder with nothing in it.
+    ``Settings.GetSettingValue`` reads ``settings``."""
 
     def __init__(self, username: str = "kodi", password: str = "") -> None:
         super().__init__()
@@ -125,7 +144,12 @@ class FakeKodi(FakePlayer):
         self.cancelled_scans = 0
         self._scan_timer: threading.Timer | None = None
         self._asked: set[str] = set()  # folders named by GetMovies filters
-        self._next_movieid = 1
+        self.settings: dict[str, Any] = {"videolibrary.moviesetsfolder": "", "videolibrary.artworklevel": 0}
+        self.files: set[str] = set()  # other files on Kodi's side (set art), as Kodi sees their paths
+        self.other_sources: list[str] = []  # folders of Kodi's files/pictures/music sources
+        self.set_of: dict[str, tuple[str, str]] = {}  # movie file → (set title, overview) from its NFO
+        self.moviesets: dict[int, KodiSet] = {}
+        self.movie_set: dict[int, int] = {}  # movieid → setid
 
     def answer(self, request: Recorded) -> tuple[int, Any]:
         if request.path != "/jsonrpc" or request.method != "POST":
@@ -159,8 +183,8 @@ class FakeKodi(FakePlayer):
             rules = rules.get("or", [rules]) if rules else []
             with self._lock:
                 self._asked.update(str(r.get("value", "")) for r in rules)
-            hits = [{"movieid": i, "label": f"movie {i}", "file": f} for i, f in sorted(self.movies.items())
-                    if not rules or any(self._matches(r, f) for r in rules)]
+            hits = [{"movieid": i, "label": f"movie {i}", "file": f, **self._set_fields(i, params)}
+                    for i, f in sorted(self.movies.items()) if not rules or any(self._matches(r, f) for r in rules)]
             result: dict[str, Any] = {"limits": {"start": 0, "end": len(hits), "total": len(hits)}}
             if hits:  # like Kodi: no "movies" key when there are none
                 result["movies"] = hits
@@ -169,7 +193,8 @@ class FakeKodi(FakePlayer):
             with self._lock:
                 file = self.movies.pop(params.get("movieid"), None)
                 if file is not None:
-                    self.movies[self._new_id()] = file  # Kodi removes the movie and adds it again
+                    self.movie_set.pop(params.get("movieid"), None)
+                    self._add_movie(file)  # Kodi removes the movie and adds it again
             if file is not None:
                 reply["result"] = "OK"
             else:
@@ -182,6 +207,9 @@ class FakeKodi(FakePlayer):
         elif method == "VideoLibrary.Scan":
             self._scan(params.get("directory", ""))
             reply["result"] = "OK"
+        elif method.startswith(("VideoLibrary.GetMovieSetDetails", "VideoLibrary.SetMovieSetDetails",
+                                "Settings.", "Files.GetDirectory")):
+            reply.update(self._sets_and_files(method, params))
         elif method == "XBMC.GetInfoBooleans":
             reply["result"] = {b: self.scanning if b == "Library.IsScanningVideo" else False
                                for b in params.get("booleans", [])}
@@ -195,9 +223,9 @@ class FakeKodi(FakePlayer):
         return timer is not None and timer.is_alive()
 
     def _new_id(self) -> int:
-        self._next_movieid = max(self._next_movieid, max(self.movies, default=0) + 1)
-        self._next_movieid += 1
-        return self._next_movieid - 1
+        """Kodi's ``idMovie INTEGER PRIMARY KEY``: SQLite gives the largest id + 1, so a refresh of the newest
+        movie (removed, then added) gets its own id back (measured, docs/KODI-SOURCE.md (c))."""
+        return max(self.movies, default=0) + 1
 
     def _scan(self, directory: str) -> None:
         """Kodi's UpdateLibrary(video): a scan while one runs stops it and starts nothing."""
@@ -220,7 +248,88 @@ class FakeKodi(FakePlayer):
             for file in files:
                 if file.rsplit("/", 1)[0] + "/" not in self.unreadable and file not in self.movies.values() \
                         and not any(f.startswith(file.rsplit("/", 1)[0] + "/") for f in self.movies.values()):
-                    self.movies[self._new_id()] = file
+                    self._add_movie(file)
+
+    # movie sets, settings, files ----------------------------------------------------------------------------
+
+    def _add_movie(self, file: str) -> int:
+        """Add a movie (the lock is held); it joins its NFO's set, which takes folder art only while it has none."""
+        movieid = self._new_id()
+        self.movies[movieid] = file
+        if file in self.set_of:
+            title, overview = self.set_of[file]
+            setid = next((i for i, s in self.moviesets.items() if s.title == title), None)
+            if setid is None:
+                setid = max(self.moviesets, default=0) + 1
+                self.moviesets[setid] = KodiSet(title, overview)  # CVideoDatabase::AddSet: the overview once
+            self.movie_set[movieid] = setid
+            movie_set = self.moviesets[setid]
+            if not movie_set.art:  # SetDetailsForMovie: "if (!HasArtForItem(idSet, ...))"
+                movie_set.art = self._folder_art(title)
+        return movieid
+
+    def _folder_art(self, title: str) -> dict[str, str]:
+        root = str(self.settings.get("videolibrary.moviesetsfolder") or "")
+        if not root:
+            return {}
+        folder = root.rstrip("/") + "/" + title.translate(_LEGAL).rstrip(". ") + "/"
+        art = {}
+        for path in sorted(self.files):
+            name = path[len(folder):] if path.startswith(folder) else ""
+            stem, _, ext = name.rpartition(".")
+            if name and "/" not in name and ext.lower() in ("jpg", "jpeg", "png") and stem.isalnum():
+                art[stem.lower()] = path
+        return art
+
+    def _set_fields(self, movieid: int, params: dict[str, Any]) -> dict[str, Any]:
+        setid = self.movie_set.get(movieid, 0)
+        out: dict[str, Any] = {}
+        if "setid" in params.get("properties", []):
+            out["setid"] = setid
+        if "set" in params.get("properties", []):
+            out["set"] = self.moviesets[setid].title if setid else ""
+        return out
+
+    def _sets_and_files(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        invalid = {"error": {"code": -32602, "message": "Invalid params."}}
+        with self._lock:
+            if method == "Settings.GetSettingValue":
+                setting = params.get("setting")
+                return {"result": {"value": self.settings[setting]}} if setting in self.settings else invalid
+            if method == "Files.GetDirectory":
+                return self._directory(str(params.get("directory", "")))
+            movie_set = self.moviesets.get(params.get("setid"))
+            if movie_set is None:
+                return invalid
+            if method == "VideoLibrary.GetMovieSetDetails":
+                art = {k: f"image://{quote(v, safe='')}/" for k, v in movie_set.art.items()}
+                return {"result": {"setdetails": {
+                    "setid": params["setid"], "label": movie_set.title, "title": movie_set.title,
+                    "plot": movie_set.plot, "art": {**art, "icon": "image://DefaultFolder.png/"}}}}
+            if method == "VideoLibrary.SetMovieSetDetails":
+                for kind, value in (params.get("art") or {}).items():
+                    if value is None:
+                        movie_set.art.pop(kind, None)
+                    elif value:
+                        movie_set.art[kind] = _unwrap(value)
+                if params.get("plot") is not None:
+                    movie_set.plot = params["plot"]
+                return {"result": "OK"}
+        return {"error": {"code": -32601, "message": "Method not found."}}
+
+    def _directory(self, directory: str) -> dict[str, Any]:
+        folder = directory if directory.endswith("/") else directory + "/"
+        roots = [str(s.get("file", "")) for s in self.sources] + self.other_sources
+        entries: dict[str, str] = {}
+        for path in sorted(self.disk | self.files):
+            if path.startswith(folder) and path != folder:
+                first, slash, _ = path[len(folder):].partition("/")
+                entries[folder + first + slash] = "directory" if slash else "file"
+        if not any(root and folder.startswith(root) for root in roots) or not entries:
+            return {"error": {"code": -32602, "message": "Invalid params."}}
+        files = [{"file": p, "filetype": t, "label": p.rstrip("/").rsplit("/", 1)[-1], "type": "unknown"}
+                 for p, t in entries.items()]
+        return {"result": {"files": files, "limits": {"start": 0, "end": len(files), "total": len(files)}}}
 
     @staticmethod
     def _matches(rule: dict[str, Any], file: str) -> bool:
@@ -293,6 +402,14 @@ class FakePlex(FakePlayer):
     def refreshes(self) -> list[tuple[str, str | None]]:
         """The accepted refreshes: (section id, path or None for the whole section)."""
         return list(self.refreshed)
+
+
+_LEGAL = str.maketrans({c: "_" for c in '/\\?:*"<>|'})  # CUtil::MakeLegalFileName(LEGAL_WIN32_COMPAT)
+
+
+def _unwrap(value: str) -> str:
+    """CTextureUtils::UnwrapImageURL."""
+    return unquote(value[len("image://"):].rstrip("/")) if value.startswith("image://") else value
 
 
 def closed_port_url() -> str:

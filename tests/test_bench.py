@@ -78,12 +78,29 @@ def test_the_cold_stage_is_judged_against_the_bound_of_its_necessary_calls_and_p
     figures = cold_figures(cold, 120)
     assert figures["bound"] == provider_bound({"tmdb_api": 400})
     assert figures["ratio_to_bound"] == round(30.0 / figures["bound"]["bound_s"], 2)
-    assert figures["per_movie_calls"] == {"fanart_movie": 0.95, "search": 0.05, "tmdb_movie": 1.0,
+    assert figures["per_movie_calls"] == {"fanart_movie": 0.95, "search": 0.05, "identify": 0.0, "tmdb_movie": 1.0,
                                           "tmdb_collection": 0.2}
     cold |= figures
     verdict = {v["target"]: v for v in verdicts({"stages": {"cold": cold | {"peak_rss_mb": 1.0}}}, 120)}
     calls = verdict["cold: ≤ 1 TMDB + 1 fanart.tv call per movie (+ collections)"]
     assert calls["met"] is True and "3 refused with 429 and retried" in calls["measured"]
+
+
+def test_an_alternative_title_lookup_is_identification_not_the_metadata_call() -> None:
+    """The alternative-title rung asks ``/movie/{id}`` for other titles: like the search, an identification call,
+    so the "≤ 1 TMDB call per movie" target keeps counting the metadata fetch only."""
+    from bench.targets import classify
+
+    lookup = {**record("tmdb_api", "/3/movie/1211", kind="movie"),
+              "query": "append_to_response=alternative_titles%2Ctranslations&language=en&api_key=secret"}
+    metadata = {**record("tmdb_api", "/3/movie/1211", kind="movie"),
+                "query": "append_to_response=images%2Ccredits%2Crelease_dates&language=en&api_key=secret"}
+    assert classify(lookup) == "tmdb_identify" and classify(metadata) == "tmdb_movie"
+    stats = request_stats([lookup, metadata])
+    cold = {"wall_s": 1.0, "dagster": {"counters": {"identified": 1}},
+            "requests": {**stats, "by_status": {"200": 2}}}
+    per = cold_figures(cold, 1)["per_movie_calls"]
+    assert per["tmdb_movie"] == 1.0 and per["identify"] == 1.0
 
 
 def test_the_library_plan_meets_every_hostile_case_and_is_a_prefix() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import bench
 from bench import ROOT
 from bench.instance import INSTANCES, drop_instance, fresh_dagster_home
-from bench.library import TEMPLATES, library_plan, make_library, make_templates
+from bench.library import CASES, TEMPLATES, library_plan, make_library, make_templates
 from bench.profiles import write_profile
 from bench.report import update_readme, write_results
 from bench.simulator import SimulatorProcess
@@ -56,6 +56,7 @@ def initial_results(date: str, n: int, plan: list[dict[str, Any]], instance: str
         "limits": {"latency_s": LATENCY, "tmdb_api_rps": TMDB_RPS, "connections_per_host": CONNECTIONS,
                    "client": "limits set equal to the simulator's (see bench/README.md)"},
         "library": {"movies": n, "untagged": sum(1 for m in plan if not m["tagged"]),
+                    "cases": {case: sum(case in m["cases"] for m in plan) for case in CASES},
                     "templates": [spec for _, spec in TEMPLATES]},
         "stages": {}, "profiles": {},
     }
@@ -153,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cold" in stages_wanted or not library.exists():
         make_library(library, plan, templates)
     print(f"bench: library generated in {time.perf_counter() - t:.1f} s "
-          f"({sum(1 for m in plan if not m['tagged'])} folders without an id tag)")
+          f"({sum(1 for m in plan if not m['tagged'])} folders without an id tag; hostile cases: "
+          + ", ".join(f"{case} {sum(case in m['cases'] for m in plan)}" for case in CASES) + ")")
 
     sim_cache = args.work.resolve() / "simulator-cache"
     sim = SimulatorProcess(work, sim_cache)

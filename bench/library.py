@@ -2,6 +2,16 @@
 
 The plan is deterministic and a prefix for a smaller N, so runs of the same size compare; the five templates
 are made once (``LIBRARY_VERSION`` remakes them) and copied, so the scan probes N real files.
+
+The library meets the catalog's hostile cases, each listed in a plan entry's ``cases``:
+
+* ``search``: one folder in twenty has no id tag and is identified by a TMDB search of its title;
+* ``alt_title``: a film with an alternative title (the catalog's ``alt_title`` trait, 2 % of ids) is filed under
+  it, untagged, as anime collections are: only the alternative-title rung of identification finds it;
+* ``locked_cast``: one folder in twenty-five holds the user's NFO with Jellyfin's ``<lockedfields>Cast`` and
+  their own two actors, which enrichment and publishing must keep;
+* ``misdeclared_size`` / ``misnamed_png``: the film's best poster is declared 2000×3000 but served at 1000×1500,
+  or is a PNG named ``.jpg`` (the catalog's traits of the same names, 2 % of ids each).
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 LIBRARY_VERSION = "1"
 
@@ -32,8 +43,13 @@ def _safe(title: str) -> str:
     return re.sub(r"\s+", " ", text).strip().rstrip(".") or "Untitled"
 
 
+CASES = ("search", "alt_title", "locked_cast", "misdeclared_size", "misnamed_png")
+USER_CAST = (("Jane Nobody", "Herself"), ("Otis Brandt", "The Neighbour"))  # a locked cast: not TMDB's
+
+
 def library_plan(n: int) -> list[dict[str, Any]]:
-    """The N movies: TMDB id, folder and file name, template. Deterministic, and a prefix for smaller N."""
+    """The N movies: TMDB id, folder and file name, template, the user's NFO ("" for none) and the hostile
+    ``cases`` the movie carries (see the module doc). Deterministic, and a prefix for smaller N."""
     from metarr_pipeline.simulator import Catalog
     from metarr_pipeline.simulator.variety import REDIRECTS, is_removed
 
@@ -50,17 +66,42 @@ def library_plan(n: int) -> list[dict[str, Any]]:
         if movie is None or not movie.release_date[:4].isdigit():
             continue
         title, year = _safe(movie.title), int(movie.release_date[:4])
-        tagged = True
-        if len(plan) % 20 == 7 and catalog.search(title, year) == [tmdb_id]:
-            tagged = False  # identified by a TMDB search, as an untagged library would be
+        cases = [trait for trait in ("misdeclared_size", "misnamed_png") if _planted(movie, trait)]
+        alternative = next((_safe(alt) for _, alt in movie.alternative_titles
+                            if catalog.search(_safe(alt), year) == [tmdb_id]), None)
+        if alternative:
+            title, cases = alternative, ["alt_title", *cases]  # filed under it, found by it alone
+        elif len(plan) % 20 == 7 and catalog.search(title, year) == [tmdb_id]:
+            cases = ["search", *cases]  # identified by a TMDB search, as an untagged library would be
+        tagged = not {"alt_title", "search"} & set(cases)
+        nfo = ""
+        if len(plan) % 25 == 13 and tagged:  # an NFO's title would be searched instead of the folder's
+            nfo, cases = _locked_cast_nfo(movie.title, year), [*cases, "locked_cast"]
         folder = f"{title} ({year})" + (f" {{tmdb-{tmdb_id}}}" if tagged else "")
         if folder in seen_folders:
             continue
         seen_folders.add(folder)
         template = len(plan) % len(TEMPLATES)
         plan.append({"tmdb_id": tmdb_id, "folder": folder, "file": f"{title} ({year}).{TEMPLATES[template][0]}",
-                     "template": template, "tagged": tagged})
+                     "template": template, "tagged": tagged, "nfo": nfo, "cases": cases})
     return plan
+
+
+def _planted(movie: Any, trait: str) -> bool:
+    """Whether the trait's quirk is really on a poster (a film without images has the trait but no poster)."""
+    if trait not in movie.traits:
+        return False
+    if trait == "misdeclared_size":
+        return any(i.kind == "poster" and i.served_size for i in movie.images)
+    return any(i.kind == "poster" and i.served_format == "PNG" for i in movie.images)
+
+
+def _locked_cast_nfo(title: str, year: int) -> str:
+    """The user's NFO as Jellyfin writes it when the cast is locked: their actors, ``Cast`` in lockedfields."""
+    actors = "".join(f"    <actor><name>{name}</name><role>{role}</role><order>{order}</order></actor>\n"
+                     for order, (name, role) in enumerate(USER_CAST))
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n<movie>\n    <title>{escape(title)}</title>\n'
+            f"    <year>{year}</year>\n    <lockedfields>Cast</lockedfields>\n{actors}</movie>\n")
 
 
 def make_templates(folder: Path) -> list[Path]:
@@ -85,6 +126,8 @@ def make_library(root: Path, plan: list[dict[str, Any]], templates: list[Path]) 
         folder = root / movie["folder"]
         folder.mkdir()
         shutil.copyfile(templates[movie["template"]], folder / movie["file"])
+        if movie.get("nfo"):
+            (folder / f"{Path(movie['file']).stem}.nfo").write_text(movie["nfo"], encoding="utf-8")
 
 
 def library_snapshot(root: Path) -> dict[str, tuple[int, int, int]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import re
 from typing import Any
+from urllib.parse import unquote
 
 # --- the provider limits the simulator enforces (what "the providers allow") ----------------------------
 LATENCY = 0.04
@@ -26,6 +27,9 @@ PEAK_RSS_MB = 1536.0
 DAGSTER_MS_PER_MOVIE = 50.0
 
 
+_OTHER_TITLES = re.compile(r"append_to_response=alternative_titles,translations(&|$)")
+
+
 def classify(record: dict[str, Any]) -> str:
     """A request log record's kind: ``tmdb_movie``, ``tmdb_preview``, ``fanart_original``, ``headshot`` ..."""
     host, path = record["host"], record["path"]
@@ -36,6 +40,8 @@ def classify(record: dict[str, Any]) -> str:
         return "fanart_preview" if path.startswith("/preview/") else "fanart_original"
     if host == "fanart_api":
         return "fanart_movie"
+    if record["kind"] == "movie" and _OTHER_TITLES.search(unquote(record["query"])):
+        return "tmdb_identify"  # a search result's other titles (identification, as the search is), not metadata
     return f"tmdb_{record['kind']}"
 
 
@@ -95,7 +101,7 @@ def cold_figures(cold: dict[str, Any], n: int) -> dict[str, Any]:
     movies = max(1, cold["dagster"]["counters"].get("identified", n))
     answered = req["answered_by_kind"]
     per_movie_calls = {k: round(answered.get(f"tmdb_{k}" if k != "fanart_movie" else k, 0) / movies, 3)
-                       for k in ("movie", "fanart_movie", "collection", "search")}
+                       for k in ("movie", "fanart_movie", "collection", "search", "identify")}
     per_movie_calls["tmdb_movie"] = per_movie_calls.pop("movie")
     per_movie_calls["tmdb_collection"] = per_movie_calls.pop("collection")
     return {

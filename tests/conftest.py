@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # Dagster is imported by the fixtures that need it, not by ev
     import dagster as dg
 
     from dagster_project.postgres_cluster import Cluster
+    from metarr_pipeline.simulator import Simulator
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,16 @@ def demo_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo") / "library"
     generate_demo_library(root)
     return root
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
+    """One loopback provider simulator per test module, with its default limits (a module needing other knobs
+    defines its own ``sim``, which wins over this one)."""
+    from metarr_pipeline.simulator import Simulator, SimulatorConfig
+
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as simulator:
+        yield simulator
 
 
 @pytest.fixture(scope="module")

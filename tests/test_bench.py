@@ -3,6 +3,7 @@ overhead and the verdicts. The stages themselves run only in ``make bench``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,9 +78,74 @@ def test_the_cold_stage_is_judged_against_the_bound_of_its_necessary_calls_and_p
     figures = cold_figures(cold, 120)
     assert figures["bound"] == provider_bound({"tmdb_api": 400})
     assert figures["ratio_to_bound"] == round(30.0 / figures["bound"]["bound_s"], 2)
-    assert figures["per_movie_calls"] == {"fanart_movie": 0.95, "search": 0.05, "tmdb_movie": 1.0,
+    assert figures["per_movie_calls"] == {"fanart_movie": 0.95, "search": 0.05, "identify": 0.0, "tmdb_movie": 1.0,
                                           "tmdb_collection": 0.2}
     cold |= figures
     verdict = {v["target"]: v for v in verdicts({"stages": {"cold": cold | {"peak_rss_mb": 1.0}}}, 120)}
     calls = verdict["cold: ≤ 1 TMDB + 1 fanart.tv call per movie (+ collections)"]
     assert calls["met"] is True and "3 refused with 429 and retried" in calls["measured"]
+
+
+def test_an_alternative_title_lookup_is_identification_not_the_metadata_call() -> None:
+    """The alternative-title rung asks ``/movie/{id}`` for other titles: like the search, an identification call,
+    so the "≤ 1 TMDB call per movie" target keeps counting the metadata fetch only."""
+    from bench.targets import classify
+
+    lookup = {**record("tmdb_api", "/3/movie/1211", kind="movie"),
+              "query": "append_to_response=alternative_titles%2Ctranslations&language=en&api_key=secret"}
+    metadata = {**record("tmdb_api", "/3/movie/1211", kind="movie"),
+                "query": "append_to_response=images%2Ccredits%2Crelease_dates&language=en&api_key=secret"}
+    assert classify(lookup) == "tmdb_identify" and classify(metadata) == "tmdb_movie"
+    stats = request_stats([lookup, metadata])
+    cold = {"wall_s": 1.0, "dagster": {"counters": {"identified": 1}},
+            "requests": {**stats, "by_status": {"200": 2}}}
+    per = cold_figures(cold, 1)["per_movie_calls"]
+    assert per["tmdb_movie"] == 1.0 and per["identify"] == 1.0
+
+
+def test_the_library_plan_meets_every_hostile_case_and_is_a_prefix() -> None:
+    from bench.library import CASES, library_plan
+
+    plan = library_plan(100)
+    assert library_plan(40) == plan[:40]  # a smaller run is the start of a bigger one
+    by_case = {case: [m for m in plan if case in m["cases"]] for case in CASES}
+    assert all(by_case.values()), {case: len(movies) for case, movies in by_case.items()}
+    for movie in (*by_case["alt_title"], *by_case["search"]):
+        assert not movie["tagged"] and "{tmdb-" not in movie["folder"]
+    for movie in by_case["locked_cast"]:
+        assert movie["tagged"] and "<lockedfields>Cast</lockedfields>" in movie["nfo"]
+    assert all(not m["nfo"] for m in plan if "locked_cast" not in m["cases"])
+
+
+def test_the_plans_hostile_folders_are_identified_and_locked_by_the_product(tmp_path: Path) -> None:
+    """The benchmark's hostile folders, made as the benchmark makes them and scanned by the product against the
+    loopback simulator: an alternative-title folder is identified by the search (its alternative title), and a
+    locked-cast NFO locks the actors in the merge."""
+    from bench.library import USER_CAST, library_plan, make_library, make_templates
+    from metarr_pipeline.metadata.merge import locked_fields
+    from metarr_pipeline.providers.session import open_providers
+    from metarr_pipeline.scan.nfo import read_nfo
+    from metarr_pipeline.scan.scan import scan_library
+    from metarr_pipeline.simulator import Simulator, SimulatorConfig
+    from metarr_pipeline.store import Store
+    from tests.test_providers import KEYS, make_settings
+
+    hostile = [m for m in library_plan(100) if m["cases"]]
+    root = tmp_path / "library"
+    make_library(root, hostile, make_templates(tmp_path / "templates"))
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "simcache")) as sim:
+        settings = make_settings(tmp_path, sim, root=root)
+        store = Store(settings.database_path)
+        with open_providers(settings, KEYS) as providers:
+            scan_library(settings, store, resolver=providers.tmdb)
+    movies = {Path(m.folder).name: m for m in store.movies()}
+    assert len(movies) == len(hostile)
+    for planned in hostile:
+        movie = movies[planned["folder"]]
+        assert (movie.status, movie.tmdb_id) == ("identified", planned["tmdb_id"]), (planned, movie.reason)
+        if "alt_title" in planned["cases"] or "search" in planned["cases"]:
+            assert movie.id_source == "search", planned
+        if "locked_cast" in planned["cases"]:
+            nfo = read_nfo(root / planned["folder"] / f"{Path(planned['file']).stem}.nfo")
+            assert "actors" in locked_fields(nfo.lockdata, nfo.locked_fields) and not nfo.problem
+            assert [(a["name"], a["role"]) for a in nfo.fields["actors"]] == list(USER_CAST)  # type: ignore[union-attr]

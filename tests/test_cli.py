@@ -35,14 +35,16 @@ def test_scan_then_status(demo_library: Path, tmp_path: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     # Without a TMDB key the built-in simulator answers the search and IMDb rungs, and says so.
     assert "built-in simulator" in out
-    assert "12 folders, 11 identified, 1 unidentified" in out
+    assert "13 folders, 12 identified, 1 unidentified" in out
     assert "Untitled Home Video" in out and "TMDB search found no movie" in out
 
     assert main(["--config", str(cfg), "status"]) == 0
     out = capsys.readouterr().out
     line = next(ln for ln in out.splitlines() if ln.startswith("blade-runner-2049-2017-tmdb335984"))
     assert "identified" in line and "tmdb 335984 (name)" in line and "hevc 320x134" in line and "hdr10" in line
-    assert "11 identified, 1 unidentified" in out
+    kimi = next(ln for ln in out.splitlines() if ln.startswith("kimi-no-na-wa-2016-tmdb372058"))
+    assert "tmdb 372058 (search)" in kimi  # the romanised folder name, found through an alternative title
+    assert "12 identified, 1 unidentified" in out
 
     assert main(["--config", str(cfg), "status", "--problems"]) == 0
     out = capsys.readouterr().out

@@ -56,11 +56,12 @@ def test_library_scan_registers_partitions_and_reports_counts(library: tuple[Pat
                             resources={"metarr": MetarrResource(config_path=str(cfg))})
     assert result.success
     meta = scan_metadata(result)
-    assert meta["found"].value == 12 and meta["identified"].value == 11 and meta["unidentified"].value == 1
-    assert meta["probed"].value == 12 and meta["partitions_added"].value == 11
+    assert meta["found"].value == 13 and meta["identified"].value == 12 and meta["unidentified"].value == 1
+    assert meta["probed"].value == 13 and meta["partitions_added"].value == 12
     assert "Untitled Home Video" in meta["problems"].value
     keys = instance.get_dynamic_partitions("movies")
-    assert "the-matrix-1999-tmdb603" in keys and "schindler-s-list-1993-tmdb424" in keys and len(keys) == 11
+    assert "the-matrix-1999-tmdb603" in keys and "schindler-s-list-1993-tmdb424" in keys and len(keys) == 12
+    assert "kimi-no-na-wa-2016-tmdb372058" in keys  # found through its alternative title
 
     # One movie per partition: materialise one from the picker's point of view.
     result = dg.materialize([scanned_movie], instance=instance, partition_key="blade-runner-2049-2017-tmdb335984",

@@ -35,7 +35,7 @@ def test_the_scan_materialises_scanned_movie_for_new_and_changed_movies_only(lib
         assert dg.materialize([library_scan], instance=instance, resources=resources).success
         events = _scanned_movie_events(instance)
         keys = sorted(e.partition_key for e in events)
-        assert keys == sorted(instance.get_dynamic_partitions("movies")) and len(keys) == 11
+        assert keys == sorted(instance.get_dynamic_partitions("movies")) and len(keys) == 12
         matrix = next(e for e in events if e.partition_key == "the-matrix-1999-tmdb603")
         meta = matrix.asset_materialization.metadata
         assert meta["tmdb_id"].value == 603 and meta["change"].value == "new"
@@ -43,7 +43,7 @@ def test_the_scan_materialises_scanned_movie_for_new_and_changed_movies_only(lib
         assert instance.get_materialized_partitions(dg.AssetKey("scanned_movie")) == set(keys)  # green in the UI
 
         result = dg.materialize([library_scan], instance=instance, resources=resources)  # nothing changed
-        assert result.success and len(_scanned_movie_events(instance)) == 11
+        assert result.success and len(_scanned_movie_events(instance)) == 12
         scan_meta = scan_metadata(result)
         assert scan_meta["scanned_movie_partitions_materialised"].value == 0
 

@@ -17,12 +17,12 @@ from dagster_project.definitions import auto_publish_sensor, config_change_senso
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import RANGE_END, RANGE_START, TRIGGER_TAG
 from metarr_pipeline.artwork.enrich import enrich_movies
-from metarr_pipeline.config import load_settings
+from metarr_pipeline.config import Settings, load_settings
 from metarr_pipeline.orchestration import batched_ranges, due_for_enrichment, outdated_for_publish, stale_movies
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.publish import publish_movies
-from metarr_pipeline.simulator import Simulator, SimulatorConfig
+from metarr_pipeline.simulator import Simulator
 from metarr_pipeline.store import Store
 from tests.test_providers import KEYS, make_settings, seed_movies
 
@@ -43,10 +43,22 @@ max_movies_per_run = 25
 """
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory):
-    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
-        yield s
+def enriched_seeded_library(tmp_path: Path, sim: Simulator, tmdb_ids: list[int],
+                            extra: str = SMALL) -> tuple[Settings, Store, list[str]]:
+    """Movies seeded in a store (no scan), each with a real empty folder under ``tmp_path/lib`` to publish into,
+    fetched and enriched against the simulator: (settings, store, sorted partition keys), ready to publish.
+    The state test_sensor_retry, test_serve and test_publish_state start from too."""
+    root = tmp_path / "lib"
+    settings = make_settings(tmp_path, sim, root=root, extra=extra)
+    store = Store(settings.database_path)
+    keys = sorted(seed_movies(store, tmdb_ids))
+    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
+    for movie in store.movies():
+        os.makedirs(movie.folder, exist_ok=True)
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers, keys)
+        enrich_movies(settings, store, providers, keys)
+    return settings, store, keys
 
 
 @pytest.mark.parametrize(
@@ -94,17 +106,7 @@ def test_schedule_requests_a_few_batched_runs_for_due_movies_only(tmp_path: Path
 
 
 def test_auto_publish_only_when_on_and_never_for_manual_movies(tmp_path: Path, sim: Simulator) -> None:
-    root = tmp_path / "lib"
-    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
-    store = Store(settings.database_path)
-    keys = sorted(seed_movies(store, [603, 949, 807]))
-    for key in keys:  # real folders to publish into
-        movie = store.movie_by_partition(key)
-        os.makedirs(movie.folder.replace("/lib", str(root)), exist_ok=True)
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
-    with open_providers(settings, KEYS) as providers:
-        fetch_metadata(settings, store, providers)
-        enrich_movies(settings, store, providers)
+    settings, store, keys = enriched_seeded_library(tmp_path, sim, [603, 949, 807])
     store.set_manual(keys[1], True)
     resource = MetarrResource(config_path=str(settings.config_path))
     with dg.instance_for_test() as instance:
@@ -234,16 +236,7 @@ def test_four_concurrent_multiprocess_runs_over_overlapping_movies(tmp_path: Pat
 
 
 def test_publish_chosen_partitions_from_the_ui_with_checks(tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = tmp_path / "lib"
-    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
-    store = Store(settings.database_path)
-    keys = sorted(seed_movies(store, [603, 949, 807]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
-    for m in store.movies():
-        os.makedirs(m.folder, exist_ok=True)
-    with open_providers(settings, KEYS) as providers:
-        fetch_metadata(settings, store, providers)
-        enrich_movies(settings, store, providers)
+    settings, store, keys = enriched_seeded_library(tmp_path, sim, [603, 949, 807])
     monkeypatch.setenv("TMDB_API_KEY", "k")
     monkeypatch.setenv("FANART_API_KEY", "k")
     resources = {"metarr": MetarrResource(config_path=str(settings.config_path))}
@@ -271,16 +264,9 @@ def test_metarr_backfill_rescores_offline_and_leaves_the_new_selection_for_revie
         tmp_path: Path, sim: Simulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from metarr_pipeline.cli import main
 
-    root = tmp_path / "lib"
-    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
-    store = Store(settings.database_path)
-    keys = sorted(seed_movies(store, [603, 949]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
-    for m in store.movies():
-        os.makedirs(m.folder, exist_ok=True)
+    settings, store, keys = enriched_seeded_library(tmp_path, sim, [603, 949])
+    root = settings.library.roots[0]
     with open_providers(settings, KEYS) as providers:
-        fetch_metadata(settings, store, providers, keys)
-        enrich_movies(settings, store, providers, keys)
         assert not publish_movies(settings, store, providers, keys).failures
     # The config changes later than that publish (state timestamps have one-second resolution).
     store.execute_script("UPDATE publish_log SET published_at = published_at - INTERVAL 1 MINUTE")

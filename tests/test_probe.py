@@ -156,12 +156,13 @@ DEMO_STREAMS = {
         ("h264", 320, 172, 1.86, ""), [("aac", 2, "eng"), ("ac3", 2, "spa")], []),
     "千と千尋の神隠し (2001) {tmdb-129}": (
         ("h264", 320, 180, 1.78, ""), [("aac", 2, "jpn"), ("aac", 2, "eng")], []),
+    "Kimi no Na wa (2016)": (("h264", 320, 180, 1.78, ""), [("aac", 2, "jpn")], []),
     "Untitled Home Video": (("h264", 320, 180, 1.78, ""), [("aac", 2, "")], []),
 }
 
 
 def test_demo_streams_table_covers_every_folder() -> None:
-    assert set(DEMO_STREAMS) == set(DEMO_FOLDERS) and len(DEMO_FOLDERS) == 12
+    assert set(DEMO_STREAMS) == set(DEMO_FOLDERS) and len(DEMO_FOLDERS) == 13
 
 
 @pytest.mark.parametrize("folder", DEMO_FOLDERS)

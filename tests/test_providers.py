@@ -24,8 +24,10 @@ FANART_SECRET = "fanart-Sup3rS3cret-0077"
 KEYS = ProviderKeys(tmdb_api_key=SECRET, fanart_api_key=FANART_SECRET)
 
 
-def make_settings(tmp_path: Path, sim: Simulator, root: Path | None = None, extra: str = "",
+def make_settings(tmp_path: Path, sim: Simulator, root: Path | None = None, extra: str = "", providers: str = "",
                   **tmdb: object) -> Settings:
+    """A config (``tmp_path/metarr.toml``, state under ``tmp_path/state``) pointing at the simulator: ``providers``
+    adds lines to ``[providers]``, keyword arguments to ``[providers.tmdb]``, ``extra`` whole sections."""
     root = root or tmp_path / "lib"
     root.mkdir(exist_ok=True)
     tmdb_lines = "\n".join(f"{k} = {v}" for k, v in tmdb.items())
@@ -39,6 +41,7 @@ roots = ["{root}"]
 mode = "network"
 image_hosts = {list(sim.image_hosts)!r}
 backoff_seconds = 0.05
+{providers}
 [providers.tmdb]
 api_url = "{sim.tmdb_api_url}"
 image_url = "{sim.tmdb_image_url}"

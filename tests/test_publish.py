@@ -28,6 +28,7 @@ from metarr_pipeline.store import Store
 from tests.test_providers import KEYS, make_settings
 
 MATRIX = "The Matrix (1999) {tmdb-603}"
+HEAT = "Heat (1995) {tmdb-949}"  # a DVD structure: VIDEO_TS/, .actors inside it
 IS_ROOT = os.geteuid() == 0
 
 
@@ -53,16 +54,23 @@ FOLDERS = (MATRIX, "Amélie (2001)", "Heat (1995) {tmdb-949}", "Inception (2010)
            "Pulp Fiction (1994) {tmdb-680}", "Se7en (1995) {tmdb-807}")
 
 
-@pytest.fixture
-def library(demo_library: Path, tmp_path: Path, sim: Simulator) -> tuple[Path, Settings, Store]:
-    """A private copy of the demo movies these tests need (a file movie, a DVD, a Blu-ray, a user NFO...)."""
+def enriched_copy(demo_library: Path, tmp_path: Path, sim: Simulator,
+                  folders: tuple[str, ...]) -> tuple[Path, Settings, Store]:
+    """A private copy of these demo movies, scanned, fetched and enriched against the simulator, not published.
+    The publishing tests' library (test_publish_safety and test_publish_speed use it with a file movie and a DVD)."""
     root = tmp_path / "library"
-    for name in FOLDERS:
+    for name in folders:
         shutil.copytree(demo_library / name, root / name)
     settings = make_settings(tmp_path, sim, root=root)
     store = Store(settings.database_path)
     enrich_all(settings, store)
     return root, settings, store
+
+
+@pytest.fixture
+def library(demo_library: Path, tmp_path: Path, sim: Simulator) -> tuple[Path, Settings, Store]:
+    """A private copy of the demo movies these tests need (a file movie, a DVD, a Blu-ray, a user NFO...)."""
+    return enriched_copy(demo_library, tmp_path, sim, FOLDERS)
 
 
 def tree(root: Path) -> dict[str, tuple[int, int]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +19,17 @@ from metarr_pipeline.publish import apply as applying
 from metarr_pipeline.publish.naming import NAME_MAX, artwork_path, fit_name, nfo_path
 from metarr_pipeline.publish.report import MoviePublish, PublishReport
 from metarr_pipeline.publish.writer import TEMP_PREFIX
-from metarr_pipeline.simulator import Simulator, SimulatorConfig
+from metarr_pipeline.simulator import Simulator
 from metarr_pipeline.store import Store
-from tests.test_providers import make_settings
-from tests.test_publish import MATRIX, enrich_all, publish, tree
+from tests.test_publish import HEAT, MATRIX, enriched_copy, publish, tree
 
-KEY = "the-matrix-1999-tmdb603"
-HEAT, HEAT_KEY = "Heat (1995) {tmdb-949}", "heat-1995-tmdb949"  # a DVD structure: VIDEO_TS/.actors
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Simulator]:
-    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
-        yield s
+KEY, HEAT_KEY = "the-matrix-1999-tmdb603", "heat-1995-tmdb949"
 
 
 @pytest.fixture
 def library(demo_library: Path, tmp_path: Path, sim: Simulator) -> tuple[Path, Settings, Store]:
     """A file movie and a DVD of the demo library, enriched, not yet published."""
-    root = tmp_path / "library"
-    for name in (MATRIX, HEAT):
-        shutil.copytree(demo_library / name, root / name)
-    settings = make_settings(tmp_path, sim, root=root)
-    store = Store(settings.database_path)
-    enrich_all(settings, store)
-    return root, settings, store
+    return enriched_copy(demo_library, tmp_path, sim, (MATRIX, HEAT))
 
 
 def only(report: PublishReport) -> MoviePublish:

@@ -9,7 +9,6 @@ place is caught when it has to be written (and downloaded again); a winner whose
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,28 +24,15 @@ from metarr_pipeline.publish.publish import publish_movies
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
 from tests.test_providers import KEYS, make_settings
-from tests.test_publish import MATRIX, enrich_all, tree
+from tests.test_publish import HEAT, MATRIX, enriched_copy, tree
 
-HEAT = "Heat (1995) {tmdb-949}"
 MATRIX_KEY, HEAT_KEY = "the-matrix-1999-tmdb603", "heat-1995-tmdb949"
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory):
-    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
-        yield s
 
 
 @pytest.fixture
 def library(demo_library: Path, tmp_path: Path, sim: Simulator) -> tuple[Path, Settings, Store]:
     """A file movie and a DVD, scanned and enriched against the simulator (not published yet)."""
-    root = tmp_path / "library"
-    for name in (MATRIX, HEAT):
-        shutil.copytree(demo_library / name, root / name)
-    settings = make_settings(tmp_path, sim, root=root)
-    store = Store(settings.database_path)
-    enrich_all(settings, store)
-    return root, settings, store
+    return enriched_copy(demo_library, tmp_path, sim, (MATRIX, HEAT))
 
 
 def publish(settings: Settings, store: Store, keys: list[str] | None = None, *, session: bool = True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,9 +16,8 @@ from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.publish.publish import publish_movies
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
-from metarr_pipeline.store import Store
-from tests.test_orchestration import SMALL
-from tests.test_providers import KEYS, make_settings, seed_movies
+from tests.test_orchestration import enriched_seeded_library
+from tests.test_providers import KEYS
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +27,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _published(tmp_path: Path, sim: Simulator):
-    root = tmp_path / "lib"
-    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
-    store = Store(settings.database_path)
-    keys = seed_movies(store, [603])
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
-    os.makedirs(store.movies()[0].folder, exist_ok=True)
-    with open_providers(settings, KEYS) as providers:
-        fetch_metadata(settings, store, providers)
-        enrich_movies(settings, store, providers)
-    return settings, store, keys
+    return enriched_seeded_library(tmp_path, sim, [603])
 
 
 def test_refetching_identical_provider_data_leaves_the_movie_published(tmp_path: Path, sim: Simulator) -> None:

@@ -4,8 +4,10 @@ same-origin and token checks, the password rule for network addresses, and publi
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 
+import polars as pl
 import pytest
 from starlette.testclient import TestClient
 
@@ -38,8 +40,8 @@ def client(state: Settings):
 def test_library_counts_states_and_filters(state: Settings) -> None:
     store = Store(state.database_path)
     page = library_page(state, store)
-    assert page.counts["all"] == 12 and page.counts["unidentified"] == 1
-    assert page.counts["needs_review"] == 3 and page.counts["published"] == 8
+    assert page.counts["all"] == 13 and page.counts["unidentified"] == 1
+    assert page.counts["needs_review"] == 3 and page.counts["published"] == 9
     review = library_page(state, store, state="needs_review")
     assert sorted(r.partition_key for r in review.rows) == sorted(UNPUBLISHED)
     assert all(r.state == "needs_review" and r.poster_candidate for r in review.rows)
@@ -191,3 +193,54 @@ def test_identify_by_hand_from_search_candidates_or_an_id(state: Settings, clien
     scan_library(state, store, resolver=None)  # a later scan keeps the identification (no search needed)
     again = store.movie_by_id(home_video.id)
     assert (again.status, again.tmdb_id, again.partition_key) == ("identified", 949, movie.partition_key)
+
+
+def test_the_demo_library_carries_every_hostile_case_through(state: Settings) -> None:
+    """The simulator's hostile cases, each on a demo film, come out right after scan, enrich and publish:
+    a folder only an alternative title finds, a poster smaller than declared, a PNG named ``.jpg``, a locked cast."""
+    from lxml import etree
+
+    from metarr_pipeline.artwork.candidates import candidate_id
+    from metarr_pipeline.simulator import Catalog
+
+    store = Store(state.database_path)
+    root = state.library.roots[0]
+    catalog = Catalog(seed=0)
+
+    def planted_poster(tmdb_id: int, **wanted: object) -> str:
+        movie = catalog.movie(tmdb_id)
+        assert movie is not None
+        image = next(i for i in movie.images if i.kind == "poster"
+                     and all(getattr(i, k) == v for k, v in wanted.items()))
+        return candidate_id("tmdb", f"https://image.tmdb.org/t/p/original{image.path}")
+
+    # "Kimi no Na wa (2016)": identified through the alternative title, published under TMDB's title.
+    kimi = store.movie_by_partition("kimi-no-na-wa-2016-tmdb372058")
+    assert kimi is not None and (kimi.status, kimi.tmdb_id) == ("identified", 372058)  # a rescan reads the NFO
+    folder = root / "Kimi no Na wa (2016)"
+    nfo = etree.fromstring((folder / "Kimi no Na wa (2016).nfo").read_bytes(), etree.XMLParser(recover=False))
+    assert nfo.findtext("title") == "Your Name." and nfo.findtext("originaltitle") == "君の名は。"
+    assert nfo.findtext("uniqueid[@type='tmdb']") == "372058"
+    assert list(folder.glob("Kimi no Na wa (2016)-poster.*"))
+
+    # Schindler's List: the poster declared 2000×3000 is 1000×1500, and loses on its real pixels.
+    schindler = store.movie_by_partition("schindler-s-list-1993-tmdb424")
+    posters = store.artwork_candidates([schindler.id]).filter(pl.col("type") == "poster")
+    liar = posters.filter(pl.col("candidate_id") == planted_poster(424, served_size=(1000, 1500))).row(0, named=True)
+    assert (liar["width"], liar["height"]) == (1000, 1500) and liar["selected_rank"] != 1
+    winner = posters.filter(pl.col("selected_rank") == 1).row(0, named=True)
+    assert winner["width"] * winner["height"] > 1000 * 1500
+    published = next((root / "Schindler's List (1993)").glob("Schindler's List (1993)-poster.*"))
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == winner["blob_sha"]
+
+    # Se7en: the PNG served under a .jpg name is stored as the PNG it is.
+    se7en = store.movie_by_partition("se7en-1995-tmdb807")
+    misnamed = store.artwork_candidates([se7en.id]).filter(
+        pl.col("candidate_id") == planted_poster(807, served_format="PNG")).row(0, named=True)
+    assert misnamed["url"].endswith(".jpg") and misnamed["blob_sha"]
+    assert store.blob_rows([misnamed["blob_sha"]])[misnamed["blob_sha"]].ext == "png"
+
+    # Amélie: the user's NFO locks the cast (Jellyfin <lockedfields>Cast); the published NFO keeps theirs.
+    amelie = etree.fromstring((root / "Amélie (2001)" / "Amélie (2001).nfo").read_bytes())
+    assert [(a.findtext("name"), a.findtext("role")) for a in amelie.findall("actor")] == [
+        ("Audrey Tautou", "Amélie"), ("Dominique Pinon", "Joseph")]

@@ -127,7 +127,8 @@ def test_review_pick_and_publish_in_a_real_browser(stack: tuple[Settings, str, s
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.set_default_timeout(120_000)
             page.goto(review_url)
-            expect(page.locator("li.card")).to_have_count(12)
+            expect(page.locator("li.card")).to_have_count(13)
+            expect(page.locator('li.card[data-key="kimi-no-na-wa-2016-tmdb372058"]')).to_have_count(1)
             page.screenshot(path=SHOTS / "review-library.png")
 
             page.click('a.chip[data-state="needs_review"]')

@@ -74,8 +74,8 @@ def test_demo_library_scan_identifies_probes_and_writes_nothing(demo_copy: Path,
     assert snapshot(demo_copy) == before  # the scan never writes into the library
 
     s = report.summary()
-    assert (s["found"], s["identified"], s["unidentified"], s["invalid"], s["probe_failures"]) == (12, 9, 3, 0, 0)
-    assert s["probed"] == 12 and s["probe_cache_hits"] == 0  # the home video is probed too
+    assert (s["found"], s["identified"], s["unidentified"], s["invalid"], s["probe_failures"]) == (13, 9, 4, 0, 0)
+    assert s["probed"] == 13 and s["probe_cache_hits"] == 0  # the home video is probed too
     movies = {Path(m.folder).name: m for m in store.movies()}
     assert set(report.partitions) == {
         "the-matrix-1999-tmdb603", "amelie-2001-tmdb194", "leon-the-professional-1994-tmdb101",
@@ -94,6 +94,7 @@ def test_demo_library_scan_identifies_probes_and_writes_nothing(demo_copy: Path,
     assert movies["Pulp Fiction (1994) {tmdb-680}"].video_file == "Pulp Fiction (1994).mkv"
     assert "no TMDB search is configured" in movies["Schindler's List (1993)"].reason
     assert movies["Untitled Home Video"].status == "unidentified"
+    assert "no TMDB search is configured for 'Kimi no Na wa' (2016)" in movies["Kimi no Na wa (2016)"].reason
 
     streams = store.streams()
     matrix = streams[movies["The Matrix (1999) {tmdb-603}"].id]
@@ -117,6 +118,29 @@ def test_search_rung_identifies_through_the_resolver(demo_copy: Path, tmp_path: 
     assert ("search", "Schindler's List", 1993) not in tmdb.calls
 
 
+def test_demo_scan_against_the_simulated_tmdb_identifies_the_romanised_title(
+        demo_copy: Path, tmp_path: Path) -> None:
+    """The demo's alternative-title case end to end: "Kimi no Na wa (2016)" matches neither TMDB's title
+    ("Your Name.") nor its original ("君の名は。"), only the alternative title "Kimi no Na wa.", over real HTTP."""
+    from metarr_pipeline.providers.session import open_providers
+    from metarr_pipeline.simulator import Simulator, SimulatorConfig
+    from tests.test_providers import KEYS, make_settings
+
+    with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "simcache")) as sim:
+        settings = make_settings(tmp_path, sim, root=demo_copy)
+        store = Store(settings.database_path)
+        with open_providers(settings, KEYS) as providers:
+            report = scan_library(settings, store, resolver=providers.tmdb)
+        alternative_lookups = [r for r in sim.requests("tmdb_api") if "alternative_titles" in r.query]
+    movies = {Path(m.folder).name: m for m in store.movies()}
+    kimi = movies["Kimi no Na wa (2016)"]
+    assert (kimi.status, kimi.tmdb_id, kimi.id_source) == ("identified", 372058, "search")
+    assert kimi.partition_key == "kimi-no-na-wa-2016-tmdb372058"
+    assert alternative_lookups  # found through its other titles, not an exact title
+    assert movies["Schindler's List (1993)"].tmdb_id == 424  # the exact-title search still wins first
+    assert report.count("identified") == 12 and movies["Untitled Home Video"].status == "unidentified"
+
+
 def test_rescan_of_unchanged_library_probes_nothing_and_changes_nothing(demo_copy: Path, tmp_path: Path) -> None:
     settings = settings_for(demo_copy, tmp_path / "data")
     store = Store(settings.database_path)
@@ -131,7 +155,7 @@ def test_rescan_of_unchanged_library_probes_nothing_and_changes_nothing(demo_cop
         raise AssertionError(f"unchanged file re-probed: {path}")
 
     report = scan_library(settings, store, prober=counting_prober)
-    assert calls == [] and report.probed == 0 and report.probe_cache_hits == 12
+    assert calls == [] and report.probed == 0 and report.probe_cache_hits == 13
     second = {m.folder: m for m in store.movies()}
     assert store.streams() == first_streams
     for folder, movie in first.items():

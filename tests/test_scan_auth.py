@@ -18,6 +18,7 @@ from metarr_pipeline.cli import main
 from metarr_pipeline.config import load_settings
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
+from tests.test_providers import make_settings
 
 WRONG = "wrong-Key-0000-SECRET"
 
@@ -35,21 +36,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         (root / name).mkdir(parents=True)
         (root / name / f"{name}.mkv").write_bytes(b"\x1a\x45\xdf\xa3" + b"\0" * 64)
     with Simulator(SimulatorConfig(image_cache_dir=tmp_path / "simcache", api_key="the-right-key")) as sim:
-        cfg = tmp_path / "metarr.toml"
-        cfg.write_text(f"""
-[data]
-dir = "{tmp_path / 'state'}"
-[library]
-roots = ["{root}"]
-[providers]
-mode = "network"
-max_attempts = 1
-[providers.tmdb]
-api_url = "{sim.tmdb_api_url}"
-image_url = "{sim.tmdb_image_url}"
-[providers.fanart]
-api_url = "{sim.fanart_api_url}"
-""", encoding="utf-8")
+        cfg = make_settings(tmp_path, sim, root=root, providers="max_attempts = 1").config_path
         yield cfg, sim
 
 

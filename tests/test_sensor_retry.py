@@ -7,28 +7,15 @@ keys, and a tick during the backoff must ask under seen keys only (no hot loop).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from dagster_project.definitions import auto_publish_sensor, config_change_sensor, defs
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import RUN_KEY
-from metarr_pipeline.artwork.enrich import enrich_movies
-from metarr_pipeline.providers.fetch import fetch_metadata
-from metarr_pipeline.providers.session import open_providers
-from metarr_pipeline.simulator import Simulator, SimulatorConfig
-from metarr_pipeline.store import Store
-from tests.test_orchestration import SMALL, run_requests
-from tests.test_providers import KEYS, make_settings, seed_movies
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory):
-    with Simulator(SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("simcache"))) as s:
-        yield s
+from metarr_pipeline.simulator import Simulator
+from tests.test_orchestration import enriched_seeded_library, run_requests
 
 
 def _seen_and_failed(instance: dg.DagsterInstance, sensor: str, job: str, keys: list[str]) -> None:
@@ -44,16 +31,7 @@ def _keys(result) -> list[str]:
 
 
 def _enriched_library(tmp_path: Path, sim: Simulator) -> tuple[Path, list[str]]:
-    root = tmp_path / "lib"
-    settings = make_settings(tmp_path, sim, root=root, extra=SMALL)
-    store = Store(settings.database_path)
-    keys = sorted(seed_movies(store, [603, 949]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
-    for m in store.movies():
-        os.makedirs(m.folder, exist_ok=True)
-    with open_providers(settings, KEYS) as providers:
-        fetch_metadata(settings, store, providers)
-        enrich_movies(settings, store, providers)
+    settings, _, keys = enriched_seeded_library(tmp_path, sim, [603, 949])
     return Path(settings.config_path), keys
 
 

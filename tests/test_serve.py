@@ -26,13 +26,9 @@ from dagster_project.postgres_cluster import URL_ENV, Cluster, free_port
 from dagster_project.run_tags import AUTO_PUBLISH, TRIGGER_TAG
 from dagster_project.serve import PROCESSES, ServeOptions, commands, prepare_home
 from dagster_project.serve import parse as serve_parse
-from metarr_pipeline.artwork.enrich import enrich_movies
-from metarr_pipeline.providers.fetch import fetch_metadata
-from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
-from metarr_pipeline.store import Store
-from tests.test_orchestration import SMALL
-from tests.test_providers import KEYS, make_settings, seed_movies
+from tests.test_orchestration import SMALL, enriched_seeded_library
+from tests.test_providers import KEYS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_S = 420
@@ -97,16 +93,8 @@ def stop(serve: subprocess.Popen[bytes], log: Path) -> list[int]:
 
 def test_serve_runs_a_sensor_launched_publish_through_the_daemon_on_postgres(
         tmp_path: Path, sim: Simulator, pg_cluster: Cluster, database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = tmp_path / "lib"
-    settings = make_settings(tmp_path, sim, root=root, extra=SMALL + "\n[publish]\nauto_publish = true\n")
-    store = Store(settings.database_path)
-    keys = sorted(seed_movies(store, [603, 949]))
-    store.execute_script(f"UPDATE movies SET folder = replace(folder, '/lib', '{root}'), library_root = '{root}'")
-    for movie in store.movies():
-        os.makedirs(movie.folder, exist_ok=True)
-    with open_providers(settings, KEYS) as providers:
-        fetch_metadata(settings, store, providers, keys)
-        enrich_movies(settings, store, providers, keys)
+    settings, store, keys = enriched_seeded_library(tmp_path, sim, [603, 949],
+                                                    SMALL + "\n[publish]\nauto_publish = true\n")
     url = pg_cluster.url(database)
     home = prepare_home(tmp_path / "home")
     monkeypatch.setenv(URL_ENV, url)

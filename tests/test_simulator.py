@@ -416,6 +416,25 @@ def test_catalog_variety_follows_the_documented_rules() -> None:
     assert missing_profiles
 
 
+def test_generated_films_carry_the_hostile_cases_too() -> None:
+    """The hand-written films' hostile cases, planted on 2 % of generated ids each (so a generated library meets
+    them): an alternative title only the search by it finds, a poster smaller than declared, a PNG named .jpg."""
+    catalog = Catalog(0)
+    share = {trait: sum(trait in generated_traits(i) for i in range(1, 20_001)) / 20_000
+             for trait in ("alt_title", "misdeclared_size", "misnamed_png")}
+    assert share == pytest.approx({"alt_title": 0.02, "misdeclared_size": 0.02, "misnamed_png": 0.02}, abs=0.001)
+    alt = catalog.movie(61)
+    assert alt is not None and "alt_title" in alt.traits
+    ((country, title),) = alt.alternative_titles
+    assert country == "US" and title not in (alt.title, alt.original_title)
+    assert catalog.search(title, alt.year) == [61] and catalog.search(title, alt.year + 3) == []
+    assert catalog.movie(62) is not None and catalog.movie(62).alternative_titles == ()  # type: ignore[union-attr]
+    liar = next(i for i in catalog.movie(123).images if i.kind == "poster")  # type: ignore[union-attr]
+    assert (liar.width, liar.height, liar.served_size) == (2000, 3000, (1000, 1500))
+    png = next(i for i in catalog.movie(37).images if i.kind == "poster")  # type: ignore[union-attr]
+    assert png.served_format == "PNG" and png.path.endswith(".jpg")
+
+
 def test_catalog_is_deterministic() -> None:
     first, second = Catalog(seed=0), Catalog(seed=0)
     for movie_id in (603, 4242, 9_876_543):

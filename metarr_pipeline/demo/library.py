@@ -1,9 +1,17 @@
-"""The demo movie library: twelve folders that exercise every branch of the scan.
+"""The demo movie library: thirteen folders that exercise every branch of the scan.
 
 Each folder stands for a case a real library has: ids in folder names in both Jellyfin and Radarr
 spelling, an existing user NFO with watch state to keep (and a cast locked with Jellyfin's ``Cast``), HDR,
 disc structures, samples, trailers and extras to ignore, non-Latin names, a film only a title search can
-find, and one that cannot be identified at all. Other modules' tests depend on these exact names.
+find, one only its alternative (romanised) title finds, and one that cannot be identified at all. Other
+modules' tests depend on these exact names.
+
+The simulator's hostile cases each land on a demo film (``simulator/known.py`` plants them):
+
+* an alternative-title-only film: "Kimi no Na wa (2016)" is *Your Name.* (tmdb 372058);
+* a wrong declared size: Schindler's List's best poster declares 2000×3000 but is served at 1000×1500;
+* a misnamed PNG: Se7en's best poster is a PNG under a ``.jpg`` name;
+* a locked cast: Amélie's user NFO locks the cast (Jellyfin ``<lockedfields>Cast``).
 
 The generator owns only the folders listed here: re-generating deletes those and nothing else, so a
 demo root the user has added their own folders to is safe.
@@ -20,7 +28,7 @@ from typing import Any
 from metarr_pipeline.demo.media import write_video
 from metarr_pipeline.errors import DemoError
 
-DEMO_VERSION = "2"
+DEMO_VERSION = "3"
 MARKER = ".metarr-demo"
 
 
@@ -165,6 +173,12 @@ DEMO_MOVIES: tuple[DemoMovie, ...] = (
         "千と千尋の神隠し (2001) {tmdb-129}", "file", "千と千尋の神隠し (2001).mkv",
         videos=(("千と千尋の神隠し (2001).mkv", {**_MAIN, "audio": (("aac", 2, "jpn"), ("aac", 2, "eng"))}),),
         texts=(("千と千尋の神隠し (2001).en.srt", _srt("Don't look back until you're out of the tunnel.")),),
+    ),
+    DemoMovie(
+        # Filed under its romanised title, as anime collections are: neither TMDB's title ("Your Name.") nor
+        # the original ("君の名は。") matches, only an alternative title does (identify's alternative-title rung).
+        "Kimi no Na wa (2016)", "file", "Kimi no Na wa (2016).mkv",
+        videos=(("Kimi no Na wa (2016).mkv", {**_MAIN, "audio": (("aac", 2, "jpn"),)}),),
     ),
     DemoMovie(
         "Untitled Home Video", "file", "clip.mkv",

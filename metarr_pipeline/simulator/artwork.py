@@ -104,7 +104,8 @@ def slug(text: str) -> str:
 
 
 def plant_quirks(images: tuple[ImageEntry, ...], traits: frozenset[str]) -> tuple[ImageEntry, ...]:
-    """The hand-written films' image quirks, on their best-voted poster (the one that would win):
+    """The planted image quirks (hand-written films' ``traits``, and ``variety``'s rules for generated ones),
+    on the best-voted poster (the one that would win):
 
     * ``misdeclared_size``: declared 2000×3000 but served 1000×1500 (the small rendition has the right
       aspect, only the original tells the real size), and the community's favourite, so it wins on paper;

@@ -8,8 +8,9 @@ credits ~3 %, large hostile casts ~5 %, collections 20 %, removed ids ``id % 997
 9000001 → 603 ...). Entries say which rules hit them in ``MovieEntry.traits``.
 
 Searching covers the hand-written films and the generated ids ``1 .. 50,000`` (``SEARCH_CORPUS``):
-each word of the query, accents and case ignored, must be a word of the title, original title or a
-translated title. "Heat" finds 949 (1995) and 11379 (1986); "Untitled Home Video" finds nothing.
+each word of the query, accents and case ignored, must be a word of the title, original title, a
+translated title (hand-written films) or an alternative title. "Heat" finds 949 (1995) and 11379 (1986);
+"Untitled Home Video" finds nothing.
 
 Planted near-duplicates (``artwork``) are listed by :meth:`Catalog.planted_duplicates`.
 """
@@ -34,7 +35,7 @@ from metarr_pipeline.simulator.artwork import (
     parse_token,
 )
 from metarr_pipeline.simulator.entries import CollectionEntry, ImageEntry, MovieEntry, Person, Translation
-from metarr_pipeline.simulator.generate import IMDB_BASE, brief, generated_movie, known_movie
+from metarr_pipeline.simulator.generate import IMDB_BASE, alternative_titles, brief, generated_movie, known_movie
 from metarr_pipeline.simulator.known import KNOWN_COLLECTIONS, KNOWN_MOVIES
 from metarr_pipeline.simulator.people import person
 from metarr_pipeline.simulator.variety import (
@@ -199,6 +200,7 @@ class Catalog:
                         continue
                     b = brief(self.seed, movie_id)
                     titles = (b.title,) if b.original_title == b.title else (b.title, b.original_title)
+                    titles += tuple(title for _, title in alternative_titles(self.seed, movie_id))
                     for word in _title_words(*titles):
                         index.setdefault(word, set()).add(movie_id)
                 self._index = index

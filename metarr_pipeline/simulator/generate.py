@@ -59,6 +59,10 @@ _FOREIGN_WORDS = {
     "ko": ("밤", "강", "그림자", "여름", "기억", "숲"),
     "es": ("Noche", "Río", "Sombra", "Verano", "Memoria", "Tormenta", "Frontera"),
 }
+# Alternative titles (``alt_title``): romanised-looking words of these syllables, which no English or foreign
+# title word above is, so a folder named by one is found by it alone (as "Kimi no Na wa" finds "Your Name.").
+_SYLLABLES = ("ka", "ki", "ko", "sa", "shi", "so", "ta", "to", "na", "ni", "ha", "hi", "mi", "mo", "yo", "ra",
+              "ri", "ru", "wa", "ze")
 _FOREIGN_PATTERNS = {"fr": "{a} de {place}", "de": "{a} über {place}", "ja": "{a}の{b}", "ko": "{a}의 {b}",
                      "es": "{a} en {place}"}
 
@@ -165,6 +169,20 @@ def brief(seed: int, movie_id: int) -> Brief:
                  popularity, round(4 + (n[4] % 500) / 100, 3), n[5] % 3000)
 
 
+def alternative_titles(seed: int, movie_id: int) -> tuple[tuple[str, str], ...]:
+    """(country, title) of a generated film's alternative titles: one for an ``alt_title`` film, e.g.
+    "Kasomi no Taru", two or three syllables a word; none otherwise. Cheap: the search index asks for every id."""
+    if "alt_title" not in generated_traits(movie_id):
+        return ()
+    n = _ints(seed, "alt_title", movie_id)
+
+    def word(a: int, b: int) -> str:
+        return "".join(_SYLLABLES[(a >> (5 * i)) % len(_SYLLABLES)] for i in range(2 + b % 2))
+
+    country = LANGUAGE_COUNTRY[brief(seed, movie_id).original_language]
+    return ((country, f"{word(n[0], n[1]).capitalize()} no {word(n[2], n[3]).capitalize()}"),)
+
+
 def generated_imdb_id(movie_id: int) -> str:
     """``tt9`` + 7 digits: eight-digit IMDb ids starting with 9 do not exist yet, so they never collide."""
     return f"tt{IMDB_BASE + movie_id}"
@@ -194,7 +212,7 @@ def generated_movie(seed: int, movie_id: int) -> MovieEntry:
         collection_id=collection_of(movie_id) if "collection" in traits else None, translations=translations,
         cast=cast, crew=crew, release_dates=_release_dates(rng, b.release_date, certification, countries),
         wikidata_id=f"Q{rng.randint(100_000, 99_999_999)}" if rng.random() < 0.5 else None,
-        traits=traits, handwritten=False,
+        traits=traits, handwritten=False, alternative_titles=alternative_titles(seed, movie_id),
     )
 
 

@@ -16,6 +16,11 @@ large_cast     ``id % 19 == 4`` (unless no_credits)         ~5.3 %    (60-90 cas
 collection     ``id % 5 == 2``                              20 %      (collection ``10_000_000 + id // 15``)
 no_imdb        ``id % 41 == 9``                             ~2.4 %    (imdb_id null; /find cannot see it)
 title_twin     ``id % 100 == 42``                           1 %       (same title as ``id - 42``, other year)
+alt_title      ``id % 50 == 11``                            2 %       (an alternative title in romanised words
+                                                                       no other title has: only it finds the film)
+misdeclared_   ``id % 50 == 23``                            2 %       (best poster declared 2000×3000, served
+size                                                                   1000×1500: ``artwork.plant_quirks``)
+misnamed_png   ``id % 50 == 37``                            2 %       (best poster: PNG bytes named ``.jpg``)
 =============  ==========================================  =========
 
 People: a generated person (ids 1,000,000-1,199,999) has no profile picture when ``id % 5 == 0``.
@@ -31,7 +36,11 @@ REMOVED_IDS = frozenset({9_999_999, 9_000_100, 4_040_404, 777_777})
 # Merged entries: TMDB answers 301 to the surviving id. Targets must exist.
 REDIRECTS: dict[int, int] = {9_000_001: 603, 9_000_002: 27205, 9_000_003: 949, 9_000_004: 12_345}
 
-GENERATED_TRAITS = ("no_fanart", "no_images", "no_credits", "large_cast", "collection", "no_imdb", "title_twin")
+GENERATED_TRAITS = ("no_fanart", "no_images", "no_credits", "large_cast", "collection", "no_imdb", "title_twin",
+                    "alt_title", "misdeclared_size", "misnamed_png")
+# The hostile cases of the hand-written films, planted on generated ids too (so a generated library, like the
+# benchmark's, meets them): residues of ``id % 50``.
+_HOSTILE_BY_RESIDUE = {11: "alt_title", 23: "misdeclared_size", 37: "misnamed_png"}
 
 
 def is_removed(movie_id: int) -> bool:
@@ -55,6 +64,9 @@ def generated_traits(movie_id: int) -> frozenset[str]:
         traits.add("no_imdb")
     if movie_id % 100 == 42 and movie_id > 100:
         traits.add("title_twin")
+    hostile = _HOSTILE_BY_RESIDUE.get(movie_id % 50)
+    if hostile:
+        traits.add(hostile)
     return frozenset(traits)
 
 

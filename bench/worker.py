@@ -3,7 +3,7 @@
 A stage asks the project's own schedule and sensors which runs they would launch (the nightly enrichment
 schedule, the auto-publish sensor, the config-change backfill sensor), as the daemon would, and executes
 each in process against the bench's on-disk instance; nothing due, no run. Per run it records wall and CPU
-time, the domain's own time (each report's ``seconds``) and the assets' numeric metadata, so the driver can
+time, the domain's own time (each report's ``seconds``) and the assets' numeric run totals, so the driver can
 tell Dagster's overhead from the domain's work. The ``analysis`` stage measures image analysis alone.
 Dagster is imported only here, inside the worker, never by the driver.
 """
@@ -68,13 +68,18 @@ def requests_for(step: str, instance: dg.DagsterInstance, resources: dict[str, A
 
 
 def _per_asset_metadata(result: Any) -> dict[str, dict[str, Any]]:
-    """Numeric metadata per asset; run-level numbers repeat on every partition, so one of each is kept."""
+    """Numeric run totals per asset. A partitioned asset reports its run's totals once, as an observation without
+    a partition (each movie's partition holds that movie's numbers only); an unpartitioned asset (the scan) in its
+    materialisation."""
     per_asset: dict[str, dict[str, Any]] = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        merged = per_asset.setdefault(materialization.asset_key.to_user_string(), {})
-        for k, v in _metadata_values(materialization).items():
-            merged[k] = max(merged.get(k, v), v)
+    events = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    events += [e.event_specific_data.asset_observation for e in result.get_asset_observation_events()]
+    for event in events:
+        if event.partition is not None:
+            continue
+        totals = per_asset.setdefault(event.asset_key.to_user_string(), {})
+        for k, v in _metadata_values(event).items():
+            totals[k] = totals.get(k, 0) + v
     return per_asset
 
 

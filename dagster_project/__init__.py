@@ -29,9 +29,11 @@ notifications are due (running). Their runs carry the ``run_tags`` the assets re
 
 Modules in reading order: ``partitions`` (movies as partitions), ``resources`` (settings, state database,
 providers), ``code_versions`` (config fingerprints read at load), ``metadata`` (what a step reports: tables,
-which partitions get their own metadata, errors turned into Dagster outcomes), ``run_tags``, ``assets/`` (one
-module per stage: scan, enrich, artwork, publish, notify), ``jobs``, ``automation``, ``definitions`` (assembles
-them), ``demo_run`` (``make demo``). ``tests/test_asset_graph.py`` pins this graph. Beside the graph:
+review links, errors turned into Dagster outcomes), ``step_metadata`` (each movie's numbers on its own partition,
+attached in one pass; the batch's totals on the run), ``run_tags``, ``assets/`` (one module per stage: scan,
+enrich, artwork, publish, notify; ``delivery`` is the notify step's shared part), ``jobs``, ``automation``,
+``definitions`` (assembles them), ``demo_run`` (``make demo``). ``tests/test_asset_graph.py`` pins this graph.
+Beside the graph:
 ``postgres_cluster`` (the private PostgreSQL server of the production instance, ``dagster.postgres.yaml``) and
 ``serve`` (``make serve``: code server, daemon and webserver as three processes on it; ``deploy/`` runs them),
 ``retention`` (the nightly job and schedule pruning old runs and their events from the instance).

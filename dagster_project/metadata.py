@@ -1,32 +1,23 @@
-"""What a step reports to Dagster: its metadata tables, which partitions get their own, and its failure.
+"""What a step reports to Dagster: its metadata tables and its failure.
 
 Every asset shows the same kinds of numbers the same way, so the helpers live together:
 
 - ``markdown_table``: the tables of the UI's metadata panel (problems, chosen artwork, files written, players).
-- ``partitions_to_describe``: ``context.add_asset_metadata(..., partition_key=...)`` costs a few milliseconds
-  per call in Dagster 1.13 (it lists the run's partition range from the instance every time), so a
-  1,000-movie run that described every partition of every asset spent minutes on it. A small run (a user's
-  selection in the UI, the review case) still describes every partition; a library-wide run describes the
-  movies that failed (always) and those whose result changed (up to a cap); the run's own metadata counts
-  everything and lists the failures (``failures_metadata``).
+- ``review_page``: the link from a movie's partition to its review page (``metarr review``).
+- ``failures_metadata``: the run's list of the movies that failed (run totals, see ``step_metadata``).
 - ``raise_for``: the one place that turns domain errors into Dagster outcomes. Transient trouble (the state
   database held by another process past our wait, a provider still failing after its own bounded retries)
   asks Dagster to retry the step later with backoff; everything else is a ``Failure`` whose description is
   the domain's readable message (never a traceback, never a credential).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import dagster as dg
 
+from dagster_project.run_tags import REVIEW_PAGE_URL
 from metarr_pipeline.errors import MetarrError, ProviderUnavailable, StoreBusyError
-
-SMALL_RUN = 50
-"""A run of at most this many partitions describes all of them."""
-
-MAX_DESCRIBED = 100
-"""A larger run describes at most this many changed movies (failures come on top, always)."""
 
 TRANSIENT = (StoreBusyError, ProviderUnavailable)
 """Errors worth a retry of the whole step later, rather than a failed run."""
@@ -41,18 +32,9 @@ def markdown_table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> 
     return "\n".join(lines)
 
 
-def partitions_to_describe(keys: Sequence[str], changed: Iterable[str], failed: Iterable[str]) -> set[str]:
-    if len(keys) <= SMALL_RUN:
-        return set(keys)
-    chosen = set(failed)
-    budget = MAX_DESCRIBED
-    for key in changed:
-        if budget <= 0:
-            break
-        if key not in chosen:
-            chosen.add(key)
-            budget -= 1
-    return chosen
+def review_page(partition_key: str) -> dg.UrlMetadataValue:
+    """The movie's page on the review app (its ``/key/`` route finds a movie by partition key)."""
+    return dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{partition_key}")
 
 
 def failures_metadata(failures: Sequence[Any], limit: int = 200) -> dict[str, dg.MetadataValue]:

@@ -117,20 +117,6 @@ def test_scan_asset_turns_a_bad_config_into_a_readable_failure(tmp_path: Path) -
     assert "library.roots[0]" in str(failure.event_specific_data.error)
 
 
-def test_partition_metadata_budget_keeps_failures_and_caps_changes() -> None:
-    from dagster_project.metadata import MAX_DESCRIBED, SMALL_RUN, partitions_to_describe
-
-    small = [f"m{i}" for i in range(SMALL_RUN)]
-    assert partitions_to_describe(small, [], []) == set(small)  # a UI selection: every movie described
-    big = [f"m{i:04d}" for i in range(1000)]
-    failed = big[:3]
-    changed = big[2:500]
-    chosen = partitions_to_describe(big, changed, failed)
-    assert set(failed) <= chosen  # failures always, on top of the cap
-    assert len(chosen - set(failed)) == MAX_DESCRIBED
-    assert chosen <= set(failed) | set(changed)  # unchanged movies of a big run get no per-partition metadata
-
-
 def test_asset_code_versions_follow_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The artwork assets' code version is the enrichment config fingerprint (publish: the publish one), so a
     config change shows up in the UI as "code version changed" once the code location reloads."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import dagster as dg
 import pytest
@@ -67,9 +69,21 @@ def test_auto_publish_sensor_runs_exactly_when_the_config_says_so(tmp_path: Path
 
 
 def test_contact_sheet_tiles_are_labelled_with_the_file_name_and_candidate() -> None:
-    assert sheet_label("poster", 1, "jpg", "764240d5f8a2edb1") == "-poster.jpg 764240d5"
-    assert sheet_label("poster", 2, "jpg", "28fd542325b25362") == "-poster1.jpg 28fd5423"
-    assert sheet_label("clearlogo", 1, "png", "abc") == "-clearlogo.png abc"
+    from dagster_project.assets.artwork import published_names
+    from metarr_pipeline.artwork.enrich import ChosenArt, MovieEnrichment
+    from metarr_pipeline.store import MovieRecord
+
+    def art(kind: str, rank: int, ext: str) -> ChosenArt:
+        return ChosenArt(kind, rank, "c", "tmdb", "en", 1, 1, 1.0, {}, None, ext)
+
+    movie = MovieEnrichment("m", 1, "enriched", chosen=(art("poster", 1, "jpg"), art("poster", 2, "jpg"),
+                                                        art("clearlogo", 1, "png")))
+    as_file = SimpleNamespace(kind="file", basename="Heat (1995)")
+    assert published_names(cast(MovieRecord, as_file), movie) == {
+        ("poster", 1): "-poster.jpg", ("poster", 2): "-poster1.jpg", ("clearlogo", 1): "-clearlogo.png"}
+    as_disc = SimpleNamespace(kind="dvd", basename="Heat (1995)")  # a disc folder's art has no base name
+    assert published_names(cast(MovieRecord, as_disc), movie)[("poster", 2)] == "poster1.jpg"
+    assert sheet_label("-poster1.jpg", "28fd542325b25362") == "-poster1.jpg 28fd5423"
 
 
 def test_a_scanned_movie_run_over_many_movies_describes_each_on_its_own_partition(library: Path) -> None:

@@ -218,7 +218,8 @@ def test_dagster_enrich_job_shows_the_review_per_movie(tmp_path: Path, sim: Simu
         mats = {(m.asset_key.to_user_string(), m.partition): m.metadata
                 for m in result.get_asset_materialization_events() for m in [m.materialization]}
     cached = mats[("cached_artwork", "m-603")]
-    assert cached["contact_sheet"].value.startswith("![chosen artwork](data:image/jpeg;base64,")
+    sheet = cached["contact_sheet"].value  # alt text: the tiles' labels (file name, candidate id)
+    assert sheet.startswith("![chosen artwork: -") and "](data:image/jpeg;base64," in sheet
     assert "poster" in cached["chosen"].value
     review = mats[("artwork_selection", "m-603")]["review"].value
     assert "resolution" in review and "community" in review

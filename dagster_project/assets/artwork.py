@@ -2,29 +2,36 @@
 
 Candidates, their scored selection, the cached originals and the actor headshots come out of one pass over
 the batch (the selection needs the analysis, the cache needs the selection), so they are one ``multi_asset``
-that always materialises its four assets together. Each movie's review screen (contact sheet, top candidates
-with score parts, duplicates dropped) is attached to that movie's partition with ``add_asset_metadata``: every
-movie of a small run, and in a library-wide run the movies that changed or failed (see
-``metadata.partitions_to_describe``).
+that always materialises its four assets together. Every movie of the run, whatever its size, gets its own small
+review on its partitions (``step_metadata.PartitionMetadata``): on ``artwork_selection`` a link to its review
+page and the chosen art with its score and score parts; on ``cached_artwork`` the chosen files and one small
+contact sheet (tiles labelled with the file name each gets and the candidate id, rendered from the cached
+originals and kept beside them, so an unchanged movie's sheet is read back, not drawn again). The batch's totals
+are reported once for the run.
 
 A run launched by a config-change backfill (tag ``metarr/trigger=config_change``) or with ``defer_originals``
 re-scores offline: no provider request at all; originals of newly chosen winners are fetched by the next
 regular enrichment or when the movie is published.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.code_versions import config_code_versions
-from dagster_project.metadata import failures_metadata, markdown_table, partitions_to_describe, raise_for
+from dagster_project.metadata import failures_metadata, markdown_table, raise_for, review_page
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import CONFIG_CHANGE, REVIEW_PAGE_URL, TRIGGER_TAG
+from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.artwork.choices import apply_choices
 from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
-from metarr_pipeline.artwork.review import contact_sheet_for, top_table
+from metarr_pipeline.artwork.review import Names, chosen_table, contact_sheet_for, file_name
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import config_fingerprint
+from metarr_pipeline.publish.naming import art_base, artwork_path
+from metarr_pipeline.store import MovieRecord
 
 CANDIDATES = dg.AssetKey("artwork_candidates")
 SELECTION = dg.AssetKey("artwork_selection")
@@ -44,8 +51,6 @@ class ArtworkConfig(dg.Config):
     """'movie-key:type' entries whose current selection is frozen."""
     unlocks: list[str] = []
     """'movie-key:type' entries to unfreeze (their picks are forgotten)."""
-    contact_sheets: int = 25
-    """Movies per run that get a contact-sheet preview in their metadata (each costs decoding its images)."""
     defer_originals: bool = False
     """Re-score offline: do not download originals of newly chosen winners now (publish fetches them)."""
 
@@ -90,18 +95,13 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
     except MetarrError as exc:
         raise_for(exc, context)
 
-    by_key = {m.partition_key: m for m in report.movies}
+    per_movie = PartitionMetadata(context)
     fingerprint = config_fingerprint(settings)
-    described = partitions_to_describe(keys, [m.partition_key for m in report.movies if m.status == "enriched"],
-                                       [m.partition_key for m in report.failures])
-    sheets = 0
-    for key in keys:
-        movie = by_key.get(key)
-        if movie is None or key not in described:
-            continue
-        _partition_metadata(context, movie, settings.cache_dir, with_sheet=sheets < config.contact_sheets,
-                            fingerprint=fingerprint)
-        sheets += 1
+    records = {m.partition_key: m for m in store.movies(partition_keys=keys)}
+    for movie in report.movies:
+        names = published_names(records.get(movie.partition_key), movie)
+        _describe_movie(per_movie, movie, settings.cache_dir, fingerprint, names)
+    per_movie.attach()
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)
     for kept in (m for m in report.movies if m.status == "kept"):  # a fault: the stored result stays, retried
@@ -116,46 +116,53 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
                               severity=dg.AssetCheckSeverity.WARN,
                               metadata={"movies_without_poster": len(without_poster),
                                         "movies": ", ".join(without_poster[:50])})
-    yield dg.MaterializeResult(asset_key=CANDIDATES, metadata={
+    report_run_totals(context, {
         "movies": s["movies"], "candidates": s["candidates"], "previews_analysed": s["previews_analysed"],
         "previews_cached": s["previews_cached"], "failed_movies": s["failed"],
-        "partitions_described": len(described),
-        **failures_metadata(report.failures)})
-    yield dg.MaterializeResult(asset_key=SELECTION, metadata={
+        **failures_metadata(report.failures)}, CANDIDATES)
+    report_run_totals(context, {
         "enriched": s["enriched"], "unchanged": s["unchanged"], "kept_last_good": s["kept"],
-        "selection_changed": s["selection_changed"]})
-    yield dg.MaterializeResult(asset_key=CACHED, metadata={
+        "selection_changed": s["selection_changed"]}, SELECTION)
+    report_run_totals(context, {
         "originals_downloaded": s["originals_downloaded"], "originals_reused": s["originals_reused"],
         "originals_deferred": s["originals_deferred"], "bytes_downloaded": s["bytes_downloaded"],
-        "seconds": s["seconds"]})
-    yield dg.MaterializeResult(asset_key=ACTORS, metadata={
-        "headshots_downloaded": s["headshots_downloaded"], "headshots_reused": s["headshots_reused"]})
+        "seconds": s["seconds"]}, CACHED)
+    report_run_totals(context, {
+        "headshots_downloaded": s["headshots_downloaded"], "headshots_reused": s["headshots_reused"]}, ACTORS)
+    for key in (CANDIDATES, SELECTION, CACHED, ACTORS):
+        yield dg.MaterializeResult(asset_key=key)
 
 
-def _partition_metadata(context: dg.AssetExecutionContext, movie: MovieEnrichment, cache_dir, with_sheet: bool,
-                        fingerprint: str) -> None:
+def published_names(record: MovieRecord | None, movie: MovieEnrichment) -> Names:
+    """The names the movie's chosen art gets in its folder (the publish stage's naming), after its base name."""
+    if record is None:
+        return {}
+    base = art_base(record.basename or "")
+    names = {}
+    for c in movie.chosen:
+        name = artwork_path(record.kind, record.basename or "", c.type, c.rank, c.ext or "jpg")
+        names[(c.type, c.rank)] = name[len(base):] if name.startswith(f"{base}-") else name
+    return names
+
+
+def _describe_movie(per_movie: PartitionMetadata, movie: MovieEnrichment, cache_dir: Path, fingerprint: str,
+                    names: Names) -> None:
+    """The movie's own review, small: its numbers, a link to its review page, the chosen art, a contact sheet."""
     key = movie.partition_key
+    link = review_page(key)
     if movie.status == "failed":
-        context.add_asset_metadata({"error": movie.error}, asset_key=CANDIDATES, partition_key=key)
+        per_movie.add(key, {"error": movie.error, "review_page": link}, CANDIDATES)
         return
-    context.add_asset_metadata({"candidates": movie.candidates, "unreadable_or_failed": movie.failed_candidates,
-                                "status": movie.status}, asset_key=CANDIDATES, partition_key=key)
-    selection_md = top_table(movie)
-    if movie.duplicates:
-        selection_md += "\n\n**Duplicates dropped**\n\n" + markdown_table(
-            ("type", "candidate", "duplicate of"), list(movie.duplicates))
-    context.add_asset_metadata({"review": dg.MetadataValue.md(selection_md),
-                                "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
-                                "selection_changed": movie.selection_changed,
-                                "config_fingerprint": fingerprint}, asset_key=SELECTION, partition_key=key)
-    chosen = {"chosen": dg.MetadataValue.md(markdown_table(
-        ("type", "rank", "candidate", "provider", "lang", "size", "score", "original"),
-        [(c.type, c.rank, c.candidate_id, c.provider, c.language or "textless", f"{c.width}x{c.height}",
+    per_movie.add(key, {"candidates": movie.candidates, "unreadable_or_failed": movie.failed_candidates,
+                        "status": movie.status}, CANDIDATES)
+    per_movie.add(key, {"review_page": link, "review": dg.MetadataValue.md(chosen_table(movie, names)),
+                        "selection_changed": movie.selection_changed, "config_fingerprint": fingerprint}, SELECTION)
+    chosen: dict[str, dg.RawMetadataValue] = {"review_page": link, "chosen": dg.MetadataValue.md(markdown_table(
+        ("type", "file", "candidate", "provider", "lang", "size", "score", "original"),
+        [(c.type, file_name(c, names), c.candidate_id, c.provider, c.language or "textless", f"{c.width}x{c.height}",
           f"{c.score:.1f}", "cached" if c.blob_sha else "fetched at publish") for c in movie.chosen]))}
-    if with_sheet:
-        sheet = contact_sheet_for(movie, cache_dir)
-        if sheet:
-            chosen["contact_sheet"] = dg.MetadataValue.md(sheet)
-    context.add_asset_metadata(chosen, asset_key=CACHED, partition_key=key)
-    context.add_asset_metadata({"actors": movie.actors, "without_headshot": movie.actors_without_headshot},
-                               asset_key=ACTORS, partition_key=key)
+    sheet = contact_sheet_for(movie, cache_dir, names)
+    if sheet:
+        chosen["contact_sheet"] = dg.MetadataValue.md(sheet)
+    per_movie.add(key, chosen, CACHED)
+    per_movie.add(key, {"actors": movie.actors, "without_headshot": movie.actors_without_headshot}, ACTORS)

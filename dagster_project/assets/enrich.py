@@ -1,11 +1,17 @@
-"""Enrich stage: provider metadata (more assets join here as enrichment grows)."""
+"""Enrich stage: provider metadata (more assets join here as enrichment grows).
+
+Each movie's partition shows what happened to that movie (fetched or cached, which fields changed, its
+warnings or error, a link to its review page); the run's totals (requests, cache hits, retries, ratings) are
+reported once for the run (``step_metadata``).
+"""
 
 import dagster as dg
 
 from dagster_project.assets.scan import scanned_movie
-from dagster_project.metadata import markdown_table, raise_for
+from dagster_project.metadata import markdown_table, raise_for, review_page
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
+from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.fetch import fetch_metadata
 
@@ -42,6 +48,16 @@ def provider_metadata(
     if report.outcomes and len(report.failures) == len(report.outcomes):
         raise dg.Failure(description=f"every movie failed; first: {report.failures[0].error}",
                          metadata={"failed": len(report.failures)})
+    per_movie = PartitionMetadata(context)
+    for o in report.outcomes:
+        meta: dict[str, dg.RawMetadataValue] = {"status": o.status, "changed": ", ".join(o.changed) or "nothing",
+                                                "review_page": review_page(o.partition_key)}
+        if o.error:
+            meta["error"] = o.error
+        if o.warnings:
+            meta["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in o.warnings))
+        per_movie.add(o.partition_key, meta)
+    per_movie.attach()
     metadata: dict[str, dg.RawMetadataValue] = {
         "movies": summary["movies"], "fetched": summary["fetched"], "cached": summary["cached"],
         "failed": summary["failed"], "metadata_changed": summary["metadata_changed"],
@@ -58,4 +74,5 @@ def provider_metadata(
     warned = [(o.partition_key, "; ".join(o.warnings)) for o in report.outcomes if o.warnings]
     if warned:
         metadata["warnings"] = dg.MetadataValue.md(markdown_table(("movie", "warning"), warned[:200]))
-    return dg.MaterializeResult(metadata=metadata)
+    report_run_totals(context, metadata)
+    return dg.MaterializeResult()

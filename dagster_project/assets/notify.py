@@ -4,39 +4,22 @@
   ``publish_job``): delivers the notifications the publish queued for the batch's movies, one batch per player,
   and shows per movie and per player what each was told, deferred or why it failed. A failing or sleeping
   player never fails this asset (the notification is recorded failed and retried); only an unreadable config
-  or state database does.
+  or state database does. A publish materialised from ``published_library_files``' asset page alone (no notify
+  step in its run) delivers its movies' notifications itself, in that run (``delivery``).
 - ``player_notification_retry_job``: one op that delivers every notification that is due, launched by
   ``player_notification_sensor`` (in ``automation``); what it told each player is shown on the movie's
   partition of ``player_notifications``.
 """
 
-from typing import Any
-
 import dagster as dg
 
+from dagster_project.assets.delivery import delivery_totals, log_player_failures
 from dagster_project.assets.publish import published_library_files
-from dagster_project.metadata import markdown_table, partitions_to_describe
 from dagster_project.partitions import movies_partitions
 from dagster_project.resources import MetarrResource
+from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.errors import MetarrError
-from metarr_pipeline.players.deliver import DeliveryReport, deliver_notifications
-
-
-def _summary(report: DeliveryReport) -> dict[str, Any]:
-    s = report.summary()
-    metadata: dict[str, dg.RawMetadataValue] = {
-        "enabled_players": s["enabled_players"], "sent": s["sent"], "deferred": s["deferred"],
-        "failed": s["failed"], "requests": s["requests"], "removals_queued": s["removals_queued"],
-        "seconds": s["seconds"],
-    }
-    if report.players:
-        rows = [(f"{p.type} '{p.player}'", str(p.sent), str(p.deferred), str(p.failed), str(p.requests),
-                 "; ".join(p.reasons)[:500]) for p in report.players]
-        metadata["players"] = dg.MetadataValue.md(markdown_table(
-            ("player", "sent", "deferred", "failed", "requests", "reasons"), rows))
-    else:
-        metadata["players"] = "no player enabled" if not report.enabled_players else "nothing due"
-    return metadata
+from metarr_pipeline.players.deliver import deliver_notifications
 
 
 @dg.asset(
@@ -56,14 +39,13 @@ def player_notifications(context: dg.AssetExecutionContext, metarr: MetarrResour
     except MetarrError as exc:
         raise dg.Failure(description=str(exc)) from exc
     told = report.by_partition()
-    for key in partitions_to_describe(keys, [k for k in keys if k in told], []):
-        meta: dict[str, dg.RawMetadataValue] = dict(told.get(key) or {"players": "nothing due"})
-        context.add_asset_metadata(meta, partition_key=key)
-    for p in report.players:
-        if p.failed:
-            context.log.warning("%s '%s': %d notifications failed: %s", p.type, p.player, p.failed,
-                                "; ".join(p.reasons))
-    return dg.MaterializeResult(metadata=_summary(report))
+    per_movie = PartitionMetadata(context)
+    for key in keys:  # every movie of the run: what each player was told about it, or that nothing was due
+        per_movie.add(key, dict(told.get(key) or {"players": "nothing due"}))
+    per_movie.attach()
+    log_player_failures(context, report)
+    report_run_totals(context, delivery_totals(report))
+    return dg.MaterializeResult()
 
 
 @dg.op(description="Deliver every due player notification (retries, deferrals, removed movies).")
@@ -77,7 +59,7 @@ def deliver_due_notifications(context: dg.OpExecutionContext, metarr: MetarrReso
         if key in existing:  # shown on the movie's partition of player_notifications
             context.log_event(dg.AssetObservation(asset_key=player_notifications.key, partition=key,
                                                   metadata=dict(told)))
-    return dg.Output(None, metadata=_summary(report))
+    return dg.Output(None, metadata=delivery_totals(report))
 
 
 @dg.job(description="Deliver the player notifications that are due (launched by player_notification_sensor).")

@@ -8,10 +8,10 @@ from its first scan on and shows when the scan last saw it change; unchanged mov
 
 import dagster as dg
 
-from dagster_project.metadata import markdown_table, raise_for
+from dagster_project.metadata import markdown_table, raise_for, review_page
 from dagster_project.partitions import collections_partitions, movies_partitions, sync_partitions
 from dagster_project.resources import MetarrResource
-from dagster_project.run_tags import REVIEW_PAGE_URL
+from dagster_project.step_metadata import PartitionMetadata
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.report import streams_summary
 from metarr_pipeline.scan.scan import ScanReport, scan_library
@@ -70,7 +70,7 @@ def _materialise_scanned_movies(context: dg.AssetExecutionContext, report: ScanR
             continue
         metadata: dict[str, dg.RawMetadataValue] = {
             "folder": dg.MetadataValue.path(o.folder), "tmdb_id": o.tmdb_id or 0,
-            "change": o.change or "new partition", "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
+            "change": o.change or "new partition", "review_page": review_page(key),
         }
         if o.probe_error:
             metadata["probe_error"] = o.probe_error
@@ -101,19 +101,17 @@ def scanned_movie(context: dg.AssetExecutionContext, metarr: MetarrResource) -> 
     if missing:
         raise dg.Failure(description=f"movies not in the state database (run library_scan): {', '.join(missing[:20])}")
     streams = store.streams([m.id for m in movies.values() if m.id is not None])
-    # Each partition's metadata is about its movie only: a run over many movies describes each one on its own
-    # partition (batch totals would otherwise show on every movie's page) and logs the totals.
+    # Each partition's metadata is about its movie only; the run's count goes to its log.
+    per_movie = PartitionMetadata(context)
     for key in keys:
         m = movies[key]
-        meta: dict[str, dg.RawMetadataValue] = {
+        per_movie.add(key, {
             "folder": dg.MetadataValue.path(m.folder), "tmdb_id": m.tmdb_id or 0,
             "state": m.status if m.gone_at is None else "gone", "identified_from": m.id_source,
             "streams": streams_summary(streams.get(m.id)) if not m.probe_error else f"probe failed: {m.probe_error}",
-            "review_page": dg.MetadataValue.url(f"{REVIEW_PAGE_URL}/key/{key}"),
-        }
-        if len(keys) == 1:
-            return dg.MaterializeResult(metadata=meta)
-        context.add_asset_metadata(meta, partition_key=key)
+            "review_page": review_page(key),
+        })
+    per_movie.attach()
     failures = sum(1 for m in movies.values() if m.probe_error)
     context.log.info("scanned_movie: %d movies described, %d probe failures", len(keys), failures)
     return dg.MaterializeResult()

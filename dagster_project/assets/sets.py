@@ -14,6 +14,7 @@ from dagster_project.assets.enrich import provider_metadata
 from dagster_project.metadata import markdown_table, raise_for
 from dagster_project.partitions import collections_partitions
 from dagster_project.resources import MetarrResource
+from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.artwork.sets import enrich_collections
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.publish.movie_sets import publish_movie_sets
@@ -37,6 +38,7 @@ def collection_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource
             report = enrich_collections(metarr.settings_without_roots, metarr.store(), providers, keys)
     except MetarrError as exc:
         raise_for(exc, context)
+    per_set = PartitionMetadata(context)
     for movie_set in report.sets:
         meta: dict[str, dg.RawMetadataValue] = {"status": movie_set.status, "candidates": movie_set.candidates}
         if movie_set.error:
@@ -47,17 +49,19 @@ def collection_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource
                 ("type", "provider", "size", "score"),
                 [(a.type, a.provider, f"{a.width}x{a.height}", round(a.score, 1)) for a in movie_set.chosen]))
         if movie_set.partition_key in keys:
-            context.add_asset_metadata(meta, partition_key=movie_set.partition_key)
+            per_set.add(movie_set.partition_key, meta)
+    per_set.attach()
     if report.sets and len(report.failures) == len(report.sets):
         raise dg.Failure(description=f"every set failed; first: {report.failures[0].error}")
     s = report.summary()
-    return dg.MaterializeResult(metadata={
+    report_run_totals(context, {
         "sets": s["sets"], "enriched": s["enriched"], "unchanged": s["unchanged"], "kept": s["kept"],
         "failed": s["failed"], "images": s["images"], "requests": s["requests"], "seconds": s["seconds"],
         **({"failures": dg.MetadataValue.md(markdown_table(
             ("set", "error"), [(f.partition_key, f.error) for f in report.failures[:200]]))}
            if report.failures else {}),
     })
+    return dg.MaterializeResult()
 
 
 @dg.asset(
@@ -80,10 +84,11 @@ def published_movie_sets(context: dg.AssetExecutionContext, metarr: MetarrResour
     except MetarrError as exc:
         raise_for(exc, context)
     if report is None:
-        return dg.MaterializeResult(metadata={"movie_sets_folder": "unset: nothing published"})
+        report_run_totals(context, {"movie_sets_folder": "unset: nothing published"})
+        return dg.MaterializeResult()
     for problem in report.problems:
         context.log.warning(problem)
-    return dg.MaterializeResult(metadata={
+    report_run_totals(context, {
         "folder": report.folder, "sets": report.sets, "written": len(report.written), "removed": len(report.removed),
         "problems": len(report.problems),
         **({"changes": dg.MetadataValue.md(markdown_table(
@@ -92,3 +97,4 @@ def published_movie_sets(context: dg.AssetExecutionContext, metarr: MetarrResour
         **({"problem_list": dg.MetadataValue.md("\n".join(f"- {p}" for p in report.problems))}
            if report.problems else {}),
     })
+    return dg.MaterializeResult()

@@ -71,7 +71,9 @@ def _thumbnail(data: bytes | None) -> Image.Image:
         image.load()
         scale = min(TILE_HEIGHT / image.height, MAX_TILE_WIDTH / image.width)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        rgba = image.convert("RGBA").resize(size, Image.Resampling.LANCZOS)
+        # reducing_gap: a box reduction to about twice the tile first, then Lanczos: a 1000 px PNG (no draft
+        # decoding for PNG) resizes in a fraction of the time, and the tile looks the same.
+        rgba = image.convert("RGBA").resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
         tile = Image.new("RGB", size, _UNDER_ALPHA)
         tile.paste(rgba, (0, 0), rgba)
         return tile

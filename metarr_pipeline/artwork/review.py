@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
-import io
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Mapping
 from pathlib import Path
-
-from PIL import Image
 
 from metarr_pipeline.art_types import file_stem
 from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
-from metarr_pipeline.artwork.enrich import MovieEnrichment
+from metarr_pipeline.artwork.enrich import ChosenArt, MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
 from metarr_pipeline.blobs import BlobStore
 
+Names = Mapping[tuple[str, int], str]
+"""(type, rank) → the name the chosen image is published as, after the movie's base name (``-poster1.jpg``; a
+disc folder's ``poster1.jpg``): the publish stage's naming, handed in by the caller (this stage never imports it)."""
 
-def top_table(movie: MovieEnrichment) -> str:
-    """Top candidates per type with every score part, the gate that stopped them and whether they won."""
-    header = ["type", "rank", "candidate", "provider", "lang", "size", "score", *PARTS, "selected", "gate"]
+
+def file_name(c: ChosenArt, names: Names | None = None) -> str:
+    """The (end of the) file name the chosen image is published as; Kodi's rank names (rank 2 is ``poster1``)."""
+    if names and (c.type, c.rank) in names:
+        return names[(c.type, c.rank)]
+    return f"-{file_stem(c.type, c.rank)}.{c.ext or 'jpg'}"
+
+
+def chosen_table(movie: MovieEnrichment, names: Names | None = None) -> str:
+    """The chosen art with its score and every weighted part, one row per file: the movie's review, small (every
+    candidate, duplicate and gate is on the review page)."""
+    declared = {row["candidate_id"]: row for row in movie.top}
+    header = ["type", "file", "candidate", "provider", "lang", "size", "score", *PARTS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in movie.top:
-        cells = [row["type"], row["rank"], row["candidate_id"], row["provider"], row["language"] or "textless",
-                 size_cell(row), f"{row['score']:.1f}",
-                 *(f"{row[f's_{p}']:.2f}" for p in PARTS),
-                 row["selected_rank"] if row["selected_rank"] is not None else "",
-                 (row["gate"] or "").replace("|", "/")]
-        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    for c in movie.chosen:
+        size = size_cell({"width": c.width, "height": c.height, **{
+            k: v for k, v in declared.get(c.candidate_id, {}).items() if k.startswith("declared_")}})
+        cells = [c.type, file_name(c, names), c.candidate_id, c.provider, c.language or "textless", size,
+                 f"{c.score:.1f}", *(f"{c.parts.get(p, 0.0):.2f}" for p in PARTS)]
+        lines.append("| " + " | ".join(str(cell).replace("|", "/") for cell in cells) + " |")
     return "\n".join(lines)
 
 
@@ -37,36 +51,60 @@ def size_cell(row: dict) -> str:
     return f"{real} (declared {declared})"
 
 
-def _thumbnail(path: Path) -> bytes | None:
-    """A small JPEG of a cached original, decoded at reduced scale (JPEG draft) to keep review cheap."""
+def sheet_label(name: str, candidate_id: str) -> str:
+    """The tile's label: the file name it is published as and the candidate id to pick or reject it by
+    (shortened: the sheet's tiles are narrow)."""
+    return f"{name} {candidate_id[:8]}"
+
+
+def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | None = None) -> str:
+    """Markdown image (a data URL of a few KB) of the chosen art, one tile per file, labelled with the file name and
+    candidate id (also the image's alt text, so the labels read without the picture).
+
+    Tiles come from the cached originals (JPEGs decoded at reduced scale). The sheet is kept under
+    ``<cache>/review/sheets/`` by movie and by what it shows, so a movie whose chosen art did not change costs one
+    small file read, not a decode of its images: every movie of a library-wide run gets its sheet.
+    """
+    if not movie.chosen:
+        return ""
+    labels = [sheet_label(file_name(c, names), c.candidate_id) for c in movie.chosen]
+    alt = "chosen artwork: " + ", ".join(labels)
+    digest = hashlib.sha256(repr([(label, c.blob_sha) for label, c in zip(labels, movie.chosen, strict=True)])
+                            .encode()).hexdigest()[:16]
+    folder = cache_dir / "review" / "sheets"
+    stem = _SAFE.sub("_", movie.partition_key)[:120]
+    path = folder / f"{stem}.{digest}.jpg"
     try:
-        with Image.open(path) as img:
-            img.draft("RGB", (240, 240))
-            img.thumbnail((240, 240))
-            if img.mode not in ("RGB", "L"):
-                background = Image.new("RGB", img.size, (255, 255, 255))
-                background.paste(img.convert("RGBA"), mask=img.convert("RGBA").split()[-1])
-                img = background
-            out = io.BytesIO()
-            img.convert("RGB").save(out, "JPEG", quality=80)
-            return out.getvalue()
-    except (OSError, ValueError):
+        return f"![{alt}]({data_url(path.read_bytes())})"
+    except OSError:
+        pass
+    blobs = BlobStore(cache_dir)
+    tiles = [Tile(label, _read(blobs, c.blob_sha, c.ext) if c.blob_sha else None)
+             for label, c in zip(labels, movie.chosen, strict=True)]
+    sheet = contact_sheet(tiles)
+    _keep(folder, stem, path, sheet)
+    return f"![{alt}]({data_url(sheet)})"
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def _read(blobs: BlobStore, sha: str, ext: str) -> bytes | None:
+    try:
+        return blobs.path_for(sha, ext).read_bytes()
+    except OSError:
         return None
 
 
-def sheet_label(kind: str, rank: int, ext: str, candidate_id: str) -> str:
-    """The tile's label: the end of the file name it is published as (``-poster1.jpg``: Kodi's rank names, rank
-    2 is ``poster1``) and the candidate id to pick or reject it by (shortened: the sheet's tiles are narrow)."""
-    return f"-{file_stem(kind, rank)}.{ext or 'jpg'} {candidate_id[:8]}"
-
-
-def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path) -> str:
-    """Markdown image (a data URL of a few KB) of the chosen art, one tile per type and rank."""
-    if not movie.chosen:
-        return ""
-    blobs = BlobStore(cache_dir)
-    tiles = []
-    for c in movie.chosen:
-        image = _thumbnail(blobs.path_for(c.blob_sha, c.ext)) if c.blob_sha else None
-        tiles.append(Tile(sheet_label(c.type, c.rank, c.ext, c.candidate_id), image))
-    return f"![chosen artwork]({data_url(contact_sheet(tiles))})"
+def _keep(folder: Path, stem: str, path: Path, sheet: bytes) -> None:
+    """Write the sheet atomically and drop the movie's older ones; a cache, so a failure here is only a miss."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
+        tmp.write_bytes(sheet)
+        tmp.replace(path)
+        for old in folder.glob(f"{stem}.*.jpg"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -206,3 +206,10 @@ def test_a_cli_pick_and_enrich_shows_in_dagster(stack: tuple[Settings, str, str]
     assert "Reported 1 changed selection(s) to Dagster" in done.stdout
     reported = DagsterClient(dagster_url).latest_materialization("artwork_selection", movie.partition_key)
     assert reported and reported["description"] == "metarr enrich: selection changed"
+    before = DagsterClient(dagster_url).latest_materialization("published_library_files", movie.partition_key)
+    published = subprocess.run([*cli, "publish", movie.partition_key], cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=300)
+    assert published.returncode == 0, published.stderr
+    assert "Reported 1 published movie(s) to Dagster" in published.stdout
+    after = DagsterClient(dagster_url).latest_materialization("published_library_files", movie.partition_key)
+    assert after and after["description"] == "metarr publish" and after != before

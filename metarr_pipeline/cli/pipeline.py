@@ -164,23 +164,24 @@ def cmd_enrich(args: argparse.Namespace) -> int:
     else:
         print(enrich_text(report))
         print(sets_text(sets))
-    _report_to_dagster([m.partition_key for m in report.movies if m.selection_changed], quiet=args.json)
+    _report_to_dagster("artwork_selection", [m.partition_key for m in report.movies if m.selection_changed],
+                       "metarr enrich: selection changed", "changed selection(s)", quiet=args.json)
     return failed_exit(len(fetched.failures) + len(report.failures) + len(sets.failures))
 
 
-def _report_to_dagster(changed: list[str], *, quiet: bool = False) -> None:
-    """With ``$METARR_DAGSTER_URL`` set, tell the Dagster instance which movies' selection this command changed
-    (runless materialisations of ``artwork_selection``), so its UI agrees with ``metarr status``."""
+def _report_to_dagster(asset: str, keys: list[str], description: str, what: str, *, quiet: bool = False) -> None:
+    """With ``$METARR_DAGSTER_URL`` set, tell the Dagster instance which movies this command made anew (runless
+    materialisations of ``asset``), so its UI agrees with ``metarr status``."""
     url = os.environ.get("METARR_DAGSTER_URL", "").strip()
-    if not url or not changed:
+    if not url or not keys:
         return
     from metarr_pipeline.review.dagster_api import DagsterClient, DagsterUnavailable
 
     try:
-        DagsterClient(url).report_selection(changed, "metarr enrich: selection changed")
-        say(f"Reported {len(changed)} changed selection(s) to Dagster at {url}.", quiet=quiet)
+        DagsterClient(url).report_materializations(asset, keys, description)
+        say(f"Reported {len(keys)} {what} to Dagster at {url}.", quiet=quiet)
     except DagsterUnavailable as exc:
-        print(f"metarr: warning: the Dagster UI was not told about the new selections: {exc}", file=sys.stderr)
+        print(f"metarr: warning: the Dagster UI was not told about the {what}: {exc}", file=sys.stderr)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
@@ -209,6 +210,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print_json({"summary": report.summary(), "movies": report.movies})
     else:
         print(publish_text(report))
+    _report_to_dagster("published_library_files", [m.partition_key for m in report.movies if m.status == "published"],
+                       "metarr publish", "published movie(s)", quiet=args.json)
     return failed_exit(len(report.failures))
 
 

@@ -123,15 +123,20 @@ class DagsterClient:
         return runs
 
     def report_selection(self, keys: Sequence[str], description: str) -> None:
-        """Record on the instance that these movies' artwork selection changed outside a run, in one request (no
-        Dagster: raises :class:`DagsterUnavailable`; the caller decides whether that matters)."""
+        """Record on the instance that these movies' artwork selection changed outside a run."""
+        self.report_materializations(SELECTION_ASSET, keys, description)
+
+    def report_materializations(self, asset: str, keys: Sequence[str], description: str) -> None:
+        """Record on the instance that this asset's partitions were made outside a run (the CLI, the review page),
+        in one request, so Dagster's UI and ``metarr status`` agree on what is current (no Dagster: raises
+        :class:`DagsterUnavailable`; the caller decides whether that matters)."""
         if not keys:
             return
-        params = {"eventType": "ASSET_MATERIALIZATION", "assetKey": {"path": [SELECTION_ASSET]},
+        params = {"eventType": "ASSET_MATERIALIZATION", "assetKey": {"path": [asset]},
                   "partitionKeys": list(keys), "description": description[:500]}
         result = self.query(_REPORT, {"params": params})["reportRunlessAssetEvents"]
         if result["__typename"] != "ReportRunlessAssetEventsSuccess":
-            raise DagsterUnavailable(f"Dagster refused the report of {len(keys)} selections: "
+            raise DagsterUnavailable(f"Dagster refused the report of {len(keys)} {asset} partitions: "
                                      f"{result.get('message', '')[:300]}")
 
     def latest_materialization(self, asset: str, partition: str) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ import pytest
 
 from dagster_project.assets.scan import library_scan
 from dagster_project.resources import MetarrResource
+from metarr_pipeline.artwork.contact_sheet import label_lines
 from metarr_pipeline.artwork.review import sheet_label
 from tests.test_dagster import scan_metadata
 
@@ -83,7 +84,9 @@ def test_contact_sheet_tiles_are_labelled_with_the_file_name_and_candidate() -> 
         ("poster", 1): "-poster.jpg", ("poster", 2): "-poster1.jpg", ("clearlogo", 1): "-clearlogo.png"}
     as_disc = SimpleNamespace(kind="dvd", basename="Heat (1995)")  # a disc folder's art has no base name
     assert published_names(cast(MovieRecord, as_disc), movie)[("poster", 2)] == "poster1.jpg"
-    assert sheet_label("-poster1.jpg", "28fd542325b25362") == "-poster1.jpg 28fd5423"
+    assert sheet_label("-poster1.jpg", "28fd542325b25362") == "-poster1.jpg\n28fd5423"
+    # drawn under a poster tile (2:3 at the sheet's height: 80 px), both lines whole, nothing cut
+    assert label_lines(sheet_label("-clearlogo.png", "28fd542325b25362"), 80) == ["-clearlogo.png", "28fd5423"]
 
 
 def test_a_scanned_movie_run_over_many_movies_describes_each_on_its_own_partition(library: Path) -> None:

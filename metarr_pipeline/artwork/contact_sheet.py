@@ -30,11 +30,12 @@ _UNDER_ALPHA = (210, 210, 210)  # light grey behind transparent art: white and b
 _NONE_FILL, _NONE_TEXT = (200, 200, 200), "none"
 _BAD_FILL, _BAD_TEXT = (215, 50, 50), "unreadable"
 _PLACEHOLDER_WIDTH = 80
+_DRAW = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # measures text; draws nothing
 
 
 @dataclass(frozen=True)
 class Tile:
-    label: str
+    label: str  # one line per part ("-poster1.jpg\n28fd5423"): a narrow poster tile holds each part whole
     image: bytes | None  # None: nothing chosen for this slot
 
 
@@ -42,7 +43,8 @@ def contact_sheet(tiles: Sequence[Tile]) -> bytes:
     """Tiles at most ``TILE_HEIGHT`` × ``MAX_TILE_WIDTH`` (aspect kept), ``COLUMNS`` a row, labelled underneath."""
     thumbs = [_thumbnail(tile.image) for tile in tiles]
     rows = [thumbs[i:i + COLUMNS] for i in range(0, len(thumbs), COLUMNS)] or [[]]
-    cell_height = TILE_HEIGHT + _LABEL_HEIGHT + _GAP
+    label_lines = max((len(tile.label.split("\n")) for tile in tiles), default=1)
+    cell_height = TILE_HEIGHT + _LABEL_HEIGHT * label_lines + _GAP
     width = max(_GAP + sum(t.width + _GAP for t in row) for row in rows)
     sheet = Image.new("RGB", (max(width, 2 * _GAP + 1), _GAP + cell_height * len(rows)), _BACKGROUND)
     draw = ImageDraw.Draw(sheet)
@@ -90,16 +92,25 @@ def _placeholder(fill: tuple[int, int, int], text: str) -> Image.Image:
     return tile
 
 
-def _label(draw: ImageDraw.ImageDraw, label: str, x: int, y: int, width: int) -> None:
-    """The label, shortened with "..." to the tile's width (never less than a placeholder's)."""
+def label_lines(label: str, width: int) -> list[str]:
+    """The label's lines as drawn under a tile ``width`` wide: each shortened with "..." to the tile's width (never
+    less than a placeholder's)."""
     font = _font()
     if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow's bitmap fallback (no FreeType) is Latin-1 only
         label = label.encode("latin-1", "replace").decode("latin-1")
     room = max(width, _PLACEHOLDER_WIDTH)
-    text = label
-    while text and draw.textlength(text if text == label else text + "...", font=font) > room:
-        text = text[:-1]
-    draw.text((x, y), text if text == label else text + "...", font=font, fill=(0, 0, 0))
+    lines = []
+    for line in label.split("\n"):
+        text = line
+        while text and _DRAW.textlength(text if text == line else text + "...", font=font) > room:
+            text = text[:-1]
+        lines.append(text if text == line else text + "...")
+    return lines
+
+
+def _label(draw: ImageDraw.ImageDraw, label: str, x: int, y: int, width: int) -> None:
+    for n, line in enumerate(label_lines(label, width)):
+        draw.text((x, y + n * _LABEL_HEIGHT), line, font=_font(), fill=(0, 0, 0))
 
 
 @lru_cache(maxsize=1)

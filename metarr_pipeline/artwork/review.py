@@ -53,8 +53,8 @@ def size_cell(row: dict) -> str:
 
 def sheet_label(name: str, candidate_id: str) -> str:
     """The tile's label: the file name it is published as and the candidate id to pick or reject it by
-    (shortened: the sheet's tiles are narrow)."""
-    return f"{name} {candidate_id[:8]}"
+    (shortened: the sheet's tiles are narrow), one line each so a poster tile shows both whole."""
+    return f"{name}\n{candidate_id[:8]}"
 
 
 def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | None = None) -> str:
@@ -68,7 +68,7 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     if not movie.chosen:
         return ""
     labels = [sheet_label(file_name(c, names), c.candidate_id) for c in movie.chosen]
-    alt = "chosen artwork: " + ", ".join(labels)
+    alt = "chosen artwork: " + ", ".join(label.replace("\n", " ") for label in labels)
     digest = hashlib.sha256(repr([(label, c.blob_sha) for label, c in zip(labels, movie.chosen, strict=True)])
                             .encode()).hexdigest()[:16]
     folder = cache_dir / "review" / "sheets"

@@ -62,3 +62,13 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def movie_sets_path(self) -> Path | None:
+        """``[publish] movie_sets_folder`` (relative to the config file), or None when it is off. Publish writes
+        there and the Kodi notifier lists it, so both resolve it here."""
+        raw = self.publish.movie_sets_folder.strip()
+        if not raw:
+            return None
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else (self.config_path.parent / path).resolve()

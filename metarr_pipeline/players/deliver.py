@@ -126,22 +126,13 @@ def deliver_notifications(
         report.seconds = time.perf_counter() - started
         return report
     with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="metarr-player") as pool:
-        futures = [pool.submit(_deliver_one, players[name], batch, env, transport, _sets_folder(settings))
+        futures = [pool.submit(_deliver_one, players[name], batch, env, transport, settings.movie_sets_path)
                    for name, batch in batches.items()]
         report.players = [f.result() for f in futures]
     store.record_notification_results([
         _transition(n, o, players[p.player], now) for p in report.players for n, o in p.results])
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _sets_folder(settings: Settings) -> Path | None:
-    """metarr's ``[publish] movie_sets_folder`` (relative to the config file), or None when it is off."""
-    raw = settings.publish.movie_sets_folder.strip()
-    if not raw:
-        return None
-    path = Path(raw).expanduser()
-    return path if path.is_absolute() else (settings.config_path.parent / path).resolve()
 
 
 def _deliver_one(player: PlayerSettings, batch: list[Notification], env: Mapping[str, str] | None,

@@ -67,14 +67,6 @@ class MovieSetsReport:
                 "problems": list(self.problems)}
 
 
-def sets_folder(settings: Settings) -> Path | None:
-    raw = settings.publish.movie_sets_folder.strip()
-    if not raw:
-        return None
-    path = Path(raw).expanduser()
-    return path if path.is_absolute() else (settings.config_path.parent / path).resolve()
-
-
 def wanted_sets(settings: Settings, store: Store) -> list[MovieSet]:
     """Every set with at least one movie still in the library, with the art the sets' stage selected (before
     it ran for a set: TMDB's main poster and backdrop from the cached ``/collection`` answer)."""
@@ -200,7 +192,7 @@ def publish_movie_sets(settings: Settings, store: Store, session: ProviderSessio
                        partition_keys: Sequence[str] | None = None) -> MovieSetsReport | None:
     """Bring the movie-set folder up to date with the library's sets (those ``partition_keys`` name, when given;
     the folders of sets gone from the library are cleaned either way); None when the feature is off."""
-    root = sets_folder(settings)
+    root = settings.movie_sets_path
     if root is None:
         return None
     report = MovieSetsReport(folder=str(root))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase, store_now
@@ -107,16 +108,8 @@ class ArtworkStore(StoreBase):
     ) -> None:
         """One transaction per batch: new analyses, and for the movies that changed, delete-then-insert."""
         with self._connect(write=True) as con:
-            if analysis is not None and analysis.height:
-                load_frame(con, "new_analysis", analysis)
-                con.execute("DELETE FROM image_analysis WHERE preview_url IN (SELECT preview_url FROM new_analysis)")
-                con.execute("INSERT INTO image_analysis BY NAME SELECT * FROM new_analysis")
-                drop_frame(con, "new_analysis")
-            if blobs is not None and blobs.height:
-                load_frame(con, "new_blobs", blobs)
-                con.execute("INSERT INTO blobs BY NAME SELECT * FROM new_blobs"
-                            " WHERE sha256 NOT IN (SELECT sha256 FROM blobs)")
-                drop_frame(con, "new_blobs")
+            write_analysis(con, analysis)
+            write_new_blobs(con, blobs)
             if people is not None and people.height:
                 load_frame(con, "new_people", people)
                 con.execute("DELETE FROM people WHERE person_id IN (SELECT person_id FROM new_people)")
@@ -171,3 +164,20 @@ class ArtworkStore(StoreBase):
                         " WHERE artwork_candidates.movie_id = n.movie_id"
                         " AND artwork_candidates.candidate_id = n.candidate_id")
             drop_frame(con, "new_blob_refs")
+
+
+def write_analysis(con: duckdb.DuckDBPyConnection, analysis: pl.DataFrame | None) -> None:
+    """New image analyses replace the old ones of the same rendition (movies' and sets' stages share them)."""
+    if analysis is not None and analysis.height:
+        load_frame(con, "new_analysis", analysis)
+        con.execute("DELETE FROM image_analysis WHERE preview_url IN (SELECT preview_url FROM new_analysis)")
+        con.execute("INSERT INTO image_analysis BY NAME SELECT * FROM new_analysis")
+        drop_frame(con, "new_analysis")
+
+
+def write_new_blobs(con: duckdb.DuckDBPyConnection, blobs: pl.DataFrame | None) -> None:
+    """Blob rows are content-addressed: a known sha256 is already recorded."""
+    if blobs is not None and blobs.height:
+        load_frame(con, "new_blobs", blobs)
+        con.execute("INSERT INTO blobs BY NAME SELECT * FROM new_blobs WHERE sha256 NOT IN (SELECT sha256 FROM blobs)")
+        drop_frame(con, "new_blobs")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from metarr_pipeline.store.artwork import write_analysis, write_new_blobs
 from metarr_pipeline.store.connection import StoreBase
 from metarr_pipeline.store.frames import drop_frame, load_frame
 from metarr_pipeline.store.rows import CollectionArt, CollectionRow, LibrarySet
@@ -79,16 +80,8 @@ class CollectionsStore(StoreBase):
         """One transaction: new analyses and blobs, then delete-then-insert for the sets that changed.
         ``candidates`` carries the machinery's ``movie_id`` column, stored as ``collection_id``."""
         with self._connect(write=True) as con:
-            if analysis is not None and analysis.height:
-                load_frame(con, "new_analysis", analysis)
-                con.execute("DELETE FROM image_analysis WHERE preview_url IN (SELECT preview_url FROM new_analysis)")
-                con.execute("INSERT INTO image_analysis BY NAME SELECT * FROM new_analysis")
-                drop_frame(con, "new_analysis")
-            if blobs is not None and blobs.height:
-                load_frame(con, "new_blobs", blobs)
-                con.execute("INSERT INTO blobs BY NAME SELECT * FROM new_blobs"
-                            " WHERE sha256 NOT IN (SELECT sha256 FROM blobs)")
-                drop_frame(con, "new_blobs")
+            write_analysis(con, analysis)
+            write_new_blobs(con, blobs)
             if collection_ids:
                 ids = [list(collection_ids)]
                 con.execute("DELETE FROM collection_artwork WHERE collection_id IN (SELECT UNNEST(?))", ids)

@@ -131,7 +131,7 @@ def profile_stages(runner: StageRunner, results: dict[str, Any], mode: str, fold
             profiled = runner.run("rescore", ["backfill"], ORIGINAL_WEIGHTS if now == RESCORE_WEIGHTS
                                   else RESCORE_WEIGHTS, profile_to=target)
         path = write_profile(name, target, profiled, results["stages"][name]["wall_s"])
-        results["profiles"][name] = str(path.relative_to(ROOT))
+        results["profiles"][name] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
         results["stages"][name]["profiled_run"] = {"wall_s": profiled["wall_s"], "cpu_s": profiled["cpu_s"]}
 
 

@@ -133,6 +133,11 @@ def movie_partitions_sensor(context: dg.SensorEvaluationContext, metarr: MetarrR
 _ENRICH_CRON, _ENRICH_STATUS = enrich_schedule_cron()
 
 
+def _tick(context: dg.ScheduleEvaluationContext) -> str:
+    """The tick's time as run keys carry it (a manual evaluation has none: "now")."""
+    return context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
+
+
 @dg.schedule(job=enrich_job, cron_schedule=_ENRICH_CRON, default_status=_ENRICH_STATUS,
              name="library_enrichment_schedule",
              description="Enrich every movie that is due (new, TTL expired, or failed last time) in a few "
@@ -145,7 +150,7 @@ def enrich_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrResourc
     due = due_for_enrichment(settings, metarr.store())
     if not due:
         return dg.SkipReason("no movie is due for enrichment")
-    tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
+    tick = _tick(context)
     return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"enrich-{tick}")
 
 
@@ -159,7 +164,7 @@ def movie_sets_schedule(context: dg.ScheduleEvaluationContext, metarr: MetarrRes
     due = sets_due(settings, metarr.store())
     if not due:
         return dg.SkipReason("no movie set is due for its art")
-    tick = context.scheduled_execution_time.strftime("%Y%m%dT%H%M") if context.scheduled_execution_time else "now"
+    tick = _tick(context)
     return range_requests(context.instance, due, settings.schedule.max_movies_per_run, SCHEDULE, f"sets-{tick}",
                           str(collections_partitions.name))
 

@@ -249,7 +249,9 @@ def test_no_sets_folder_in_kodi_or_no_set_costs_nothing(tmp_path: Path, kodi: Fa
     lib.deliver("created")
     lib.write_nfo("A better overview.")
     assert lib.deliver() == []
-    assert kodi.called("Files.GetDirectory") == [] and kodi.called("VideoLibrary.GetMovieSetDetails") == []
+    # the only folder listed is the refreshed movie's own (a refresh lists it first), no sets folder
+    assert [c["directory"] for c in kodi.called("Files.GetDirectory")] == ["smb://nas/movies/The Matrix (1999)/"]
+    assert kodi.called("VideoLibrary.GetMovieSetDetails") == []
 
     kodi.set_of.clear()  # a movie in no set: not even the settings are read
     kodi.calls.clear()

@@ -389,6 +389,36 @@ def test_a_refresh_of_kodis_newest_movie_is_verified_though_its_id_comes_back(
     assert rows(store)[("living-room", "movie-0")].detail == "RefreshMovie 1; verified"
 
 
+def test_a_refreshed_movie_gets_the_art_on_disk_not_kodis_cached_listing(
+        tmp_path: Path, doubles, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real Kodi 20 finds a refreshed movie's local art in its *cached* listing of the folder, so a clearlogo
+    the publish removed came back and a new banner was missed (measured, docs/KODI-SOURCE.md (c)). The folder
+    is listed in the same batch, before the refresh: Kodi caches that listing instead."""
+    monkeypatch.setattr("metarr_pipeline.players.kodi.VERIFY_SECONDS", 0.3)
+    kodi, _, _ = doubles
+    settings = make_config(tmp_path, doubles)
+    settings = replace(settings, players=settings.players[:1])
+    store = Store(settings.database_path)
+    (movie,) = seed(store, settings.library.roots[0], ["Heat (1995)"])
+    folder = "smb://nas/movies/Heat (1995)/"
+    kodi.disk = {folder + "Heat (1995).mkv"}
+    kodi.files = {folder + "Heat (1995)-poster.jpg", folder + "Heat (1995)-clearlogo.png"}
+    with kodi._lock:  # Kodi scanned the folder earlier: it has the movie and a cached listing of the folder
+        kodi._list(folder)
+        kodi._add_movie(folder + "Heat (1995).mkv")
+    assert set(kodi.art[1]) == {"poster", "clearlogo"}
+
+    kodi.files = {folder + "Heat (1995)-poster.jpg", folder + "Heat (1995)-banner.jpg"}  # what the publish did
+    queue_notifications(store, settings, [(movie, "modified")], T0)
+    report = deliver_notifications(settings, store, now=T0)
+    assert report.summary()["sent"] == 1, delivery_text(report)
+    (movieid,) = kodi.movies
+    assert set(kodi.art[movieid]) == {"poster", "banner"}  # the removed logo is gone, the new banner is there
+    methods = [m for m, _ in kodi.calls]
+    assert methods.index("Files.GetDirectory") < methods.index("VideoLibrary.RefreshMovie")
+    assert kodi.called("Files.GetDirectory") == [{"directory": folder, "media": "files"}]
+
+
 def test_plex_refreshes_the_whole_section_for_a_large_batch(tmp_path: Path, doubles) -> None:
     _, _, plex = doubles
     settings = make_config(tmp_path, doubles)

@@ -8,7 +8,11 @@ What Kodi is told, per batch (KODI.md "Scanning"; docs/KODI-SOURCE.md (c)):
    Kodi already has (matched by the folder of their file; stacks and disc structures included).
 3. In one JSON-RPC batch, the jobs Kodi queues and that cancel nothing: a movie Kodi knows →
    ``VideoLibrary.RefreshMovie`` (``ignorenfo: false``; a plain scan would not re-read a changed NFO or
-   artwork); a removed one → ``VideoLibrary.RemoveMovie`` (nothing to do when Kodi never had it).
+   artwork); a removed one → ``VideoLibrary.RemoveMovie`` (nothing to do when Kodi never had it). Each
+   refreshed movie's folder is listed first (``Files.GetDirectory``), in the same batch: the refresh finds
+   local art in Kodi's *cached* listing of the folder when it has one (``AddLocalItemArtwork`` reads with
+   ``DIR_FLAG_READ_CACHE``), and a listing cached before we published would bring a removed clearlogo back
+   and miss a new type (measured with Kodi 20.1, docs/KODI-SOURCE.md (c)); listing it replaces the entry.
 4. New movies → ``VideoLibrary.Scan``, **one at a time**: a scan sent while Kodi scans stops the running scan
    and starts nothing (``UpdateLibrary`` in Kodi's LibraryBuiltins.cpp), so each scan waits until
    ``Library.IsScanningVideo`` is false (also for a scan the user started), and so does the next. One new
@@ -183,10 +187,15 @@ class KodiPlayer:
             log.info("%s: SetMovieSetDetails %s", self.http.name, line)
 
     def _send_jobs(self, plan: _Plan) -> dict[int, str]:
-        """RemoveMovie and RefreshMovie in one JSON-RPC batch: Kodi queues refreshes, they cancel nothing."""
-        results = self.batch([(method, params) for method, params, _ in plan.jobs])
+        """RemoveMovie and RefreshMovie in one JSON-RPC batch: Kodi queues refreshes, they cancel nothing.
+        The refreshed folders are listed before them, so Kodi's directory cache holds what is on disk now."""
+        listings = [("Files.GetDirectory", {"directory": folder, "media": "files"}) for folder in plan.listings]
+        results = self.batch(listings + [(method, params) for method, params, _ in plan.jobs])
+        for (_, params), result in zip(listings, results, strict=False):
+            if isinstance(result, KodiError):  # the refresh still runs; it may see an older listing
+                log.info("%s: could not list %s before refreshing it: %s", self.http.name, params["directory"], result)
         errors: dict[int, str] = {}
-        for (_, _, owners), result in zip(plan.jobs, results, strict=True):
+        for (_, _, owners), result in zip(plan.jobs, results[len(listings):], strict=True):
             if isinstance(result, KodiError):
                 errors.update(dict.fromkeys(owners, str(result)))
         return errors
@@ -310,6 +319,7 @@ class _Plan:
         self.told: dict[int, list[str]] = {}
         self.event: dict[int, str] = {}
         self.refreshed: dict[int, set[int]] = {}  # notification → the ids Kodi had before RefreshMovie
+        self.listings: dict[str, None] = {}  # the refreshed movies' folders, listed before the refreshes
         self.nothing_to_remove: dict[int, Outcome] = {}
         self._index: dict[tuple[str, int], int] = {}
 
@@ -321,6 +331,7 @@ class _Plan:
             method = "VideoLibrary.RemoveMovie" if n.event == "deleted" else "VideoLibrary.RefreshMovie"
             if n.event != "deleted":
                 self.refreshed[n.id] = set(ids)
+                self.listings[folder] = None
             for movieid in ids:
                 if (method, movieid) not in self._index:
                     params: dict[str, Any] = {"movieid": movieid}

@@ -122,6 +122,12 @@ class FakeKodi(FakePlayer):
     **stops it and starts nothing**. ``Library.IsScanningVideo`` is true while a scan runs.
     RefreshMovie removes the movie and adds it again, as Kodi's job does: a new id, except for the newest movie.
 
+    A movie's local art (``GetMovies`` ``art``: ``<video name>-<type>.<ext>`` pictures of ``files`` in its folder)
+    is read from Kodi's directory cache like Kodi 20's ``AddLocalItemArtwork`` (``DIR_FLAG_READ_CACHE``): a scan
+    and ``Files.GetDirectory`` list a folder afresh and cache that listing; a refresh reads the cached listing when
+    there is one, so art removed or added since stays as it was until the folder is listed again (docs/KODI-SOURCE.md
+    (c); Kodi's cache is a small LRU, the double keeps every listing: the worst case).
+
     Movie sets behave like Kodi 20's (docs/KODI-SOURCE.md (d)): a movie whose file is in ``set_of`` (file →
     (set title, overview), what its NFO says) joins that set when a scan or refresh adds it; the set is created
     with that overview, and takes the art of ``<videolibrary.moviesetsfolder>/<legal title>/`` (the pictures in
@@ -150,6 +156,8 @@ class FakeKodi(FakePlayer):
         self.set_of: dict[str, tuple[str, str]] = {}  # movie file → (set title, overview) from its NFO
         self.moviesets: dict[int, KodiSet] = {}
         self.movie_set: dict[int, int] = {}  # movieid → setid
+        self.art: dict[int, dict[str, str]] = {}  # movieid → art type → picture path, as the movie was added
+        self.listed: dict[str, frozenset[str]] = {}  # Kodi's directory cache: folder → the paths listed in it
 
     def answer(self, request: Recorded) -> tuple[int, Any]:
         if request.path != "/jsonrpc" or request.method != "POST":
@@ -183,7 +191,7 @@ class FakeKodi(FakePlayer):
             rules = rules.get("or", [rules]) if rules else []
             with self._lock:
                 self._asked.update(str(r.get("value", "")) for r in rules)
-            hits = [{"movieid": i, "label": f"movie {i}", "file": f, **self._set_fields(i, params)}
+            hits = [{"movieid": i, "label": f"movie {i}", "file": f, **self._set_fields(i, params), **self._art(i, params)}
                     for i, f in sorted(self.movies.items()) if not rules or any(self._matches(r, f) for r in rules)]
             result: dict[str, Any] = {"limits": {"start": 0, "end": len(hits), "total": len(hits)}}
             if hits:  # like Kodi: no "movies" key when there are none
@@ -245,6 +253,8 @@ class FakeKodi(FakePlayer):
             disk = self.disk or {f + "movie.mkv" for f in {directory, *self._asked} if f.endswith("/")}
             files = [f for f in sorted(disk) if f.startswith(directory)
                      and not any(s.get("file") == f.rsplit("/", 1)[0] + "/" for s in self.sources)]
+            for folder in {file.rsplit("/", 1)[0] + "/" for file in files}:
+                self._list(folder)  # a scan lists every folder it walks, and caches the listing
             for file in files:
                 if file.rsplit("/", 1)[0] + "/" not in self.unreadable and file not in self.movies.values() \
                         and not any(f.startswith(file.rsplit("/", 1)[0] + "/") for f in self.movies.values()):
@@ -256,6 +266,12 @@ class FakeKodi(FakePlayer):
         """Add a movie (the lock is held); it joins its NFO's set, which takes folder art only while it has none."""
         movieid = self._new_id()
         self.movies[movieid] = file
+        folder, _, name = file.rpartition("/")
+        listing = self.listed.get(folder + "/") or self._list(folder + "/")  # READ_CACHE: a cached listing wins
+        base = name.rpartition(".")[0] + "-"
+        self.art[movieid] = {stem[len(base):]: path for path in sorted(listing)
+                             if (stem := path.rpartition("/")[2].rpartition(".")[0]).startswith(base)
+                             and path.rpartition(".")[2].lower() in ("jpg", "jpeg", "png")}
         if file in self.set_of:
             title, overview = self.set_of[file]
             setid = next((i for i, s in self.moviesets.items() if s.title == title), None)
@@ -281,6 +297,17 @@ class FakeKodi(FakePlayer):
                 art[stem.lower()] = path
         return art
 
+    def _list(self, folder: str) -> frozenset[str]:
+        """List a folder of Kodi's disk (the lock is held) and cache the listing, as Kodi's CDirectory does."""
+        self.listed[folder] = frozenset(p for p in self.disk | self.files
+                                        if p.startswith(folder) and "/" not in p[len(folder):])
+        return self.listed[folder]
+
+    def _art(self, movieid: int, params: dict[str, Any]) -> dict[str, Any]:
+        if "art" not in params.get("properties", []):
+            return {}
+        return {"art": {k: f"image://{quote(v, safe='')}/" for k, v in self.art.get(movieid, {}).items()}}
+
     def _set_fields(self, movieid: int, params: dict[str, Any]) -> dict[str, Any]:
         setid = self.movie_set.get(movieid, 0)
         out: dict[str, Any] = {}
@@ -297,7 +324,10 @@ class FakeKodi(FakePlayer):
                 setting = params.get("setting")
                 return {"result": {"value": self.settings[setting]}} if setting in self.settings else invalid
             if method == "Files.GetDirectory":
-                return self._directory(str(params.get("directory", "")))
+                answer = self._directory(str(params.get("directory", "")))
+                if "result" in answer:
+                    self._list(str(params["directory"]).rstrip("/") + "/")
+                return answer
             movie_set = self.moviesets.get(params.get("setid"))
             if movie_set is None:
                 return invalid

@@ -23,12 +23,17 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
+from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url, tile_jpeg
+from metarr_pipeline.artwork.enrich import ChosenArt, MovieEnrichment
 from metarr_pipeline.artwork.imaging import HASH_NAME, analyse_rendition, hamming
+from metarr_pipeline.artwork.review import contact_sheet_for, contact_sheets_for, file_name, sheet_label
+from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.blobs.verify import ImageError, ImageFacts, verify_original
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import DUPLICATE_THRESHOLD
@@ -365,6 +370,66 @@ def test_the_contact_sheet_survives_missing_and_unreadable_tiles(eight_tiles: li
         assert contact_sheet([*missing[:7], Tile("bad", bad)]) == sheet
     assert contact_sheet([*missing[:7], Tile("bad", None)]) != sheet
     assert contact_sheet([])[:3] == b"\xff\xd8\xff"
+
+
+def _pixels(jpeg: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), dtype=np.float64)
+
+
+def test_a_sheet_of_cached_tiles_looks_like_one_of_the_originals(eight_tiles: list[Tile]) -> None:
+    """A tile made once (reduced, transparency flattened) and cached stands in for its original in any later sheet."""
+    originals = [Tile(t.label, render(f"t{n}", "poster", 2000, 3000) if n == 0 else t.image)
+                 for n, t in enumerate(eight_tiles)]
+    tiles = [Tile(t.label, tile_jpeg(t.image or b"")) for t in originals]
+    assert all(t.image and len(t.image) < 12_000 for t in tiles)  # a 2000×3000 poster's tile is a few KB
+    direct, cached = contact_sheet(originals), contact_sheet(tiles)
+    a, b = _pixels(direct), _pixels(cached)
+    assert a.shape == b.shape  # the same layout: every tile came out at its original's tile size
+    mean = float(np.abs(a - b).mean())
+    assert mean < 2.0, mean  # and the same picture, but for JPEG noise
+    assert tile_jpeg(b"<html>oops</html>") is None
+
+
+def _movie(key: str, blobs: list[tuple[str, str]], prefix: str = "") -> MovieEnrichment:
+    chosen = tuple(ChosenArt("poster", rank, f"{prefix}cand{rank:04d}", "tmdb", "en", 2000, 3000, 9.0, {}, sha, ext)
+                   for rank, (sha, ext) in enumerate(blobs, start=1))
+    return MovieEnrichment(key, 1, "enriched", chosen=chosen)
+
+
+def test_a_rescored_movies_sheet_is_composed_from_tiles_without_its_originals(
+        tmp_path: Path, eight_tiles: list[Tile]) -> None:
+    """The first sheet keeps a tile per image; a re-score that reorders the chosen art (new labels, a new sheet)
+    draws from those tiles: the originals are not read again (here they are gone)."""
+    store = BlobStore(tmp_path)
+    blobs = [(b.sha256, b.ext) for b in (store.put(t.image or b"", "jpg") for t in eight_tiles[:4])]
+    first = contact_sheet_for(_movie("m", blobs), tmp_path)
+    assert len(list((tmp_path / "review" / "tiles").rglob("*.jpg"))) == 4
+    for sha, ext in blobs:
+        store.path_for(sha, ext).unlink()
+    reordered = contact_sheet_for(_movie("m", blobs[::-1]), tmp_path)
+    assert reordered != first
+    labels = [sheet_label(file_name(c), c.candidate_id) for c in _movie("m", blobs).chosen]
+    jpeg = _sheet_bytes(reordered)
+    assert jpeg != contact_sheet([Tile(label, None) for label in labels])  # not "none" tiles
+    assert jpeg != contact_sheet([Tile(label, b"bad") for label in labels])  # nor "unreadable" ones
+    # the control: without the tiles (another cache) the same movie's originals are missed, "none" tiles
+    assert _sheet_bytes(contact_sheet_for(_movie("m", blobs), tmp_path / "elsewhere")) == contact_sheet(
+        [Tile(label, None) for label in labels])
+
+
+def _sheet_bytes(markdown: str) -> bytes:
+    return base64.b64decode(markdown.split("base64,", 1)[1].rstrip(")"))
+
+
+def test_sheets_drawn_on_threads_equal_those_drawn_one_by_one(tmp_path: Path, eight_tiles: list[Tile]) -> None:
+    store = BlobStore(tmp_path / "one")
+    blobs = [(b.sha256, b.ext) for b in (store.put(t.image or b"", "jpg") for t in eight_tiles)]
+    for t in eight_tiles:
+        BlobStore(tmp_path / "many").put(t.image or b"", "jpg")
+    movies = [(_movie(f"m{i}", blobs[i % 8:] + blobs[:i % 8]), None) for i in range(12)]
+    one_by_one = contact_sheets_for(movies, tmp_path / "one", workers=1)
+    threaded = contact_sheets_for(movies, tmp_path / "many", workers=4)
+    assert threaded == one_by_one and len(set(threaded)) == 8
 
 
 def test_data_url_embeds_the_jpeg(eight_tiles: list[Tile]) -> None:

@@ -14,8 +14,6 @@ re-scores offline: no provider request at all; originals of newly chosen winners
 regular enrichment or when the movie is published.
 """
 
-from pathlib import Path
-
 import dagster as dg
 
 from dagster_project.assets.enrich import provider_metadata
@@ -27,7 +25,7 @@ from dagster_project.run_tags import CONFIG_CHANGE, REVIEW_PAGE_URL, TRIGGER_TAG
 from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.artwork.choices import apply_choices
 from metarr_pipeline.artwork.enrich import MovieEnrichment, enrich_movies
-from metarr_pipeline.artwork.review import Names, chosen_table, contact_sheet_for, file_name
+from metarr_pipeline.artwork.review import Names, chosen_table, contact_sheets_for, file_name
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import config_fingerprint
 from metarr_pipeline.publish.naming import art_base, artwork_path
@@ -98,9 +96,11 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
     per_movie = PartitionMetadata(context)
     fingerprint = config_fingerprint(settings)
     records = {m.partition_key: m for m in store.movies(partition_keys=keys)}
-    for movie in report.movies:
-        names = published_names(records.get(movie.partition_key), movie)
-        _describe_movie(per_movie, movie, settings.cache_dir, fingerprint, names)
+    named = [(movie, published_names(records.get(movie.partition_key), movie)) for movie in report.movies]
+    sheets = contact_sheets_for([pair for pair in named if pair[0].status != "failed"], settings.cache_dir)
+    by_key = dict(zip([m.partition_key for m, _ in named if m.status != "failed"], sheets, strict=True))
+    for movie, names in named:
+        _describe_movie(per_movie, movie, fingerprint, names, by_key.get(movie.partition_key, ""))
     per_movie.attach()
     for failure in report.failures:
         context.log.warning("%s: %s", failure.partition_key, failure.error)
@@ -145,9 +145,10 @@ def published_names(record: MovieRecord | None, movie: MovieEnrichment) -> Names
     return names
 
 
-def _describe_movie(per_movie: PartitionMetadata, movie: MovieEnrichment, cache_dir: Path, fingerprint: str,
-                    names: Names) -> None:
-    """The movie's own review, small: its numbers, a link to its review page, the chosen art, a contact sheet."""
+def _describe_movie(per_movie: PartitionMetadata, movie: MovieEnrichment, fingerprint: str, names: Names,
+                    sheet: str) -> None:
+    """The movie's own review, small: its numbers, a link to its review page, the chosen art, its contact sheet
+    (drawn for the whole run beforehand, on every core)."""
     key = movie.partition_key
     link = review_page(key)
     if movie.status == "failed":
@@ -161,7 +162,6 @@ def _describe_movie(per_movie: PartitionMetadata, movie: MovieEnrichment, cache_
         ("type", "file", "candidate", "provider", "lang", "size", "score", "original"),
         [(c.type, file_name(c, names), c.candidate_id, c.provider, c.language or "textless", f"{c.width}x{c.height}",
           f"{c.score:.1f}", "cached" if c.blob_sha else "fetched at publish") for c in movie.chosen]))}
-    sheet = contact_sheet_for(movie, cache_dir, names)
     if sheet:
         chosen["contact_sheet"] = dg.MetadataValue.md(sheet)
     per_movie.add(key, chosen, CACHED)

@@ -3,15 +3,20 @@
 It is a picture of a decision (which art was chosen), shown next to a run: it must be small enough to
 live in the event log (a few KB), identical for identical input (no churn in metadata diffs), and it
 must never fail a run, so an unreadable tile becomes a red placeholder instead of an exception.
+
+A tile's picture may be given as the full image or as :func:`tile_jpeg` made of it (what callers cache per
+image: a sheet of already-reduced tiles costs a few small decodes, not a decode of every original). Sheets may
+be drawn on several threads at once (Pillow's decoding, resizing and encoding release the GIL): each thread has
+its own font, as a FreeType face must not be used by two threads at a time.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -30,7 +35,9 @@ _UNDER_ALPHA = (210, 210, 210)  # light grey behind transparent art: white and b
 _NONE_FILL, _NONE_TEXT = (200, 200, 200), "none"
 _BAD_FILL, _BAD_TEXT = (215, 50, 50), "unreadable"
 _PLACEHOLDER_WIDTH = 80
-_DRAW = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # measures text; draws nothing
+_TILE_QUALITY = 90  # a cached tile is encoded once more into the sheet (at _QUALITY): keep it close to lossless
+TILE_GEOMETRY = f"{TILE_HEIGHT}x{MAX_TILE_WIDTH}"  # what a cached tile was made for (part of its cache name)
+_local = threading.local()  # per thread: the font and a drawing context that only measures text
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,16 @@ def contact_sheet(tiles: Sequence[Tile]) -> bytes:
     return out.getvalue()
 
 
+def tile_jpeg(data: bytes) -> bytes | None:
+    """The image as the sheet's tile (reduced, transparency on light grey) in a small JPEG; None when unreadable."""
+    tile = _reduced(data)
+    if tile is None:
+        return None
+    out = io.BytesIO()
+    tile.save(out, "JPEG", quality=_TILE_QUALITY)
+    return out.getvalue()
+
+
 def data_url(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
@@ -66,6 +83,13 @@ def data_url(jpeg: bytes) -> str:
 def _thumbnail(data: bytes | None) -> Image.Image:
     if data is None:
         return _placeholder(_NONE_FILL, _NONE_TEXT)
+    tile = _reduced(data)
+    return _placeholder(_BAD_FILL, _BAD_TEXT) if tile is None else tile
+
+
+def _reduced(data: bytes) -> Image.Image | None:
+    """At most ``TILE_HEIGHT`` × ``MAX_TILE_WIDTH``, on light grey where transparent; None when unreadable (a
+    tile already that size is decoded and kept as it is: Pillow does not resample to the same size)."""
     try:
         fmt, image = open_image(data, min_side=1)  # sniffed and size-limited: a bomb is just unreadable
         if fmt == "jpeg":
@@ -80,7 +104,7 @@ def _thumbnail(data: bytes | None) -> Image.Image:
         tile.paste(rgba, (0, 0), rgba)
         return tile
     except Exception:  # a contact sheet must never fail a run: anything unreadable gets the red tile
-        return _placeholder(_BAD_FILL, _BAD_TEXT)
+        return None
 
 
 def _placeholder(fill: tuple[int, int, int], text: str) -> Image.Image:
@@ -102,7 +126,7 @@ def label_lines(label: str, width: int) -> list[str]:
     lines = []
     for line in label.split("\n"):
         text = line
-        while text and _DRAW.textlength(text if text == line else text + "...", font=font) > room:
+        while text and _measure().textlength(text if text == line else text + "...", font=font) > room:
             text = text[:-1]
         lines.append(text if text == line else text + "...")
     return lines
@@ -113,6 +137,15 @@ def _label(draw: ImageDraw.ImageDraw, label: str, x: int, y: int, width: int) ->
         draw.text((x, y + n * _LABEL_HEIGHT), line, font=_font(), fill=(0, 0, 0))
 
 
-@lru_cache(maxsize=1)
 def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=_FONT_SIZE)
+    font = getattr(_local, "font", None)
+    if font is None:
+        font = _local.font = ImageFont.load_default(size=_FONT_SIZE)
+    return font
+
+
+def _measure() -> ImageDraw.ImageDraw:
+    draw = getattr(_local, "draw", None)
+    if draw is None:
+        draw = _local.draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # measures text; draws nothing
+    return draw

@@ -6,11 +6,12 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from metarr_pipeline.art_types import file_stem
-from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
+from metarr_pipeline.artwork.contact_sheet import TILE_GEOMETRY, Tile, contact_sheet, data_url, tile_jpeg
 from metarr_pipeline.artwork.enrich import ChosenArt, MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
 from metarr_pipeline.blobs import BlobStore
@@ -61,9 +62,10 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     """Markdown image (a data URL of a few KB) of the chosen art, one tile per file, labelled with the file name and
     candidate id (also the image's alt text, so the labels read without the picture).
 
-    Tiles come from the cached originals (JPEGs decoded at reduced scale). The sheet is kept under
-    ``<cache>/review/sheets/`` by movie and by what it shows, so a movie whose chosen art did not change costs one
-    small file read, not a decode of its images: every movie of a library-wide run gets its sheet.
+    The sheet is kept under ``<cache>/review/sheets/`` by movie and by what it shows, so a movie whose chosen art
+    did not change costs one small file read: every movie of a library-wide run gets its sheet. Its tiles are kept
+    per image under ``<cache>/review/tiles/`` (made from the cached original, JPEGs decoded at reduced scale), so a
+    re-score that only reorders the chosen art composes the new sheet from small tiles, decoding no original.
     """
     if not movie.chosen:
         return ""
@@ -79,32 +81,66 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     except OSError:
         pass
     blobs = BlobStore(cache_dir)
-    tiles = [Tile(label, _read(blobs, c.blob_sha, c.ext) if c.blob_sha else None)
+    tiles_dir = cache_dir / "review" / "tiles"
+    tiles = [Tile(label, _tile(blobs, tiles_dir, c.blob_sha, c.ext) if c.blob_sha else None)
              for label, c in zip(labels, movie.chosen, strict=True)]
     sheet = contact_sheet(tiles)
     _keep(folder, stem, path, sheet)
     return f"![{alt}]({data_url(sheet)})"
 
 
+def contact_sheets_for(movies: Sequence[tuple[MovieEnrichment, Names | None]], cache_dir: Path,
+                       workers: int | None = None) -> list[str]:
+    """:func:`contact_sheet_for` of each movie, in order, on one thread per core: decoding, resizing and encoding
+    in Pillow release the GIL, so a library-wide run's sheets use every core instead of one."""
+    workers = min(workers or os.cpu_count() or 1, len(movies))
+    if workers <= 1:
+        return [contact_sheet_for(movie, cache_dir, names) for movie, names in movies]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sheet") as pool:
+        return list(pool.map(lambda pair: contact_sheet_for(pair[0], cache_dir, pair[1]), movies))
+
+
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def _read(blobs: BlobStore, sha: str, ext: str) -> bytes | None:
+def _tile(blobs: BlobStore, tiles_dir: Path, sha: str, ext: str) -> bytes | None:
+    """The cached original's tile (kept per image and tile geometry), or its bytes as they are when they do not
+    read as an image (the sheet draws its red tile), or None when the blob is gone."""
+    path = tiles_dir / sha[:2] / f"{sha}.{TILE_GEOMETRY}.jpg"
     try:
-        return blobs.path_for(sha, ext).read_bytes()
+        return path.read_bytes()
+    except OSError:
+        pass
+    try:
+        data = blobs.path_for(sha, ext).read_bytes()
     except OSError:
         return None
+    tile = tile_jpeg(data)
+    if tile is None:
+        return data
+    _write(path, tile)
+    return tile
 
 
 def _keep(folder: Path, stem: str, path: Path, sheet: bytes) -> None:
-    """Write the sheet atomically and drop the movie's older ones; a cache, so a failure here is only a miss."""
+    """Write the sheet and drop the movie's older ones; a cache, so a failure here is only a miss."""
+    if not _write(path, sheet):
+        return
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
-        tmp.write_bytes(sheet)
-        tmp.replace(path)
         for old in folder.glob(f"{stem}.*.jpg"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def _write(path: Path, data: bytes) -> bool:
+    """Atomically (a reader never sees half a file), from any thread or process; False when it could not."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        return True
+    except OSError:
+        return False

@@ -7,12 +7,14 @@ from an allowlisted host, within the size cap, and opened as a complete image.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from metarr_pipeline.blobs.blobstore import BlobStore
 from metarr_pipeline.blobs.verify import verify_original
 from metarr_pipeline.config import Settings
+from metarr_pipeline.providers.http import HttpFetcher
 from metarr_pipeline.providers.session import ProviderSession
 
 
@@ -20,8 +22,15 @@ def download_blob(session: ProviderSession, settings: Settings, blobs: BlobStore
                   now: datetime) -> dict[str, Any]:
     """Download an image (a canonical name from its configured endpoint, any other URL from an allowlisted
     host), check it is complete, store it; the ``blobs`` row."""
-    response = session.fetcher.get(session.image_url(url), kind=kind, provider="image host",
-                                   max_bytes=int(settings.providers.max_image_mb * 1024 * 1024))
+    return fetch_blob(session.fetcher, session.image_url, blobs, url, kind, now,
+                      int(settings.providers.max_image_mb * 1024 * 1024))
+
+
+def fetch_blob(fetcher: HttpFetcher, to_actual: Callable[[str], str], blobs: BlobStore, url: str, kind: str,
+               now: datetime, max_bytes: int) -> dict[str, Any]:
+    """:func:`download_blob` with the session's parts handed in one by one: what a worker process has (the
+    enrichment's image workers, ``artwork.enrich.images``) instead of a whole session."""
+    response = fetcher.get(to_actual(url), kind=kind, provider="image host", max_bytes=max_bytes)
     facts = verify_original(response.content)
     blob = blobs.put(response.content, facts.extension)
     return {"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size, "width": facts.width,

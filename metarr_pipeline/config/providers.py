@@ -69,6 +69,9 @@ class ProviderSettings:
     backoff_seconds: float = 0.5  # 0: retry at once
     max_response_mb: float = 8.0
     max_image_mb: float = 40.0
+    # Worker processes for a large enrichment's image requests and decoding (0: one per CPU core; 1: threads of
+    # the run's own process only). Each gets an equal share of the image hosts' limits.
+    image_processes: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in PROVIDER_MODES:
@@ -79,6 +82,7 @@ class ProviderSettings:
         not_negative(self.backoff_seconds, "backoff_seconds")
         positive(self.max_response_mb, "max_response_mb")
         positive(self.max_image_mb, "max_image_mb")
+        not_negative(self.image_processes, "image_processes")
 
 
 def _check_host(host: str, key: str) -> None:

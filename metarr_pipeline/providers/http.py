@@ -55,6 +55,9 @@ _MAX_RETRY_AFTER = 120.0
 MAX_REDIRECTS = 5
 
 
+_COUNTS = ("requests", "retries", "failures", "rate_limited", "bytes")
+
+
 @dataclass
 class FetchStats:
     """Counters for asset metadata and the benchmark (thread-safe)."""
@@ -80,6 +83,22 @@ class FetchStats:
         with self._lock:
             return {"requests": self.requests, "retries": self.retries, "failures": self.failures,
                     "rate_limited": self.rate_limited, "bytes": self.bytes, "by_kind": dict(self.by_kind)}
+
+    def delta(self, before: dict[str, Any]) -> dict[str, Any]:
+        """What was counted since ``before`` (a :meth:`snapshot`), in the snapshot's shape."""
+        now = self.snapshot()
+        out = {k: now[k] - before.get(k, 0) for k in _COUNTS}
+        out["by_kind"] = {k: n - before.get("by_kind", {}).get(k, 0) for k, n in now["by_kind"].items()
+                          if n != before.get("by_kind", {}).get(k, 0)}
+        return out
+
+    def merge(self, delta: dict[str, Any]) -> None:
+        """Add another fetcher's counts (a worker process's :meth:`delta`)."""
+        with self._lock:
+            for name in _COUNTS:
+                setattr(self, name, getattr(self, name) + int(delta.get(name, 0)))
+            for kind, n in (delta.get("by_kind") or {}).items():
+                self.by_kind[kind] = self.by_kind.get(kind, 0) + int(n)
 
 
 @dataclass(frozen=True)
@@ -136,6 +155,11 @@ class HttpFetcher:
         self._transport = transport
         self._user_agent = user_agent
         self._sleep = sleep
+
+    @property
+    def transport(self) -> httpx.BaseTransport | None:
+        """The transport handed in (a test's), or None for real HTTP."""
+        return self._transport
 
     def route_for(self, url: str | httpx.URL, name: str | None = None) -> Route:
         """The named route, else the one whose base the URL starts with, else one for the URL's own host."""

@@ -16,7 +16,7 @@ ephemeral ports; their generated images are shared through an on-disk cache unde
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,12 +64,8 @@ class ProviderSession:
         return url
 
     def image_url(self, url: str) -> str:
-        """Where to fetch a stored image name from. A canonical name goes to its configured endpoint (the
-        configuration chose it); any other URL a provider handed us must be on the image host allowlist."""
-        actual = self.actual(url)
-        if actual == url:
-            check_allowed(url, self.image_hosts)
-        return actual
+        """Where to fetch a stored image name from (:func:`map_image_url`)."""
+        return map_image_url(url, self.url_map, self.image_hosts)
 
     def canonical(self, url: str) -> str:
         for canonical, actual in self.url_map.items():
@@ -87,6 +83,16 @@ class ProviderSession:
         if self.mode == "simulator":
             return "providers: built-in simulator on loopback (offline; providers.mode = \"simulator\")"
         return f"providers: {self.tmdb.api_url}" + (f" + {self.fanart.api_url}" if self.fanart else " (fanart.tv off)")
+
+
+def map_image_url(url: str, url_map: Mapping[str, str], image_hosts: Sequence[str]) -> str:
+    """Where to fetch a stored image name from. A canonical name goes to its configured endpoint (the
+    configuration chose it); any other URL a provider handed us must be on the image host allowlist."""
+    actual = next((to + url[len(canonical):] for canonical, to in url_map.items() if url.startswith(canonical + "/")),
+                  url)
+    if actual == url:
+        check_allowed(url, tuple(image_hosts))
+    return actual
 
 
 def _start_simulator(settings: Settings) -> Any:

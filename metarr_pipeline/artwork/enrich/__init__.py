@@ -22,6 +22,9 @@ it, in order; each reads what the stages before it filled in:
   6. ``persist_changes``     (persist)    reads everything above and the stored results; writes ``results``
                                           and, in one store write, only the movies whose result changed
 
+Stages 2, 4 and 5 make their image requests through ``batch.images`` (:mod:`.images`): on threads, or for a
+large batch on worker processes that share the image hosts' limits, so decoding and HTTP handling use every core.
+
 Idempotent by construction: with the same provider data, config and user choices, the analysis comes from
 the cache, the ranking is deterministic, the winners' blobs exist, and each movie's state hash matches the
 stored one, so a second run downloads nothing and writes nothing. The state hash covers what was chosen, not

@@ -12,14 +12,11 @@ declared size (:func:`with_analysis`).
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
-from metarr_pipeline.artwork.imaging import analyse_rendition
-from metarr_pipeline.blobs import download_workers, is_fact, is_transient, reads_transient
-from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.artwork.enrich.batch import Batch
+from metarr_pipeline.artwork.enrich.images import ImageResult
+from metarr_pipeline.blobs import reads_transient
 
 _ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int32, "a_height": pl.Int32,
              "phash": pl.UInt64, "analysis_error": pl.String}
@@ -33,7 +30,8 @@ def analyse_renditions(batch: Batch) -> None:
     batch.counters["previews_cached"] = sum(1 for p in previews if p in known)
     transient: dict[str, str] = {}
     todo = [p for p in previews if p not in known]
-    run_concurrently(lambda url: _analyse(batch, url, transient), todo, download_workers(batch.settings))
+    for url, result in batch.images.analyse(todo).items():
+        _take(batch, url, result, transient)
     _record_faults(batch, transient)
     for row in batch.fresh_analysis:
         known[row["preview_url"]] = (row["format"], row["width"], row["height"], row["phash"], row["error"])
@@ -45,25 +43,16 @@ def analyse_renditions(batch: Batch) -> None:
     batch.candidates = with_analysis(batch.candidates, analysis)
 
 
-def _analyse(batch: Batch, url: str, transient: dict[str, str]) -> None:
-    session = batch.session
-    row: dict[str, Any]
-    try:
-        response = session.fetcher.get(session.image_url(url), kind="preview", provider="image host",
-                                       max_bytes=int(batch.settings.providers.max_image_mb * 1024 * 1024))
-        facts = analyse_rendition(response.content)
-        row = {"preview_url": url, "format": facts.format, "width": facts.width, "height": facts.height,
-               "phash": facts.phash, "error": "", "analysed_at": batch.now}
-        batch.bump("bytes_downloaded", len(response.content))
-    except MetarrError as exc:
-        if not is_fact(exc):  # not cached: retried on the next run (a refused host is decided again)
-            with batch.lock:
-                transient[url] = ("" if is_transient(exc) else "refused: ") + str(exc)[:300]
-            return
-        row = {"preview_url": url, "format": "", "width": None, "height": None, "phash": None,
-               "error": str(exc)[:300], "analysed_at": batch.now}
-    with batch.lock:
-        batch.fresh_analysis.append(row)
+def _take(batch: Batch, url: str, result: ImageResult, transient: dict[str, str]) -> None:
+    """One preview's analysis into ``fresh_analysis``; a failure a retry could change only into ``transient``."""
+    if not result.ok and not result.fact:  # not cached: retried on the next run (a refused host is decided again)
+        transient[url] = ("" if result.transient else "refused: ") + result.error
+        return
+    facts = result.value or {}
+    batch.fresh_analysis.append({"preview_url": url, "format": facts.get("format", ""), "width": facts.get("width"),
+                                 "height": facts.get("height"), "phash": facts.get("phash"), "error": result.error,
+                                 "analysed_at": batch.now})
+    batch.bump("bytes_downloaded", facts.get("bytes", 0))
     batch.bump("previews_analysed")
 
 

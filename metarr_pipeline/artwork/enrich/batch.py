@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.artwork.actors import Actor
+from metarr_pipeline.artwork.enrich.images import ImageRequests
 from metarr_pipeline.artwork.enrich.report import EnrichReport, MovieEnrichment
 from metarr_pipeline.artwork.selection import UserChoices
 from metarr_pipeline.blobs import BlobStore
@@ -41,6 +41,7 @@ class Batch:
     now: datetime
     download_originals: bool = True
     blobs: BlobStore = field(init=False)
+    images: ImageRequests = field(init=False)  # the image requests of every stage: threads or worker processes
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     lock: threading.Lock = field(default_factory=threading.Lock)  # counters and lists filled from threads
     started: float = field(default_factory=time.perf_counter)
@@ -74,6 +75,7 @@ class Batch:
 
     def __post_init__(self) -> None:
         self.blobs = BlobStore(self.settings.cache_dir)
+        self.images = ImageRequests(self.settings, self.session, self.blobs, self.now)
         self.requests_before = self.session.fetcher.stats.snapshot()
 
     @property
@@ -95,7 +97,8 @@ class Batch:
     def report(self) -> EnrichReport:
         after = self.session.fetcher.stats.snapshot()
         requests = {k: after[k] - self.requests_before[k] for k in _REQUEST_COUNTS}
-        return EnrichReport(self.results, self.counters, requests, time.perf_counter() - self.started)
+        return EnrichReport(self.results, self.counters, requests, time.perf_counter() - self.started,
+                            self.images.used_processes)
 
 
 def open_batch(settings: Settings, store: Store, session: ProviderSession, partition_keys: Sequence[str] | None,
@@ -104,14 +107,6 @@ def open_batch(settings: Settings, store: Store, session: ProviderSession, parti
     batch = Batch(settings, store, session, [], now or datetime.now(), download_originals)
     batch.movies = [m for m in store.movies(include_gone=False, partition_keys=partition_keys) if m.is_partition]
     return batch
-
-
-def run_concurrently(fn: Callable[[Any], None], items: Sequence[Any], workers: int) -> None:
-    if not items:
-        return
-    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="art") as pool:
-        for _ in pool.map(fn, items):
-            pass
 
 
 def ext_of(url: str) -> str:

@@ -12,16 +12,15 @@ batch.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict
 from typing import Any
 
 import polars as pl
 
 from metarr_pipeline.artwork.actors import Actor
-from metarr_pipeline.artwork.enrich.batch import Batch, ext_of, run_concurrently
-from metarr_pipeline.blobs import download_blob, download_workers, is_transient, reads_transient
-from metarr_pipeline.errors import MetarrError
+from metarr_pipeline.artwork.enrich.batch import Batch, ext_of
+from metarr_pipeline.artwork.enrich.images import ImageResult
+from metarr_pipeline.blobs import reads_transient
 from metarr_pipeline.store import PersonRow
 
 HEADSHOT_SIZE = "h632"
@@ -39,31 +38,31 @@ def cache_headshots(batch: Batch) -> None:
             movies_of.setdefault(a.person_id, []).append(movie_id)
     known = batch.store.people(sorted(persons))
     rows, todo = _plan(batch, persons, known)
-    lock = threading.Lock()
-
-    def download(a: Actor) -> None:
-        url = rows[a.person_id]["thumb_url"]
-        try:
-            row = download_blob(batch.session, batch.settings, batch.blobs, url, "headshot", batch.now)
-        except MetarrError as exc:
-            reason = f"headshot unavailable: {str(exc)[:200]}"
-            prior = known.get(a.person_id)
-            with lock:
-                if prior is not None and (prior.blob_sha or is_transient(exc)):
-                    rows[a.person_id] = {**asdict(prior), "_changed": False}  # the good reference stays
-                else:
-                    rows[a.person_id].update(error=reason, _changed=not is_transient(exc))
-            if is_transient(exc):
-                batch.fault(movies_of[a.person_id], f"{reason} ({a.name})")
-            return
-        batch.bump("headshots_downloaded")
-        batch.bump("bytes_downloaded", row["bytes"])
-        with lock:
-            rows[a.person_id]["blob_sha"] = row["sha256"]
-            batch.headshot_blobs.append(row)
-
-    run_concurrently(download, todo, download_workers(batch.settings))
+    wanted: dict[str, list[Actor]] = {}
+    for a in todo:
+        wanted.setdefault(rows[a.person_id]["thumb_url"], []).append(a)
+    for url, result in batch.images.download(list(wanted), "headshot").items():
+        for a in wanted[url]:
+            _take(batch, a, result, rows, known.get(a.person_id), movies_of[a.person_id])
     batch.people = rows
+
+
+def _take(batch: Batch, a: Actor, result: ImageResult, rows: dict[int, dict[str, Any]], prior: PersonRow | None,
+          movies: list[int]) -> None:
+    """One actor's headshot download into its row; a failed one keeps a good stored reference."""
+    if not result.ok:
+        reason = f"headshot unavailable: {result.error[:200]}"
+        if prior is not None and (prior.blob_sha or result.transient):
+            rows[a.person_id] = {**asdict(prior), "_changed": False}  # the good reference stays
+        else:
+            rows[a.person_id].update(error=reason, _changed=not result.transient)
+        if result.transient:
+            batch.fault(movies, f"{reason} ({a.name})")
+        return
+    batch.bump("headshots_downloaded")
+    batch.bump("bytes_downloaded", result.value["bytes"])
+    rows[a.person_id]["blob_sha"] = result.value["sha256"]
+    batch.headshot_blobs.append(result.value)
 
 
 def _plan(batch: Batch, persons: dict[int, Actor],

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from metarr_pipeline.artwork.enrich.batch import Batch, run_concurrently
+from metarr_pipeline.artwork.enrich.batch import Batch
 from metarr_pipeline.artwork.enrich.rank import rescore, select_winners, with_real_sizes
-from metarr_pipeline.blobs import download_blob, download_workers, is_transient
-from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.store import BlobRow
 
 ROUNDS = 4
@@ -94,21 +92,15 @@ def _needed(batch: Batch) -> dict[str, list[tuple[int, str, str]]]:
 
 def _download(batch: Batch, urls: list[str]) -> dict[str, Outcome]:
     outcomes: dict[str, Outcome] = {}
-
-    def download(url: str) -> None:
-        try:
-            row = download_blob(batch.session, batch.settings, batch.blobs, url, "original", batch.now)
-        except MetarrError as exc:
-            with batch.lock:
-                outcomes[url] = str(exc)[:300]
-                if is_transient(exc):
-                    batch.transient_originals.add(url)
-            return
+    for url, result in batch.images.download(urls, "original").items():
+        if not result.ok:
+            outcomes[url] = result.error
+            if result.transient:
+                batch.transient_originals.add(url)
+            continue
+        row = result.value
         batch.bump("originals_downloaded")
         batch.bump("bytes_downloaded", row["bytes"])
-        with batch.lock:
-            outcomes[url] = (row["sha256"], row["ext"])
-            batch.original_blobs.append(row)
-
-    run_concurrently(download, urls, download_workers(batch.settings))
+        outcomes[url] = (row["sha256"], row["ext"])
+        batch.original_blobs.append(row)
     return outcomes

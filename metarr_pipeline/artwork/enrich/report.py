@@ -48,6 +48,7 @@ class EnrichReport:
     counters: dict[str, int] = field(default_factory=dict)
     requests: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    image_processes: int = 0  # worker processes that did the image work (0: threads of this process)
 
     @property
     def failures(self) -> list[MovieEnrichment]:

@@ -35,13 +35,16 @@ def enrich_movies(
     selection config change): everything comes from stored data, and winners whose original is not cached
     keep ``blob_sha`` empty; publish (or the next regular enrichment) fetches them when they are needed."""
     batch = open_batch(settings, store, session, partition_keys, now=now, download_originals=download_originals)
-    collect_candidates(batch)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots") as background:
-        headshots = background.submit(cache_headshots, batch)  # alongside: both keep the image hosts busy
-        analyse_renditions(batch)
-        score_and_select(batch)
-        fetch_originals(batch)
-        headshots.result()
+    try:
+        collect_candidates(batch)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots") as background:
+            headshots = background.submit(cache_headshots, batch)  # alongside: both keep the image hosts busy
+            analyse_renditions(batch)
+            score_and_select(batch)
+            fetch_originals(batch)
+            headshots.result()
+    finally:
+        batch.images.close()
     persist_changes(batch)
     report = batch.report()
     log.info("enrichment: %s", report.summary())

@@ -1,0 +1,98 @@
+"""A large enrichment's image work on worker processes (``[providers] image_processes``) decides exactly what the
+same enrichment on threads decides: the same analysis facts, the same winners, the same blobs and headshots, the
+same request counts in the report; and a failure keeps its kind (a fact, a transient fault) across the process
+boundary. The processes are real (spawned), the HTTP real (the loopback simulator)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from metarr_pipeline.artwork.enrich import enrich_movies
+from metarr_pipeline.artwork.enrich.images import ImageRequests
+from metarr_pipeline.blobs import BlobStore
+from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.session import open_providers
+from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
+from metarr_pipeline.store import Store
+from tests.test_providers import KEYS, make_settings, seed_movies
+
+pytestmark = pytest.mark.timeout(600)
+
+IDS = [603, 949, 807, 1001, 1002, 1004]
+
+
+def _enrich(tmp_path: Path, sim: Simulator, processes: int) -> tuple[Store, object, dict]:
+    tmp_path.mkdir()
+    settings = make_settings(tmp_path, sim, providers=f"image_processes = {processes}")
+    store = Store(settings.database_path)
+    seed_movies(store, IDS)
+    with open_providers(settings, KEYS) as providers:
+        fetch_metadata(settings, store, providers)
+        report = enrich_movies(settings, store, providers)
+    assert not report.failures, [m.error for m in report.failures]
+    return store, report, {m.tmdb_id: m.id for m in store.movies()}
+
+
+def _decisions(store: Store, ids: dict) -> pl.DataFrame:
+    frame = store.artwork_candidates(sorted(ids.values()))
+    return frame.select("movie_id", "type", "candidate_id", "width", "height", "phash", "gate", "duplicate_of",
+                        "selected_rank", "blob_sha").sort("movie_id", "type", "candidate_id")
+
+
+def test_worker_processes_decide_what_threads_decide(tmp_path: Path, sim: Simulator,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("metarr_pipeline.artwork.enrich.images.MIN_IMAGES_FOR_PROCESSES", 1)
+    threads, by_threads, ids = _enrich(tmp_path / "threads", sim, 1)
+    workers, by_workers, ids_w = _enrich(tmp_path / "workers", sim, 2)
+    assert by_threads.image_processes == 0 and by_workers.image_processes == 2  # really two processes
+    assert ids == ids_w
+    assert _decisions(workers, ids).equals(_decisions(threads, ids))
+    chosen = _decisions(workers, ids).filter(pl.col("selected_rank").is_not_null())
+    assert chosen.height > 20 and chosen["blob_sha"].null_count() == 0
+    blobs = BlobStore(tmp_path / "workers" / "state" / "cache")
+    rows = workers.blob_rows(chosen["blob_sha"].unique().to_list())
+    assert rows and all(blobs.path_for(sha, row.ext).is_file() for sha, row in rows.items())  # stored where read
+    assert _headshots(workers, ids) == _headshots(threads, ids) and any(_headshots(workers, ids).values())
+    for key in ("candidates", "previews_analysed", "originals_downloaded", "headshots_downloaded", "bytes_downloaded"):
+        assert by_workers.counters[key] == by_threads.counters[key], key
+    assert by_workers.requests["requests"] == by_threads.requests["requests"] > 100  # the workers' requests counted
+
+
+def _headshots(store: Store, ids: dict) -> dict[tuple[int, int], str | None]:
+    return {(a.movie_id, a.position): a.blob_sha for actors in store.movie_actors(sorted(ids.values())).values()
+            for a in actors}
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory):
+    """Every image request of the TMDB image host fails with a 500, every fanart.tv asset is found (none)."""
+    config = SimulatorConfig(image_cache_dir=tmp_path_factory.mktemp("faulty"),
+                             faults={"tmdb_images": Faults(error_rate=1.0)})
+    with Simulator(config) as s:
+        yield s
+
+
+def test_a_failure_keeps_its_kind_across_the_process_boundary(tmp_path: Path, faulty: Simulator,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("metarr_pipeline.artwork.enrich.images.MIN_IMAGES_FOR_PROCESSES", 1)
+    settings = make_settings(tmp_path, faulty, providers="image_processes = 2\nmax_attempts = 1")
+    base = "https://image.tmdb.org/t/p/w300"
+    with open_providers(settings, KEYS) as session:
+        images = ImageRequests(settings, session, BlobStore(settings.cache_dir), now=_now())
+        try:
+            results = images.analyse([f"{base}/a.jpg", f"{base}/b.jpg", "https://elsewhere.example/c.jpg"])
+            assert images.used_processes == 2
+        finally:
+            images.close()
+    assert results[f"{base}/a.jpg"].transient and not results[f"{base}/a.jpg"].fact  # a 500: tried again next run
+    assert "HTTP 500" in results[f"{base}/b.jpg"].error
+    refused = results["https://elsewhere.example/c.jpg"]  # not on the allowlist: refused, neither kind
+    assert not refused.ok and not refused.fact and not refused.transient and "elsewhere.example" in refused.error
+
+
+def _now() -> datetime:
+    return datetime(2026, 11, 30, 12, 0, 0)

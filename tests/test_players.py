@@ -367,17 +367,23 @@ def test_kodi_gets_every_new_movie_of_a_large_batch_and_verifies_it(
     assert rows(store)[("living-room", "movie-7")].detail.endswith("verified")
 
 
-def test_a_refresh_of_kodis_newest_movie_is_verified_though_its_id_comes_back(
-        tmp_path: Path, doubles, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kodi's refresh removes the movie and adds it again, and its newest movie gets its own id back (SQLite's
-    largest rowid + 1; measured), so a new id cannot be the sign that the refresh ended: a scan of ours queued
-    behind it is (Kodi runs its library jobs one at a time, in order)."""
+def _kodi_only_with_heat(tmp_path: Path, doubles, monkeypatch: pytest.MonkeyPatch):
+    """The Kodi double as the only player (verification waits 0.3 s at most) and one movie, Heat (1995)."""
     monkeypatch.setattr("metarr_pipeline.players.kodi.VERIFY_SECONDS", 0.3)
     kodi, _, _ = doubles
     settings = make_config(tmp_path, doubles)
     settings = replace(settings, players=settings.players[:1])
     store = Store(settings.database_path)
     (movie,) = seed(store, settings.library.roots[0], ["Heat (1995)"])
+    return kodi, settings, store, movie
+
+
+def test_a_refresh_of_kodis_newest_movie_is_verified_though_its_id_comes_back(
+        tmp_path: Path, doubles, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kodi's refresh removes the movie and adds it again, and its newest movie gets its own id back (SQLite's
+    largest rowid + 1; measured), so a new id cannot be the sign that the refresh ended: a scan of ours queued
+    behind it is (Kodi runs its library jobs one at a time, in order)."""
+    kodi, settings, store, movie = _kodi_only_with_heat(tmp_path, doubles, monkeypatch)
     kodi.movies[1] = "smb://nas/movies/Heat (1995)/Heat (1995).mkv"
     queue_notifications(store, settings, [(movie, "modified")], T0)
 
@@ -394,12 +400,7 @@ def test_a_refreshed_movie_gets_the_art_on_disk_not_kodis_cached_listing(
     """A real Kodi 20 finds a refreshed movie's local art in its *cached* listing of the folder, so a clearlogo
     the publish removed came back and a new banner was missed (measured, docs/KODI-SOURCE.md (c)). The folder
     is listed in the same batch, before the refresh: Kodi caches that listing instead."""
-    monkeypatch.setattr("metarr_pipeline.players.kodi.VERIFY_SECONDS", 0.3)
-    kodi, _, _ = doubles
-    settings = make_config(tmp_path, doubles)
-    settings = replace(settings, players=settings.players[:1])
-    store = Store(settings.database_path)
-    (movie,) = seed(store, settings.library.roots[0], ["Heat (1995)"])
+    kodi, settings, store, movie = _kodi_only_with_heat(tmp_path, doubles, monkeypatch)
     folder = "smb://nas/movies/Heat (1995)/"
     kodi.disk = {folder + "Heat (1995).mkv"}
     kodi.files = {folder + "Heat (1995)-poster.jpg", folder + "Heat (1995)-clearlogo.png"}

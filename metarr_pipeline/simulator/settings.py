@@ -66,6 +66,10 @@ class SimulatorConfig:
     api_key: str | None = None
     # OMDb requests served before every further one is "Request limit reached!" (None: no limit).
     omdb_daily_limit: int | None = None
+    # Every TMDB images list (a movie's or collection's posters, backdrops, logos) and every fanart.tv list (each
+    # art kind) holds at most this many images, the first (best-voted) ones: a lighter catalog for a benchmark of
+    # many movies, whose cost is mostly images. None: all of them.
+    max_images_per_kind: int | None = None
 
     def __post_init__(self) -> None:
         for mapping in (self.rate_limit, self.max_connections, self.faults):
@@ -74,3 +78,5 @@ class SimulatorConfig:
                 raise ValueError(f"unknown simulator host name(s) {sorted(unknown)}; expected {HOST_NAMES}")
         if self.latency_seconds < 0:
             raise ValueError("latency_seconds must not be negative")
+        if self.max_images_per_kind is not None and self.max_images_per_kind < 1:
+            raise ValueError(f"max_images_per_kind must be at least 1 (None: all), not {self.max_images_per_kind!r}")

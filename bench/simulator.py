@@ -17,18 +17,38 @@ from typing import Any
 from bench import PY
 from bench.targets import CONNECTIONS, LATENCY, TMDB_RPS
 
+IMAGE_SETS: dict[str, int | None] = {"full": None, "light": 3}
+"""``--images``: the simulator's ``--max-images-per-kind`` (None: every image the catalog has). ``light`` keeps the
+first (best-voted) 3 of every TMDB images list and fanart.tv art list: a movie's best candidates, and the hostile
+posters, stay; a 10,000-movie run downloads and draws about two thirds of the images."""
+
+
+def image_set_note(images: str) -> str:
+    """How the results name the image set (the first line of the table)."""
+    cap = IMAGE_SETS[images]
+    return "full image set" if cap is None else f"lighter image set: at most {cap} images per kind"
+
+
+def primed_marker(cache_dir: Path, images: str) -> Path:
+    """The file that says up to which library size the cache is primed, one per image set: a light prime fetched
+    fewer images than a full run needs, so the two never count for each other."""
+    return cache_dir / ("primed.json" if images == "full" else f"primed-{images}.json")
+
+
 URL_LABELS = (("TMDB API", "tmdb_api"), ("TMDB images", "tmdb_images"), ("fanart.tv API", "fanart_api"),
               ("fanart.tv assets", "fanart_assets"))
 """The simulator's start-up lines that announce each host's URL."""
 
 
 class SimulatorProcess:
-    def __init__(self, work: Path, cache_dir: Path) -> None:
+    def __init__(self, work: Path, cache_dir: Path, images: str = "full") -> None:
         self.log_path = work / "simulator-requests.jsonl"
         self.stdout_path = work / "simulator.out"
         args = [PY, "-m", "metarr_pipeline.simulator", "--latency", str(LATENCY), "--tmdb-rps", str(TMDB_RPS),
                 "--max-connections", str(CONNECTIONS), "--image-cache-dir", str(cache_dir),
                 "--request-log", str(self.log_path)]
+        if IMAGE_SETS[images] is not None:
+            args += ["--max-images-per-kind", str(IMAGE_SETS[images])]
         self.log_path.unlink(missing_ok=True)
         self._out = self.stdout_path.open("w")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._out, text=True,

@@ -180,12 +180,16 @@ class StageRunner:
         fresh_dagster_home(self.dagster_home, self.instance)
         self.weights_file.write_text("null")
 
-    def run(self, name: str, jobs: list[str], weights: dict[str, float] | str | None = "current",
-            profile_to: Path | None = None) -> dict[str, Any]:
+    def configure(self, weights: dict[str, float] | str | None = "current") -> None:
+        """The bench's metarr.toml for this simulator, with these scoring weights ("current": those in force)."""
         if weights == "current":
             weights = json.loads(self.weights_file.read_text()) if self.weights_file.exists() else None
         write_config(self.config, self.state, self.library, self.sim, weights)  # type: ignore[arg-type]
         self.weights_file.write_text(json.dumps(weights))
+
+    def run(self, name: str, jobs: list[str], weights: dict[str, float] | str | None = "current",
+            profile_to: Path | None = None) -> dict[str, Any]:
+        self.configure(weights)
         before = library_snapshot(self.library)
         print(f"bench: stage {name}{' (profiled)' if profile_to else ''}: {' → '.join(jobs)} ...", flush=True)
         result = run_worker(name, jobs, self.config, self.dagster_home, self.work, self.sim, profile_to=profile_to)

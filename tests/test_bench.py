@@ -1,5 +1,6 @@
 """The benchmark's arithmetic (bench/targets.py): the provider bound, what counts as a call, the per-run Dagster
-overhead and the verdicts. The stages themselves run only in ``make bench``."""
+overhead and the verdicts; the light image set's marker, the results' tables, and the ticks step's measurements on
+a small real state and instance. The stages themselves run only in ``make bench``."""
 
 from __future__ import annotations
 
@@ -206,13 +207,16 @@ def test_a_wrong_graphql_partition_count_fails_the_bench() -> None:
     assert "no partition stats" in (partition_count_problem({"typename": "AssetNotFoundError"}, 10) or "")
 
 
-def test_the_ticks_step_measures_a_real_state_and_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ticks worker on a small real state (the review page's generated library) and an on-disk instance whose
-    ``cached_artwork`` partitions are materialised: the schedule, both sensors, the GraphQL partition status
-    (its count checked) and the review listing, each with its time and answer."""
+@pytest.mark.parametrize("instance_kind", ["sqlite", "postgres"])
+def test_the_ticks_step_measures_a_real_state_and_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           request: pytest.FixtureRequest, instance_kind: str) -> None:
+    """The ticks worker on a small real state (the review page's generated library) and an on-disk bench instance
+    (SQLite, or a database on the checkout's PostgreSQL cluster) whose ``cached_artwork`` partitions are
+    materialised: the schedule, both sensors, the GraphQL partition status (its count checked) and the review
+    listing, each with its time and answer."""
     import dagster as dg
 
-    from bench.instance import fresh_dagster_home
+    from bench.instance import drop_instance, fresh_dagster_home, instance_env
     from bench.review_page import generate
     from bench.ticks import TICKS, partition_count_problem
     from bench.worker import main as worker_main
@@ -224,9 +228,13 @@ def test_the_ticks_step_measures_a_real_state_and_instance(tmp_path: Path, monke
     config.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n\n[publish]\nauto_publish = true\n', encoding="utf-8")
     generate(config, n)
     keys = Store(load_settings(config, check_roots=False).database_path).partition_keys()
-    fresh_dagster_home(tmp_path / "dagster")
-    monkeypatch.setenv("METARR_CONFIG", str(config))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    home = tmp_path / "dagster"
+    if instance_kind == "postgres":
+        request.getfixturevalue("pg_cluster")  # started for the session when it is not running
+        request.addfinalizer(lambda: drop_instance(home))
+    fresh_dagster_home(home, instance_kind)
+    for name, value in {"METARR_CONFIG": str(config), "DAGSTER_HOME": str(home), **instance_env(home)}.items():
+        monkeypatch.setenv(name, value)
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("movies", keys)
         for key in keys:

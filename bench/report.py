@@ -78,7 +78,12 @@ def markdown(results: dict[str, Any]) -> str:
              f"{results['machine']['cpus']} cores, Dagster instance "
              f"{results.get('instance', 'sqlite')}, simulator on the same "
              f"machine ({int(LATENCY * 1000)} ms latency, TMDB {int(TMDB_RPS)} req/s, {CONNECTIONS} connections "
-             f"per host).", "", STAGE_HEADER, "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"per host)."]
+    if results.get("unprimed"):
+        lines += ["", "The simulator's image cache was not primed (`--prime skip`): the cold stage's wall time and "
+                  "the simulator's CPU include drawing every image, so the cold stage is not comparable with its "
+                  "bound."]
+    lines += ["", STAGE_HEADER, "|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [_stage_row(name, s) for name, s in results["stages"].items()]
     if results["stages"]:
         lines += ["", "Runs per job (the scan job's row: the scan and the registration of the movie partitions):",

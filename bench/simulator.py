@@ -35,6 +35,18 @@ def primed_marker(cache_dir: Path, images: str) -> Path:
     return cache_dir / ("primed.json" if images == "full" else f"primed-{images}.json")
 
 
+def primed_up_to(cache_dir: Path, images: str) -> int:
+    """The library size the cache holds every image of, for this image set (0: not primed)."""
+    marker = primed_marker(cache_dir, images)
+    return int(json.loads(marker.read_text()).get("n", 0)) if marker.exists() else 0
+
+
+def mark_primed(cache_dir: Path, images: str, n: int) -> None:
+    """After a prime, or a cold stage run without one (``--prime skip``: it fetched all a prime would)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    primed_marker(cache_dir, images).write_text(json.dumps({"n": max(n, primed_up_to(cache_dir, images))}))
+
+
 URL_LABELS = (("TMDB API", "tmdb_api"), ("TMDB images", "tmdb_images"), ("fanart.tv API", "fanart_api"),
               ("fanart.tv assets", "fanart_assets"))
 """The simulator's start-up lines that announce each host's URL."""

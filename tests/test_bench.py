@@ -153,20 +153,26 @@ def test_the_plans_hostile_folders_are_identified_and_locked_by_the_product(tmp_
             assert [(a["name"], a["role"]) for a in nfo.fields["actors"]] == list(USER_CAST)  # type: ignore[union-attr]
 
 
-def test_the_light_image_set_keeps_its_own_primed_marker_and_says_so() -> None:
+def test_the_light_image_set_keeps_its_own_primed_marker_and_says_so(tmp_path: Path) -> None:
     """A light prime fetched fewer images than a full run needs: its marker is its own, so neither counts for the
-    other; the results' first line names the image set."""
+    other; the results' first line names the image set, and a run without priming says so."""
     from bench.report import markdown
-    from bench.simulator import IMAGE_SETS, image_set_note, primed_marker
+    from bench.simulator import IMAGE_SETS, image_set_note, mark_primed, primed_marker, primed_up_to
 
-    cache = Path("/cache")
+    cache = tmp_path / "cache"
     assert primed_marker(cache, "full") == cache / "primed.json"  # the marker earlier runs wrote
     assert primed_marker(cache, "light") != primed_marker(cache, "full")
+    mark_primed(cache, "light", 10_000)
+    assert (primed_up_to(cache, "light"), primed_up_to(cache, "full")) == (10_000, 0)
+    mark_primed(cache, "light", 50)  # a smaller run later does not forget the bigger one
+    assert primed_up_to(cache, "light") == 10_000
     assert IMAGE_SETS == {"full": None, "light": 3}
     assert image_set_note("light") == "lighter image set: at most 3 images per kind"
     results = {"n_movies": 10, "image_set": image_set_note("light"), "date": "2026-11-30", "machine": {"cpus": 2},
                "stages": {}, "verdicts": []}
     assert "lighter image set: at most 3 images per kind" in markdown(results).splitlines()[0]
+    assert "not primed" not in markdown(results)
+    assert "not primed (`--prime skip`)" in markdown(results | {"unprimed": True})
 
 
 def test_the_results_list_each_jobs_runs_and_each_tick() -> None:

@@ -20,7 +20,14 @@ from bench.instance import INSTANCES, drop_instance, fresh_dagster_home
 from bench.library import CASES, TEMPLATES, library_plan, make_library, make_templates
 from bench.profiles import write_profile
 from bench.report import update_readme, write_results
-from bench.simulator import IMAGE_SETS, SimulatorProcess, image_set_note, mark_primed, primed_up_to
+from bench.simulator import (
+    IMAGE_SETS,
+    SimulatorProcess,
+    image_set_note,
+    mark_primed,
+    primed_up_to,
+    request_log_limit,
+)
 from bench.stages import (
     ORIGINAL_WEIGHTS,
     RESCORE_WEIGHTS,
@@ -172,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{case} {sum(case in m['cases'] for m in plan)}" for case in CASES) + ")")
 
     sim_cache = args.work.resolve() / "simulator-cache"
-    sim = SimulatorProcess(work, sim_cache, args.images)
+    sim = SimulatorProcess(work, sim_cache, args.images, request_log_limit(n))
     results = initial_results(date, n, plan, args.instance, args.images)
     try:
         if args.prime == "auto":

@@ -47,18 +47,37 @@ def mark_primed(cache_dir: Path, images: str, n: int) -> None:
     primed_marker(cache_dir, images).write_text(json.dumps({"n": max(n, primed_up_to(cache_dir, images))}))
 
 
+LOG_PER_MOVIE = 200
+"""Requests the simulator's log keeps per movie of the library: a full image set's priming run and cold stage make
+about 70 each, and a stage's requests must all still be in the log when the driver reads it."""
+
+
+def request_log_limit(n: int) -> int:
+    return max(500_000, LOG_PER_MOVIE * n)
+
+
+def stage_records(records: list[dict[str, Any]], started: float, limit: int) -> list[dict[str, Any]]:
+    """The requests made since ``started`` (the simulator's monotonic clock), or an error when the log, full, may
+    have dropped some of them: a stage's counts are never silently short."""
+    if len(records) >= limit and records[0]["started"] >= started:
+        raise SystemExit(f"the simulator's request log ({limit:,} records) dropped requests of this stage: "
+                         "raise bench.simulator.LOG_PER_MOVIE")
+    return [r for r in records if r["started"] >= started]
+
+
 URL_LABELS = (("TMDB API", "tmdb_api"), ("TMDB images", "tmdb_images"), ("fanart.tv API", "fanart_api"),
               ("fanart.tv assets", "fanart_assets"))
 """The simulator's start-up lines that announce each host's URL."""
 
 
 class SimulatorProcess:
-    def __init__(self, work: Path, cache_dir: Path, images: str = "full") -> None:
+    def __init__(self, work: Path, cache_dir: Path, images: str = "full", log_limit: int = 500_000) -> None:
         self.log_path = work / "simulator-requests.jsonl"
         self.stdout_path = work / "simulator.out"
+        self.log_limit = log_limit
         args = [PY, "-m", "metarr_pipeline.simulator", "--latency", str(LATENCY), "--tmdb-rps", str(TMDB_RPS),
                 "--max-connections", str(CONNECTIONS), "--image-cache-dir", str(cache_dir),
-                "--request-log", str(self.log_path)]
+                "--request-log", str(self.log_path), "--request-log-limit", str(log_limit)]
         if IMAGE_SETS[images] is not None:
             args += ["--max-images-per-kind", str(IMAGE_SETS[images])]
         self.log_path.unlink(missing_ok=True)
@@ -105,6 +124,10 @@ class SimulatorProcess:
             time.sleep(0.05)
         with self.log_path.open() as handle:
             return [json.loads(line) for line in handle]
+
+    def requests_since(self, started: float) -> list[dict[str, Any]]:
+        """The requests of a stage that started at ``started`` (``time.monotonic()``), all of them."""
+        return stage_records(self.requests(), started, self.log_limit)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

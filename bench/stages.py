@@ -142,7 +142,7 @@ def run_worker(name: str, jobs: list[str], config: Path, dagster_home: Path, wor
         "simulator_cpu_s": round(sim_cpu, 2),
         # CPU the rest of the machine used meanwhile (other programs sharing the 2 cores distort the timings)
         "other_processes_cpu_s": round(busy - sim_cpu - cpu, 1),
-        "requests": request_stats([r for r in sim.requests() if r["started"] >= started_mono]),
+        "requests": request_stats(sim.requests_since(started_mono)),
     })
     return result
 

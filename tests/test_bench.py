@@ -268,3 +268,14 @@ def test_the_memory_target_covers_the_ticks_processes_too() -> None:
     results = {"stages": {"warm": stage}, "ticks": {"graphql": {"peak_rss_mb": 1600.0}}}
     memory = {v["target"]: v for v in verdicts(results, 1000)}["peak memory ≤ 1.5 GB (pipeline process)"]
     assert (memory["met"], memory["measured"], memory["stage"]) == (False, "1600 MB", "ticks graphql")
+
+
+def test_a_stage_whose_requests_the_full_log_may_have_dropped_fails_instead_of_counting_short() -> None:
+    from bench.simulator import request_log_limit, stage_records
+
+    assert request_log_limit(1000) == 500_000 and request_log_limit(10_000) == 2_000_000
+    records = [{"started": float(t)} for t in range(5, 10)]
+    assert stage_records(records, 7.0, limit=10) == records[2:]  # not full: nothing dropped
+    assert stage_records(records, 7.0, limit=5) == records[2:]  # full, but the oldest is before the stage
+    with pytest.raises(SystemExit, match="dropped requests of this stage"):
+        stage_records(records, 5.0, limit=5)  # full from the stage's start on: some may be gone

@@ -657,3 +657,18 @@ def test_max_images_per_kind_keeps_the_first_images_of_every_list_and_none_keeps
             assert light[name][kind] == images[:1], (name, kind)
     capped = [(name, kind) for name, by_kind in full.items() for kind, images in by_kind.items() if len(images) > 1]
     assert {name for name, _ in capped} == set(full), capped  # every list was cut somewhere
+
+
+def test_the_request_log_keeps_the_newest_request_log_limit_records() -> None:
+    """``--request-log-limit``: a benchmark of many movies keeps every request of a stage (the default bounds the
+    memory at 500,000 records)."""
+    from metarr_pipeline.simulator.cli import build_parser, config_from_args
+
+    assert config_from_args(build_parser().parse_args([])).request_log_limit == 500_000
+    assert config_from_args(build_parser().parse_args(["--request-log-limit", "2000000"])).request_log_limit == 2_000_000
+    with pytest.raises(ValueError, match="request_log_limit"):
+        SimulatorConfig(request_log_limit=0)
+    with Simulator(SimulatorConfig(rate_limit={}, request_log_limit=2)) as sim, httpx.Client(timeout=10) as client:
+        for movie_id in (603, 604, 605):
+            client.get(f"{sim.tmdb_api_url}/movie/{movie_id}", params=KEY)
+        assert [r.path for r in sim.requests()] == ["/3/movie/604", "/3/movie/605"]

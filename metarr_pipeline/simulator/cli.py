@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-images-per-kind", type=int, default=None, metavar="K",
                         help="serve at most K images per kind in every TMDB images list and fanart.tv art list, "
                              "the best-voted first: a lighter catalog for big benchmarks (default: all)")
+    parser.add_argument("--request-log-limit", type=int, default=500_000, metavar="N",
+                        help="keep the newest N requests in the log (default: %(default)s)")
     parser.add_argument("--request-log", type=Path, default=None, metavar="FILE",
                         help="write the request log to FILE as JSON lines on SIGUSR1 and at exit (for benchmarks)")
     return parser
@@ -102,6 +104,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         seed=args.seed,
         image_cache_dir=args.image_cache_dir,
         max_images_per_kind=args.max_images_per_kind,
+        request_log_limit=args.request_log_limit,
     )
 
 

@@ -117,7 +117,7 @@ class SimulatorProcess:
         """The whole request log (oldest first), dumped by the simulator on SIGUSR1."""
         self.log_path.unlink(missing_ok=True)
         self.proc.send_signal(signal.SIGUSR1)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # a 10,000-movie log (~1 million records) takes tens of seconds to write
         while not self.log_path.exists():
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 raise SystemExit("the simulator did not write its request log")

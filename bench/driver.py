@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.prime == "auto":
             prime(sim, sim_cache, work, library, n, results, args.instance, args.images)
         else:
-            results["unprimed"] = primed_up_to(sim_cache, args.images) < n
+            results["unprimed"] = "cold" in stages_wanted and primed_up_to(sim_cache, args.images) < n
         runner = StageRunner(n=n, work=work, library=library, sim=sim, instance=args.instance)
         run_stages(runner, stages_wanted, results)
         if "cold" in results["stages"]:  # it fetched every image a prime would

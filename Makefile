@@ -77,11 +77,16 @@ test: venv tools kodi
 	$(BIN)/ruff check .
 
 # Not part of `make test`: a 1,000-movie run takes minutes. Results: bench/results/<date>.json and .md.
-# INSTANCE=postgres runs it on the PostgreSQL instance (the private cluster, started when needed).
+# INSTANCE=postgres runs it on the PostgreSQL instance (the private cluster, started when needed); IMAGES=light
+# serves at most 3 images per kind (for N=10000, see bench/README.md); PROFILE=never|missed|always; PRIME=skip
+# leaves the simulator's drawing in the cold stage instead of a priming run.
 N ?= 1000
 INSTANCE ?= sqlite
+IMAGES ?= full
+PROFILE ?= missed
+PRIME ?= auto
 bench: venv
-	$(BIN)/python -m bench --n $(N) --instance $(INSTANCE)
+	$(BIN)/python -m bench --n $(N) --instance $(INSTANCE) --images $(IMAGES) --profile $(PROFILE) --prime $(PRIME)
 
 # The production Dagster instance's database server, private to this checkout (see dagster.postgres.yaml).
 postgres: venv

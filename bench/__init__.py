@@ -15,7 +15,8 @@ What it does (see bench/README.md for what is measured and how the bound is comp
 4. runs the stages, each in a fresh worker process that drives Dagster like a user does (an on-disk
    instance in a bench DAGSTER_HOME, library-wide batched runs over a partition range):
    ``cold`` scan → enrich → publish on an empty state; ``warm`` the same again with nothing changed;
-   ``rescore`` the enrich job again after a ``[scoring.weights]`` change (a backfill);
+   ``rescore`` the enrich job again after a ``[scoring.weights]`` change (a backfill); then ``ticks``: a schedule
+   tick, two sensor ticks, the GraphQL partition status of one asset and the review listing on that state;
 5. measures wall, CPU (worker, and the simulator separately), peak RSS, provider requests by kind (from the
    simulator's log), bytes, images analysed, files written, Dagster runs and overhead; measures image
    analysis alone (candidates/s per CPU-second); checks the targets; profiles with py-spy every stage
@@ -34,6 +35,7 @@ Modules in reading order:
 - ``targets``: pure arithmetic: the provider limits and the bound they impose, what counts as a call, the
   per-run Dagster overhead, the verdicts against the targets;
 - ``profiles``: py-spy and pyinstrument summaries of a profiled stage;
+- ``ticks`` and ``tick_worker``: the ``ticks`` step (started by the driver; measured inside a worker);
 - ``report``: the results as JSON and markdown, and the README's table.
 - ``review_page`` (``python -m bench.review_page``): the review page's library on a generated 10,000-movie state.
 """

@@ -20,7 +20,14 @@ from bench.instance import INSTANCES, drop_instance, fresh_dagster_home
 from bench.library import CASES, TEMPLATES, library_plan, make_library, make_templates
 from bench.profiles import write_profile
 from bench.report import update_readme, write_results
-from bench.simulator import SimulatorProcess
+from bench.simulator import (
+    IMAGE_SETS,
+    SimulatorProcess,
+    image_set_note,
+    mark_primed,
+    primed_up_to,
+    request_log_limit,
+)
 from bench.stages import (
     ORIGINAL_WEIGHTS,
     RESCORE_WEIGHTS,
@@ -29,6 +36,7 @@ from bench.stages import (
     write_config,
 )
 from bench.targets import CONNECTIONS, LATENCY, TMDB_RPS, classify, cold_figures, verdicts
+from bench.ticks import partition_count_problem, run_ticks
 
 STAGES = ("cold", "warm", "rescore")
 
@@ -40,8 +48,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--profile", choices=("never", "missed", "always"), default="missed",
                         help="py-spy profile of stages that miss a target (a second run of that stage)")
-    parser.add_argument("--stages", default="cold,warm,rescore",
-                        help="without cold, warm/rescore run on the state an earlier run left")
+    parser.add_argument("--stages", default="cold,warm,rescore,ticks",
+                        help="without cold, warm/rescore/ticks run on the state an earlier run left")
+    parser.add_argument("--images", choices=tuple(IMAGE_SETS), default=os.environ.get("IMAGES") or "full",
+                        help="the simulator's image set: full, or light (at most 3 images per kind; its own work "
+                             "dir and primed cache marker, results named -light)")
+    parser.add_argument("--prime", choices=("auto", "skip"), default=os.environ.get("PRIME") or "auto",
+                        help="skip: no priming run; the cold stage then pays the simulator's drawing (said in the "
+                             "results) and marks the cache primed for later runs")
     parser.add_argument("--label", default="", help="added to the result files' names (no README update)")
     parser.add_argument("--instance", choices=INSTANCES, default=os.environ.get("INSTANCE") or "sqlite",
                         help="the Dagster instance: sqlite (dagster.yaml) or postgres (dagster.postgres.yaml, on "
@@ -49,8 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def initial_results(date: str, n: int, plan: list[dict[str, Any]], instance: str) -> dict[str, Any]:
+def initial_results(date: str, n: int, plan: list[dict[str, Any]], instance: str, images: str) -> dict[str, Any]:
     return {
+        "image_set": image_set_note(images), "images": images, "max_images_per_kind": IMAGE_SETS[images],
         "date": date, "n_movies": n, "instance": instance,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "limits": {"latency_s": LATENCY, "tmdb_api_rps": TMDB_RPS, "connections_per_host": CONNECTIONS,
@@ -58,16 +73,14 @@ def initial_results(date: str, n: int, plan: list[dict[str, Any]], instance: str
         "library": {"movies": n, "untagged": sum(1 for m in plan if not m["tagged"]),
                     "cases": {case: sum(case in m["cases"] for m in plan) for case in CASES},
                     "templates": [spec for _, spec in TEMPLATES]},
-        "stages": {}, "profiles": {},
+        "stages": {}, "profiles": {}, "failures": [],
     }
 
 
 def prime(sim: SimulatorProcess, sim_cache: Path, work: Path, library: Path, n: int,
-          results: dict[str, Any], instance: str) -> None:
-    """Render the images once, so the simulator's drawing is not measured (once per library size)."""
-    primed_marker = sim_cache / "primed.json"
-    primed = json.loads(primed_marker.read_text()).get("n", 0) if primed_marker.exists() else 0
-    if primed >= n:
+          results: dict[str, Any], instance: str, images: str) -> None:
+    """Render the images once, so the simulator's drawing is not measured (once per library size and image set)."""
+    if primed_up_to(sim_cache, images) >= n:
         return
     print("bench: priming the simulator's image cache (unmeasured; once per library size) ...")
     scratch = work / "prime"
@@ -80,8 +93,7 @@ def prime(sim: SimulatorProcess, sim_cache: Path, work: Path, library: Path, n: 
     results["prime_s"] = result["wall_s"]
     drop_instance(scratch / "dagster")
     shutil.rmtree(scratch, ignore_errors=True)
-    sim_cache.mkdir(parents=True, exist_ok=True)
-    primed_marker.write_text(json.dumps({"n": n}))
+    mark_primed(sim_cache, images, n)
 
 
 def run_stages(runner: StageRunner, wanted: list[str], results: dict[str, Any]) -> None:
@@ -97,6 +109,11 @@ def run_stages(runner: StageRunner, wanted: list[str], results: dict[str, Any]) 
         results["stages"]["warm"] = runner.run("warm", ["scan", "enrich", "publish"])
     if "rescore" in wanted:
         results["stages"]["rescore"] = runner.run("rescore", ["backfill"], RESCORE_WEIGHTS)
+    if "ticks" in wanted:  # on the state the stages left
+        results["ticks"] = run_ticks(runner)
+        problem = partition_count_problem(results["ticks"]["graphql"], runner.n)
+        if problem:
+            results["failures"].append(problem)
 
 
 def measure_analysis(runner: StageRunner) -> dict[str, Any]:
@@ -138,15 +155,19 @@ def profile_stages(runner: StageRunner, results: dict[str, Any], mode: str, fold
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     n = args.n
-    work = args.work.resolve() / f"n{n}"
+    light = "" if args.images == "full" else f"-{args.images}"
+    work = args.work.resolve() / f"n{n}{light}"  # a light state never mixes with a full one
     work.mkdir(parents=True, exist_ok=True)
     args.results.mkdir(parents=True, exist_ok=True)
     stages_wanted = args.stages.split(",")
+    unknown = set(stages_wanted) - {*STAGES, "ticks"}
+    if unknown:
+        raise SystemExit(f"--stages: unknown stage(s) {', '.join(sorted(unknown))}; known: cold, warm, rescore, ticks")
     date = dt.date.today().isoformat()
     stem = (date if n == 1000 else f"{date}-n{n}") + ("-postgres" if args.instance == "postgres" else "") + \
-        (f"-{args.label}" if args.label else "")
+        light + (f"-{args.label}" if args.label else "")
 
-    print(f"bench: {n} movies, work dir {work}, Dagster instance {args.instance}")
+    print(f"bench: {n} movies, {image_set_note(args.images)}, work dir {work}, Dagster instance {args.instance}")
     t = time.perf_counter()
     plan = library_plan(n)
     templates = make_templates(args.work.resolve() / "templates")
@@ -158,14 +179,22 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{case} {sum(case in m['cases'] for m in plan)}" for case in CASES) + ")")
 
     sim_cache = args.work.resolve() / "simulator-cache"
-    sim = SimulatorProcess(work, sim_cache)
-    results = initial_results(date, n, plan, args.instance)
+    sim = SimulatorProcess(work, sim_cache, args.images, request_log_limit(n))
+    results = initial_results(date, n, plan, args.instance, args.images)
     try:
-        prime(sim, sim_cache, work, library, n, results, args.instance)
+        if args.prime == "auto":
+            prime(sim, sim_cache, work, library, n, results, args.instance, args.images)
+        else:
+            results["unprimed"] = "cold" in stages_wanted and primed_up_to(sim_cache, args.images) < n
         runner = StageRunner(n=n, work=work, library=library, sim=sim, instance=args.instance)
         run_stages(runner, stages_wanted, results)
+        if "cold" in results["stages"]:  # it fetched every image a prime would
+            mark_primed(sim_cache, args.images, n)
         results["analysis"] = measure_analysis(runner)
         results["verdicts"] = verdicts(results, n)
+        for verdict in results["verdicts"] if results.get("unprimed") else []:
+            if verdict["target"].startswith("cold: wall"):
+                verdict["measured"] += " (unprimed: includes the simulator's drawing)"
         results["simulator_peak_rss_mb"] = round(sim.peak_rss_mb(), 1)
         write_results(args.results, stem, results)
         profile_stages(runner, results, args.profile, args.results, stem,
@@ -177,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print(f"bench: wrote {args.results / (stem + '.json')} and .md")
-    if n == 1000 and not args.label and set(stages_wanted) >= set(STAGES) and update_readme(table, args.instance):
+    if n == 1000 and not args.label and not light and set(stages_wanted) >= set(STAGES) \
+            and update_readme(table, args.instance):
         print("bench: README.md's Benchmark table updated")
-    return 0
+    for problem in results["failures"]:
+        print(f"bench: FAILED: {problem}")
+    return 1 if results["failures"] else 0

@@ -74,14 +74,17 @@ def generate(settings_path: Path, n: int) -> None:
             con.unregister("frame")
 
 
-def measure(settings_path: Path, rounds: int) -> dict[str, dict[str, float]]:
+PAGES = {"library": "/", "needs review": "/?state=needs_review", "search": "/?q=movie+12", "page 100": "/?page=100"}
+
+
+def measure(settings_path: Path, rounds: int, pages: dict[str, str] | None = None) -> dict[str, dict[str, float]]:
+    """Median and worst server time of each page (name → URL; default ``PAGES``), after one warm-up request."""
     from starlette.testclient import TestClient
 
     from metarr_pipeline.review.app import ReviewApp
 
     app = ReviewApp(load_settings(settings_path, check_roots=False), "http://127.0.0.1:9")
-    pages = {"library": "/", "needs review": "/?state=needs_review", "search": "/?q=movie+12",
-             "page 100": "/?page=100"}
+    pages = pages or PAGES
     results = {}
     with TestClient(app.asgi(), base_url="http://127.0.0.1:8300") as client:
         for name, url in pages.items():

@@ -142,7 +142,7 @@ def run_worker(name: str, jobs: list[str], config: Path, dagster_home: Path, wor
         "simulator_cpu_s": round(sim_cpu, 2),
         # CPU the rest of the machine used meanwhile (other programs sharing the 2 cores distort the timings)
         "other_processes_cpu_s": round(busy - sim_cpu - cpu, 1),
-        "requests": request_stats([r for r in sim.requests() if r["started"] >= started_mono]),
+        "requests": request_stats(sim.requests_since(started_mono)),
     })
     return result
 
@@ -180,12 +180,16 @@ class StageRunner:
         fresh_dagster_home(self.dagster_home, self.instance)
         self.weights_file.write_text("null")
 
-    def run(self, name: str, jobs: list[str], weights: dict[str, float] | str | None = "current",
-            profile_to: Path | None = None) -> dict[str, Any]:
+    def configure(self, weights: dict[str, float] | str | None = "current") -> None:
+        """The bench's metarr.toml for this simulator, with these scoring weights ("current": those in force)."""
         if weights == "current":
             weights = json.loads(self.weights_file.read_text()) if self.weights_file.exists() else None
         write_config(self.config, self.state, self.library, self.sim, weights)  # type: ignore[arg-type]
         self.weights_file.write_text(json.dumps(weights))
+
+    def run(self, name: str, jobs: list[str], weights: dict[str, float] | str | None = "current",
+            profile_to: Path | None = None) -> dict[str, Any]:
+        self.configure(weights)
         before = library_snapshot(self.library)
         print(f"bench: stage {name}{' (profiled)' if profile_to else ''}: {' → '.join(jobs)} ...", flush=True)
         result = run_worker(name, jobs, self.config, self.dagster_home, self.work, self.sim, profile_to=profile_to)

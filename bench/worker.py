@@ -180,6 +180,10 @@ def main(argv: list[str]) -> int:
     plan = json.loads(Path(plan_path).read_text())
     if plan["stage"] == "analysis":
         return run_analysis(plan, out_path)
+    if plan["stage"].startswith("ticks-"):
+        from bench.tick_worker import run_ticks
+
+        return run_ticks(plan, out_path)
     return run_stage(plan, out_path)
 
 

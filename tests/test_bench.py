@@ -1,8 +1,10 @@
 """The benchmark's arithmetic (bench/targets.py): the provider bound, what counts as a call, the per-run Dagster
-overhead and the verdicts. The stages themselves run only in ``make bench``."""
+overhead and the verdicts; the light image set's marker, the results' tables, and the ticks step's measurements on
+a small real state and instance. The stages themselves run only in ``make bench``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +151,131 @@ def test_the_plans_hostile_folders_are_identified_and_locked_by_the_product(tmp_
             nfo = read_nfo(root / planned["folder"] / f"{Path(planned['file']).stem}.nfo")
             assert "actors" in locked_fields(nfo.lockdata, nfo.locked_fields) and not nfo.problem
             assert [(a["name"], a["role"]) for a in nfo.fields["actors"]] == list(USER_CAST)  # type: ignore[union-attr]
+
+
+def test_the_light_image_set_keeps_its_own_primed_marker_and_says_so(tmp_path: Path) -> None:
+    """A light prime fetched fewer images than a full run needs: its marker is its own, so neither counts for the
+    other; the results' first line names the image set, and a run without priming says so."""
+    from bench.report import markdown
+    from bench.simulator import IMAGE_SETS, image_set_note, mark_primed, primed_marker, primed_up_to
+
+    cache = tmp_path / "cache"
+    assert primed_marker(cache, "full") == cache / "primed.json"  # the marker earlier runs wrote
+    assert primed_marker(cache, "light") != primed_marker(cache, "full")
+    mark_primed(cache, "light", 10_000)
+    assert (primed_up_to(cache, "light"), primed_up_to(cache, "full")) == (10_000, 0)
+    mark_primed(cache, "light", 50)  # a smaller run later does not forget the bigger one
+    assert primed_up_to(cache, "light") == 10_000
+    assert IMAGE_SETS == {"full": None, "light": 3}
+    assert image_set_note("light") == "lighter image set: at most 3 images per kind"
+    results = {"n_movies": 10, "image_set": image_set_note("light"), "date": "2026-11-30", "machine": {"cpus": 2},
+               "stages": {}, "verdicts": []}
+    assert "lighter image set: at most 3 images per kind" in markdown(results).splitlines()[0]
+    assert "not primed" not in markdown(results)
+    assert "not primed (`--prime skip`)" in markdown(results | {"unprimed": True})
+
+
+def test_the_results_list_each_jobs_runs_and_each_tick() -> None:
+    """The md's per-job table (the scan job's wall time is the scan and the partitions' registration) and one row
+    per measurement of the ticks step, with its answer."""
+    from bench.report import job_rows, tick_rows
+
+    runs = [{"job": "scan", "partitions": 0, "wall_s": 20.0, "domain_s": 15.0, "counters": {"partitions_added": 10}},
+            {"job": "enrich", "partitions": 5, "wall_s": 30.0, "domain_s": 20.0, "counters": {}},
+            {"job": "enrich", "partitions": 5, "wall_s": 31.0, "domain_s": 21.0, "counters": {}}]
+    assert job_rows({"cold": {"runs": runs}}) == ["| cold | scan | 1 | 0 | 10 | 20.0 | 15.0 | 5.0 |",
+                                                  "| cold | enrich | 2 | 10 | 0 | 61.0 | 41.0 | 20.0 |"]
+    ticks = {
+        "schedule": {"seconds": 0.5, "process_wall_s": 6.0, "peak_rss_mb": 300.4, "run_requests": 0,
+                     "skip_reason": "no movie is due for enrichment"},
+        "graphql": {"seconds": 1.5, "process_wall_s": 9.0, "peak_rss_mb": 420.0, "asset": "cached_artwork",
+                    "partition_stats": {"numMaterialized": 10, "numFailed": 0, "numPartitions": 10},
+                    "answer_bytes": 2000, "workspace_load_s": 2.0, "repeat_s": 1.0},
+        "review_page": {"seconds": 3.0, "process_wall_s": 7.0, "peak_rss_mb": 250.0,
+                        "pages": {"library": {"median_ms": 180.0}, "search": {"median_ms": 190.5}}},
+    }
+    assert tick_rows(ticks) == [
+        "| schedule tick: library_enrichment_schedule | 0.5 | 6.0 | 300 | 0 run requests (no movie is due for "
+        "enrichment) |",
+        "| GraphQL partition status | 1.5 | 9.0 | 420 | cached_artwork: 10 materialised, 0 failed of 10 partitions "
+        "(2 kB; workspace load 2.0 s, repeated query 1.0 s) |",
+        "| review page: library listing | 3.0 | 7.0 | 250 | median server ms: library 180.0, search 190.5 |"]
+
+
+def test_a_wrong_graphql_partition_count_fails_the_bench() -> None:
+    from bench.ticks import partition_count_problem
+
+    answer = {"typename": "AssetNode", "partition_stats": {"numMaterialized": 10, "numFailed": 0,
+                                                           "numPartitions": 10}, "materialized_listed": 10}
+    assert partition_count_problem(answer, 10) is None
+    assert "numMaterialized 10" in (partition_count_problem(answer, 12) or "")
+    assert partition_count_problem({**answer, "materialized_listed": 9}, 10)  # the list disagrees with the count
+    assert "no partition stats" in (partition_count_problem({"typename": "AssetNotFoundError"}, 10) or "")
+
+
+@pytest.mark.parametrize("instance_kind", ["sqlite", "postgres"])
+def test_the_ticks_step_measures_a_real_state_and_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           request: pytest.FixtureRequest, instance_kind: str) -> None:
+    """The ticks worker on a small real state (the review page's generated library) and an on-disk bench instance
+    (SQLite, or a database on the checkout's PostgreSQL cluster) whose ``cached_artwork`` partitions are
+    materialised: the schedule, both sensors, the GraphQL partition status (its count checked) and the review
+    listing, each with its time and answer."""
+    import dagster as dg
+
+    from bench.instance import drop_instance, fresh_dagster_home, instance_env
+    from bench.review_page import generate
+    from bench.ticks import TICKS, partition_count_problem
+    from bench.worker import main as worker_main
+    from metarr_pipeline.config import load_settings
+    from metarr_pipeline.store import Store
+
+    n = 40
+    config = tmp_path / "metarr.toml"
+    config.write_text(f'[data]\ndir = "{tmp_path / "state"}"\n\n[publish]\nauto_publish = true\n', encoding="utf-8")
+    generate(config, n)
+    keys = Store(load_settings(config, check_roots=False).database_path).partition_keys()
+    home = tmp_path / "dagster"
+    if instance_kind == "postgres":
+        request.getfixturevalue("pg_cluster")  # started for the session when it is not running
+        request.addfinalizer(lambda: drop_instance(home))
+    fresh_dagster_home(home, instance_kind)
+    for name, value in {"METARR_CONFIG": str(config), "DAGSTER_HOME": str(home), **instance_env(home)}.items():
+        monkeypatch.setenv(name, value)
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("movies", keys)
+        for key in keys:
+            instance.report_runless_asset_event(dg.AssetMaterialization("cached_artwork", partition=key))
+    plan, out = tmp_path / "plan.json", tmp_path / "out.json"
+    plan.write_text(json.dumps({"stage": "ticks-all", "measure": list(TICKS), "asset": "cached_artwork",
+                                "rounds": 2}))
+    assert worker_main([str(plan), str(out)]) == 0
+    ticks = json.loads(out.read_text())["ticks"]
+    assert set(ticks) == set(TICKS) and all(t["seconds"] > 0 for t in ticks.values())
+    assert ticks["graphql"]["partition_stats"] == {"numMaterialized": len(keys), "numFailed": 0,
+                                                   "numMaterializing": 0, "numPartitions": len(keys)}
+    assert partition_count_problem(ticks["graphql"], len(keys)) is None
+    assert partition_count_problem(ticks["graphql"], len(keys) + 1)
+    # the generated state has never-enriched, unpublished and stale movies: each tick asks for runs
+    assert ticks["schedule"]["run_requests"] >= 1
+    assert ticks["auto_publish_sensor"]["run_requests"] >= 1
+    assert ticks["config_change_sensor"]["run_requests"] >= 1
+    assert set(ticks["review_page"]["pages"]) == {"library", "needs review", "search"}
+
+
+def test_the_memory_target_covers_the_ticks_processes_too() -> None:
+    stage = {"dagster": {"dagster_overhead_ms_per_movie_by_job": {}}, "peak_rss_mb": 500.0, "wall_s": 3.0,
+             "library_writes": 0, "requests": {"total": 0, "image_downloads": 0, "by_kind": {}}}
+    results = {"stages": {"warm": stage}, "ticks": {"graphql": {"peak_rss_mb": 1600.0}}}
+    memory = {v["target"]: v for v in verdicts(results, 1000)}["peak memory ≤ 1.5 GB (pipeline process)"]
+    assert (memory["met"], memory["measured"], memory["stage"]) == (False, "1600 MB", "ticks graphql")
+
+
+def test_a_stage_whose_requests_the_full_log_may_have_dropped_fails_instead_of_counting_short() -> None:
+    from bench.simulator import request_log_limit, stage_records
+
+    assert request_log_limit(1000) == 500_000 and request_log_limit(10_000) == 2_000_000
+    records = [{"started": float(t)} for t in range(5, 10)]
+    assert stage_records(records, 7.0, limit=10) == records[2:]  # not full: nothing dropped
+    assert stage_records(records, 7.0, limit=5) == records[2:]  # full, but the oldest is before the stage
+    with pytest.raises(SystemExit, match="dropped requests of this stage"):
+        stage_records(records, 5.0, limit=5)  # full from the stage's start on: some may be gone

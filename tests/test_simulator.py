@@ -602,3 +602,73 @@ def test_serve_forever_writes_the_request_log_on_exit(tmp_path: Path) -> None:
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["host"], r["kind"], r["status"]) for r in records] == [("tmdb_api", "movie", 200)]
     assert "secret" not in log.read_text()
+
+
+def test_max_images_per_kind_keeps_the_first_images_of_every_list_and_none_keeps_them_all(tmp_path: Path) -> None:
+    """The benchmark's lighter image set (``--max-images-per-kind``): every TMDB images list (appended to a movie or
+    a collection, or alone) and every fanart.tv art list holds the first K images of each kind, best first, for
+    movies and collections; without it (None) every image the catalog has is served, as before."""
+    from metarr_pipeline.simulator.cli import build_parser, config_from_args
+
+    assert config_from_args(build_parser().parse_args([])).max_images_per_kind is None
+    assert config_from_args(build_parser().parse_args(["--max-images-per-kind", "3"])).max_images_per_kind == 3
+    with pytest.raises(ValueError, match="max_images_per_kind"):
+        SimulatorConfig(max_images_per_kind=0)
+    movie_id = 102  # generated, in a collection (102 % 5 == 2), with fanart.tv art
+    catalog = Catalog(seed=0)
+    entry = catalog.movie(movie_id)
+    assert entry is not None and entry.collection_id and entry.fanart
+    set_entry = catalog.collection(entry.collection_id)
+    assert set_entry is not None
+    config = SimulatorConfig(rate_limit={}, image_cache_dir=tmp_path / "cache")
+    lang = {"language": "en", "include_image_language": "en,null"}
+    urls = {  # each answer → its images lists by kind
+        "movie": (f"/movie/{movie_id}", {"append_to_response": "images,credits", **lang}, lambda d: d["images"]),
+        "movie images": (f"/movie/{movie_id}/images", lang, lambda d: d),
+        "set": (f"/collection/{set_entry.id}", {"append_to_response": "images", **lang}, lambda d: d["images"]),
+        "set images": (f"/collection/{set_entry.id}/images", lang, lambda d: d),
+    }
+
+    def lists(sim: Simulator, client: httpx.Client) -> dict[str, dict[str, list[str]]]:
+        out = {}
+        for name, (path, params, pick) in urls.items():
+            data = pick(client.get(f"{sim.tmdb_api_url}{path}", params={**KEY, **params}).json())
+            out[name] = {k: [i["file_path"] for i in v] for k, v in data.items() if k in ("posters", "backdrops",
+                                                                                          "logos")}
+        for name, tmdb_id in (("fanart", movie_id), ("fanart set", set_entry.id)):
+            data = client.get(f"{sim.fanart_api_url}/movies/{tmdb_id}", params=KEY).json()
+            out[name] = {k: [i["url"] for i in v] for k, v in data.items() if isinstance(v, list)}
+        return out
+
+    with Simulator(config) as sim, httpx.Client(timeout=10) as client:
+        full = lists(sim, client)
+        sim.set_config(replace(config, max_images_per_kind=1))  # a set has at most 3 of a kind: 1 cuts every list
+        light = lists(sim, client)
+    wanted = {None, "en"}
+    assert full["movie"]["posters"] == [i.path for i in entry.tmdb_images("poster") if i.language in wanted]
+    assert full["set"]["backdrops"] == [i.path for i in set_entry.images
+                                        if i.kind == "backdrop" and i.language in wanted]
+    assert full["fanart"]["moviebackground"] == [f"http://{sim.fanart_assets_host}{i.path}" for i in entry.fanart
+                                                 if i.kind == "moviebackground"]
+    assert full["movie"] == full["movie images"] and full["set"] == full["set images"]
+    for name, by_kind in full.items():
+        assert set(light[name]) == set(by_kind), name
+        for kind, images in by_kind.items():
+            assert light[name][kind] == images[:1], (name, kind)
+    capped = [(name, kind) for name, by_kind in full.items() for kind, images in by_kind.items() if len(images) > 1]
+    assert {name for name, _ in capped} == set(full), capped  # every list was cut somewhere
+
+
+def test_the_request_log_keeps_the_newest_request_log_limit_records() -> None:
+    """``--request-log-limit``: a benchmark of many movies keeps every request of a stage (the default bounds the
+    memory at 500,000 records)."""
+    from metarr_pipeline.simulator.cli import build_parser, config_from_args
+
+    assert config_from_args(build_parser().parse_args([])).request_log_limit == 500_000
+    assert config_from_args(build_parser().parse_args(["--request-log-limit", "2000000"])).request_log_limit == 2_000_000
+    with pytest.raises(ValueError, match="request_log_limit"):
+        SimulatorConfig(request_log_limit=0)
+    with Simulator(SimulatorConfig(rate_limit={}, request_log_limit=2)) as sim, httpx.Client(timeout=10) as client:
+        for movie_id in (603, 604, 605):
+            client.get(f"{sim.tmdb_api_url}/movie/{movie_id}", params=KEY)
+        assert [r.path for r in sim.requests()] == ["/3/movie/604", "/3/movie/605"]

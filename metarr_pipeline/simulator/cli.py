@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="catalog and fault seed (default: %(default)s)")
     parser.add_argument("--image-cache-dir", type=Path, default=None, metavar="DIR",
                         help="keep rendered images here (default: a temporary folder)")
+    parser.add_argument("--max-images-per-kind", type=int, default=None, metavar="K",
+                        help="serve at most K images per kind in every TMDB images list and fanart.tv art list, "
+                             "the best-voted first: a lighter catalog for big benchmarks (default: all)")
+    parser.add_argument("--request-log-limit", type=int, default=500_000, metavar="N",
+                        help="keep the newest N requests in the log (default: %(default)s)")
     parser.add_argument("--request-log", type=Path, default=None, metavar="FILE",
                         help="write the request log to FILE as JSON lines on SIGUSR1 and at exit (for benchmarks)")
     return parser
@@ -98,6 +103,8 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         faults={name: Faults(error_rate=args.error_rate) for name in HOST_NAMES} if args.error_rate > 0 else {},
         seed=args.seed,
         image_cache_dir=args.image_cache_dir,
+        max_images_per_kind=args.max_images_per_kind,
+        request_log_limit=args.request_log_limit,
     )
 
 

@@ -25,23 +25,22 @@ def kind_of(path: str) -> str:
     return "fanart_movie" if len(parts) == 3 and parts[:2] == ["v3", "movies"] else "other"
 
 
-def movie_json(movie: MovieEntry, assets_host: str) -> dict[str, Any]:
+def movie_json(movie: MovieEntry, assets_host: str, max_images: int | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"name": movie.title, "tmdb_id": str(movie.id), "imdb_id": movie.imdb_id or ""}
-    return data | images_json(movie.fanart or (), assets_host)
+    return data | images_json(movie.fanart or (), assets_host, max_images)
 
 
-def collection_json(collection: CollectionEntry, assets_host: str) -> dict[str, Any]:
+def collection_json(collection: CollectionEntry, assets_host: str, max_images: int | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"name": collection.name, "tmdb_id": str(collection.id), "imdb_id": ""}
-    return data | images_json(collection.fanart, assets_host)
+    return data | images_json(collection.fanart, assets_host, max_images)
 
 
-def images_json(fanart: tuple[ImageEntry, ...], assets_host: str) -> dict[str, Any]:
+def images_json(fanart: tuple[ImageEntry, ...], assets_host: str, max_images: int | None = None) -> dict[str, Any]:
+    """Each art kind's list, its first ``max_images`` (most liked first; None: all)."""
     data: dict[str, Any] = {}
     for kind in FANART_TYPES:
         items = []
-        for image in fanart:
-            if image.kind != kind:
-                continue
+        for image in [i for i in fanart if i.kind == kind][:max_images]:
             item = {"id": image.fanart_id, "url": f"http://{assets_host}{image.path}", "lang": image.fanart_lang,
                     "likes": str(image.vote_count)}
             if kind == "moviedisc":
@@ -70,8 +69,8 @@ class FanartApi:
             return fanart_error(404, "Not found")
         collection = self.catalog.fanart_collection(int(parts[2]))
         if collection is not None:
-            return json_reply(200, collection_json(collection, self.assets_host))
+            return json_reply(200, collection_json(collection, self.assets_host, config.max_images_per_kind))
         movie = self.catalog.movie(int(parts[2]))
         if movie is None or movie.fanart is None:
             return fanart_error(404, "Not found")
-        return json_reply(200, movie_json(movie, self.assets_host))
+        return json_reply(200, movie_json(movie, self.assets_host, config.max_images_per_kind))

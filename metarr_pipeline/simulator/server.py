@@ -45,7 +45,7 @@ class SharedState:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        self.log = RequestLog()
+        self.log = RequestLog(config.request_log_limit)
         self.stopping = threading.Event()
 
 

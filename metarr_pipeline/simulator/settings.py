@@ -66,6 +66,13 @@ class SimulatorConfig:
     api_key: str | None = None
     # OMDb requests served before every further one is "Request limit reached!" (None: no limit).
     omdb_daily_limit: int | None = None
+    # Every TMDB images list (a movie's or collection's posters, backdrops, logos) and every fanart.tv list (each
+    # art kind) holds at most this many images, the first (best-voted) ones: a lighter catalog for a benchmark of
+    # many movies, whose cost is mostly images. None: all of them.
+    max_images_per_kind: int | None = None
+    # The request log keeps the newest this many requests (bounded memory); fixed at start. A benchmark of many
+    # movies raises it so that no stage's requests are dropped before it reads them.
+    request_log_limit: int = 500_000
 
     def __post_init__(self) -> None:
         for mapping in (self.rate_limit, self.max_connections, self.faults):
@@ -74,3 +81,7 @@ class SimulatorConfig:
                 raise ValueError(f"unknown simulator host name(s) {sorted(unknown)}; expected {HOST_NAMES}")
         if self.latency_seconds < 0:
             raise ValueError("latency_seconds must not be negative")
+        if self.request_log_limit < 1:
+            raise ValueError(f"request_log_limit must be at least 1, not {self.request_log_limit!r}")
+        if self.max_images_per_kind is not None and self.max_images_per_kind < 1:
+            raise ValueError(f"max_images_per_kind must be at least 1 (None: all), not {self.max_images_per_kind!r}")

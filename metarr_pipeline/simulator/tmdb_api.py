@@ -86,16 +86,16 @@ class TmdbApi:
         if resource == "configuration" and not rest:
             return Reply(200, self._configuration, JSON_TYPE)
         if resource == "movie" and rest:
-            return self._movie(request, rest)
+            return self._movie(request, rest, config.max_images_per_kind)
         if resource == "collection" and (len(rest) == 1 or rest[1:] == ["images"]):
-            return self._collection(request, rest)
+            return self._collection(request, rest, config.max_images_per_kind)
         if resource == "search" and rest == ["movie"]:
             return self._search(request)
         if resource == "find" and len(rest) == 1:
             return self._find(request, rest[0])
         return tmdb_not_found()
 
-    def _movie(self, request: Request, rest: list[str]) -> Reply:
+    def _movie(self, request: Request, rest: list[str], max_images: int | None) -> Reply:
         match = _LEADING_ID.fullmatch(rest[0])
         section = rest[1] if len(rest) == 2 else None
         if match is None or len(rest) > 2 or (section is not None and section not in tmdb_json.APPENDABLE):
@@ -111,31 +111,35 @@ class TmdbApi:
             return tmdb_not_found()
         append = tuple(s.strip() for s in request.query.get("append_to_response", "").split(",") if s.strip())
         body = self._movie_body(movie_id, _language(request), append, _image_languages(request), section,
-                                _image_languages(request, "include_video_language"), self.catalog.revision)
+                                _image_languages(request, "include_video_language"), self.catalog.revision,
+                                max_images)
         return Reply(200, body, JSON_TYPE)
 
     def _movie_body_uncached(self, movie_id: int, language: str, append: tuple[str, ...],
                              image_languages: frozenset[str | None] | None, section: str | None,
                              video_languages: frozenset[str | None] | None,
-                             revision: int) -> bytes:  # the catalog's revision: an edit is never served stale
+                             revision: int,  # the catalog's revision: an edit is never served stale
+                             max_images: int | None = None) -> bytes:
         entry = self.catalog.movie(movie_id)
         assert entry is not None
         if section is not None:
             return encode_json({"id": movie_id, **tmdb_json.movie_section(
-                entry, section, language, image_languages, self.catalog.seed, video_languages)})
-        return encode_json(tmdb_json.movie(entry, self.catalog, language, append, image_languages, video_languages))
+                entry, section, language, image_languages, self.catalog.seed, video_languages, max_images)})
+        return encode_json(tmdb_json.movie(entry, self.catalog, language, append, image_languages, video_languages,
+                                           max_images))
 
-    def _collection(self, request: Request, rest: list[str]) -> Reply:
+    def _collection(self, request: Request, rest: list[str], max_images: int | None) -> Reply:
         if not rest[0].isdigit():
             return tmdb_not_found()
         append = tuple(s.strip() for s in request.query.get("append_to_response", "").split(",") if s.strip())
         data = tmdb_json.collection(int(rest[0]), self.catalog, _language(request), append,
-                                    _image_languages(request))
+                                    _image_languages(request), max_images)
         if data is None:
             return tmdb_not_found()
         if len(rest) == 2:  # /collection/{id}/images
             data = {"id": data["id"], **tmdb_json.collection_images(
-                self.catalog.collection(int(rest[0])), _language(request), _image_languages(request))}  # type: ignore[arg-type]
+                self.catalog.collection(int(rest[0])), _language(request), _image_languages(request),  # type: ignore[arg-type]
+                max_images)}
         return json_reply(200, data)
 
     def _search(self, request: Request) -> Reply:

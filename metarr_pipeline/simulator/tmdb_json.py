@@ -44,10 +44,11 @@ def configuration(images_host: str) -> dict[str, Any]:
 
 def movie(entry: MovieEntry, catalog: Catalog, language: str, append: Iterable[str],
           image_languages: frozenset[str | None] | None,
-          video_languages: frozenset[str | None] | None = None) -> dict[str, Any]:
+          video_languages: frozenset[str | None] | None = None, max_images: int | None = None) -> dict[str, Any]:
     """``GET /movie/{id}``. ``image_languages``: the parsed include_image_language (None = absent, which
     like TMDB keeps only images in the request language, so textless ones are lost); ``video_languages``
-    the same for include_video_language and the videos."""
+    the same for include_video_language and the videos; ``max_images``: images per kind at most (the
+    config's ``max_images_per_kind``)."""
     text = entry.text(language)
     collection = catalog.collection(entry.collection_id) if entry.collection_id else None
     data: dict[str, Any] = {
@@ -90,13 +91,14 @@ def movie(entry: MovieEntry, catalog: Catalog, language: str, append: Iterable[s
     for section in append:
         if section in APPENDABLE:
             data[section] = movie_section(entry, section, language, image_languages, catalog.seed,
-                                          video_languages)
+                                          video_languages, max_images)
     return data
 
 
 def movie_section(entry: MovieEntry, section: str, language: str,
                   image_languages: frozenset[str | None] | None, seed: int = 0,
-                  video_languages: frozenset[str | None] | None = None) -> dict[str, Any]:
+                  video_languages: frozenset[str | None] | None = None,
+                  max_images: int | None = None) -> dict[str, Any]:
     """One appendable part (also served alone at ``/movie/{id}/{section}``, then with an ``id``)."""
     if section == "videos":
         allowed = video_languages if video_languages is not None else frozenset({language})
@@ -108,7 +110,7 @@ def movie_section(entry: MovieEntry, section: str, language: str,
             if v.language in allowed]}
     if section == "images":
         allowed = image_languages if image_languages is not None else frozenset({language})
-        return {key: [_image(i) for i in entry.tmdb_images(kind) if i.language in allowed]
+        return {key: _images(entry.tmdb_images(kind), allowed, max_images)
                 for key, kind in (("backdrops", "backdrop"), ("logos", "logo"), ("posters", "poster"))}
     if section == "credits":
         return {"cast": [_cast(c) for c in entry.cast], "crew": [_crew(c) for c in entry.crew]}
@@ -144,7 +146,8 @@ def _translation(t: Translation, entry: MovieEntry) -> dict[str, Any]:
 
 
 def collection(entry_id: int, catalog: Catalog, language: str, append: tuple[str, ...] = (),
-               image_languages: frozenset[str | None] | None = None) -> dict[str, Any] | None:
+               image_languages: frozenset[str | None] | None = None,
+               max_images: int | None = None) -> dict[str, Any] | None:
     """``/collection/{id}``; ``append_to_response=images`` adds its posters and backdrops like a movie's."""
     found = catalog.collection(entry_id)
     if found is None:
@@ -158,15 +161,16 @@ def collection(entry_id: int, catalog: Catalog, language: str, append: tuple[str
         "parts": [{**movie_summary(m, language), "media_type": "movie"} for m in parts],
     }
     if "images" in append:
-        data["images"] = collection_images(found, language, image_languages)
+        data["images"] = collection_images(found, language, image_languages, max_images)
     return data
 
 
-def collection_images(found: CollectionEntry, language: str,
-                      image_languages: frozenset[str | None] | None) -> dict[str, Any]:
-    """A collection's images, filtered by ``include_image_language`` as TMDB does (else the request's language)."""
+def collection_images(found: CollectionEntry, language: str, image_languages: frozenset[str | None] | None,
+                      max_images: int | None = None) -> dict[str, Any]:
+    """A collection's images, filtered by ``include_image_language`` as TMDB does (else the request's language),
+    the first ``max_images`` of each kind (None: all)."""
     allowed = image_languages if image_languages is not None else frozenset({language})
-    return {key: [_image(i) for i in found.images if i.kind == kind and i.language in allowed]
+    return {key: _images([i for i in found.images if i.kind == kind], allowed, max_images)
             for key, kind in (("backdrops", "backdrop"), ("posters", "poster"))}
 
 
@@ -180,6 +184,13 @@ def movie_summary(entry: MovieEntry, language: str) -> dict[str, Any]:
         "release_date": entry.release_date, "title": text.title, "video": False,
         "vote_average": entry.vote_average, "vote_count": entry.vote_count,
     }
+
+
+def _images(images: Iterable[ImageEntry], allowed: frozenset[str | None], max_images: int | None
+            ) -> list[dict[str, Any]]:
+    """One kind's list as served: the images in an allowed language, the first ``max_images`` of them (None: all;
+    best-voted first, so a lighter catalog keeps each movie's best)."""
+    return [_image(i) for i in [i for i in images if i.language in allowed][:max_images]]
 
 
 def _image(image: ImageEntry) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase, store_now
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 from metarr_pipeline.store.rows import ActorRow, EnrichmentRow, PersonRow
 
 
@@ -25,19 +25,19 @@ class ArtworkStore(StoreBase):
         """preview URL → (format, width, height, phash, error) for renditions analysed before."""
         if not preview_urls:
             return {}
-        with self._connect(write=False) as con:  # list parameters, not a registered frame: see provider_cache
+        with self._connect(write=False) as con:  # keys as one JSON text, not a registered frame: see provider_cache
             rows = con.execute(
                 "SELECT a.preview_url, a.format, a.width, a.height, a.phash, a.error FROM image_analysis a"
-                " JOIN (SELECT UNNEST(?::VARCHAR[]) AS preview_url) w ON w.preview_url = a.preview_url",
-                [list(dict.fromkeys(preview_urls))],
+                " JOIN (SELECT UNNEST(?::JSON::VARCHAR[]) AS preview_url) w ON w.preview_url = a.preview_url",
+                [json_list(dict.fromkeys(preview_urls))],
             ).fetchall()
         return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
     def artwork_candidates(self, movie_ids: Sequence[int]) -> pl.DataFrame:
         with self._connect(write=False) as con:
             return con.execute(
-                "SELECT * FROM artwork_candidates WHERE movie_id IN (SELECT UNNEST(?))"
-                " ORDER BY movie_id, type, rank", [list(movie_ids)]
+                "SELECT * FROM artwork_candidates WHERE movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
+                " ORDER BY movie_id, type, rank", [json_list(movie_ids)]
             ).pl()
 
     def artwork_choices(self, movie_ids: Sequence[int]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -45,10 +45,12 @@ class ArtworkStore(StoreBase):
         with self._connect(write=False) as con:
             choices = con.execute(
                 "SELECT movie_id, type, candidate_id, action FROM artwork_choices"
-                " WHERE movie_id IN (SELECT UNNEST(?)) ORDER BY chosen_at, candidate_id", [list(movie_ids)]
+                " WHERE movie_id"
+                " IN (SELECT UNNEST(?::JSON::BIGINT[])) ORDER BY chosen_at, candidate_id", [json_list(movie_ids)]
             ).fetchall()
             locks = con.execute(
-                "SELECT movie_id, type FROM artwork_locks WHERE movie_id IN (SELECT UNNEST(?))", [list(movie_ids)]
+                "SELECT movie_id, type FROM artwork_locks WHERE movie_id"
+                " IN (SELECT UNNEST(?::JSON::BIGINT[]))", [json_list(movie_ids)]
             ).fetchall()
         return [tuple(c) for c in choices], [tuple(lk) for lk in locks]  # type: ignore[misc]
 
@@ -71,7 +73,8 @@ class ArtworkStore(StoreBase):
 
     def enrichment_rows(self, movie_ids: Sequence[int]) -> dict[int, EnrichmentRow]:
         with self._connect(write=False) as con:
-            cur = con.execute("SELECT * FROM enrichment WHERE movie_id IN (SELECT UNNEST(?))", [list(movie_ids)])
+            cur = con.execute("SELECT * FROM enrichment WHERE movie_id"
+                              " IN (SELECT UNNEST(?::JSON::BIGINT[]))", [json_list(movie_ids)])
             names = [d[0] for d in cur.description]
             return {r[0]: EnrichmentRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
@@ -79,7 +82,8 @@ class ArtworkStore(StoreBase):
         if not person_ids:
             return {}
         with self._connect(write=False) as con:
-            cur = con.execute("SELECT * FROM people WHERE person_id IN (SELECT UNNEST(?))", [list(person_ids)])
+            cur = con.execute("SELECT * FROM people WHERE person_id"
+                              " IN (SELECT UNNEST(?::JSON::BIGINT[]))", [json_list(person_ids)])
             names = [d[0] for d in cur.description]
             return {r[0]: PersonRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
@@ -88,7 +92,8 @@ class ArtworkStore(StoreBase):
             cur = con.execute(
                 "SELECT a.movie_id, a.position, a.person_id, a.name, a.role, p.profile_path, p.thumb_url, p.blob_sha"
                 " FROM movie_actors a LEFT JOIN people p USING (person_id)"
-                " WHERE a.movie_id IN (SELECT UNNEST(?)) ORDER BY a.movie_id, a.position", [list(movie_ids)])
+                " WHERE a.movie_id"
+                " IN (SELECT UNNEST(?::JSON::BIGINT[])) ORDER BY a.movie_id, a.position", [json_list(movie_ids)])
             names = [d[0] for d in cur.description]
             out: dict[int, list[ActorRow]] = {}
             for r in cur.fetchall():
@@ -116,10 +121,10 @@ class ArtworkStore(StoreBase):
                 con.execute("INSERT INTO people BY NAME SELECT * FROM new_people")
                 drop_frame(con, "new_people")
             if movie_ids:
-                ids = [list(movie_ids)]
-                con.execute("DELETE FROM artwork_candidates WHERE movie_id IN (SELECT UNNEST(?))", ids)
-                con.execute("DELETE FROM movie_actors WHERE movie_id IN (SELECT UNNEST(?))", ids)
-                con.execute("DELETE FROM enrichment WHERE movie_id IN (SELECT UNNEST(?))", ids)
+                ids = [json_list(movie_ids)]
+                con.execute("DELETE FROM artwork_candidates WHERE movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))", ids)
+                con.execute("DELETE FROM movie_actors WHERE movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))", ids)
+                con.execute("DELETE FROM enrichment WHERE movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))", ids)
             if candidates is not None and candidates.height:
                 load_frame(con, "new_candidates", candidates)
                 con.execute("INSERT INTO artwork_candidates BY NAME SELECT * FROM new_candidates")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.frames import json_list
 from metarr_pipeline.store.rows import BlobRow
 
 
@@ -19,7 +20,8 @@ class BlobsStore(StoreBase):
         if not shas:
             return {}
         with self._connect(write=False) as con:
-            cur = con.execute("SELECT * FROM blobs WHERE sha256 IN (SELECT UNNEST(?))", [list(shas)])
+            cur = con.execute("SELECT * FROM blobs WHERE sha256"
+                              " IN (SELECT UNNEST(?::JSON::VARCHAR[]))", [json_list(shas)])
             names = [d[0] for d in cur.description]
             return {r[0]: BlobRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
@@ -42,11 +44,11 @@ class BlobsStore(StoreBase):
             return []
         with self._connect(write=True) as con:
             rows = con.execute("""
-                DELETE FROM blobs b WHERE sha256 IN (SELECT UNNEST(?))
+                DELETE FROM blobs b WHERE sha256 IN (SELECT UNNEST(?::JSON::VARCHAR[]))
                   AND NOT EXISTS (SELECT 1 FROM artwork_candidates c WHERE c.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM collection_artwork s WHERE s.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM people p WHERE p.blob_sha = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM nfo_backups n WHERE n.sha256 = b.sha256)
                   AND NOT EXISTS (SELECT 1 FROM library_files f WHERE f.sha256 = b.sha256)
-                RETURNING sha256""", [list(shas)]).fetchall()
+                RETURNING sha256""", [json_list(shas)]).fetchall()
         return [r[0] for r in rows]

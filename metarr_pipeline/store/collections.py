@@ -14,7 +14,7 @@ import polars as pl
 
 from metarr_pipeline.store.artwork import write_analysis, write_new_blobs
 from metarr_pipeline.store.connection import StoreBase
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 from metarr_pipeline.store.rows import CollectionArt, CollectionRow, LibrarySet
 
 
@@ -46,8 +46,8 @@ class CollectionsStore(StoreBase):
             if collection_ids is None:
                 cur = con.execute("SELECT * FROM collections ORDER BY collection_id")
             else:
-                cur = con.execute("SELECT * FROM collections WHERE collection_id IN (SELECT UNNEST(?))"
-                                  " ORDER BY collection_id", [list(collection_ids)])
+                cur = con.execute("SELECT * FROM collections WHERE collection_id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
+                                  " ORDER BY collection_id", [json_list(collection_ids)])
             names = [d[0] for d in cur.description]
             return {r[0]: CollectionRow(**dict(zip(names, r, strict=True))) for r in cur.fetchall()}
 
@@ -56,18 +56,18 @@ class CollectionsStore(StoreBase):
         with self._connect(write=False) as con:
             return con.execute(
                 "SELECT * RENAME (collection_id AS movie_id) FROM collection_artwork"
-                " WHERE collection_id IN (SELECT UNNEST(?)) ORDER BY collection_id, type, rank",
-                [list(collection_ids)]).pl()
+                " WHERE collection_id IN (SELECT UNNEST(?::JSON::BIGINT[])) ORDER BY collection_id, type, rank",
+                [json_list(collection_ids)]).pl()
 
     def collection_selection(self, collection_ids: Sequence[int] | None = None) -> dict[int, list[CollectionArt]]:
         """set → its selected images, one per type, in type order (every set when ``collection_ids`` is None)."""
-        where = "" if collection_ids is None else " AND c.collection_id IN (SELECT UNNEST(?))"
+        where = "" if collection_ids is None else " AND c.collection_id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
         with self._connect(write=False) as con:
             cur = con.execute(
                 "SELECT c.collection_id, c.type, c.candidate_id, c.provider, c.url, c.language, c.width, c.height,"
                 " c.score, c.blob_sha, coalesce(b.ext, '') AS ext FROM collection_artwork c"
                 " LEFT JOIN blobs b ON b.sha256 = c.blob_sha WHERE c.selected_rank IS NOT NULL" + where
-                + " ORDER BY c.collection_id, c.type", [] if collection_ids is None else [list(collection_ids)])
+                + " ORDER BY c.collection_id, c.type", [] if collection_ids is None else [json_list(collection_ids)])
             names = [d[0] for d in cur.description]
             out: dict[int, list[CollectionArt]] = {}
             for r in cur.fetchall():
@@ -83,9 +83,10 @@ class CollectionsStore(StoreBase):
             write_analysis(con, analysis)
             write_new_blobs(con, blobs)
             if collection_ids:
-                ids = [list(collection_ids)]
-                con.execute("DELETE FROM collection_artwork WHERE collection_id IN (SELECT UNNEST(?))", ids)
-                con.execute("DELETE FROM collections WHERE collection_id IN (SELECT UNNEST(?))", ids)
+                ids = [json_list(collection_ids)]
+                con.execute("DELETE FROM collection_artwork WHERE collection_id"
+                            " IN (SELECT UNNEST(?::JSON::BIGINT[]))", ids)
+                con.execute("DELETE FROM collections WHERE collection_id IN (SELECT UNNEST(?::JSON::BIGINT[]))", ids)
             if candidates is not None and candidates.height:
                 load_frame(con, "new_set_art", candidates.rename({"movie_id": "collection_id"}))
                 con.execute("INSERT INTO collection_artwork BY NAME SELECT * FROM new_set_art")

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 from metarr_pipeline.store.rows import LibraryFileRow, NfoBackupRow, PublishState
 
 
@@ -23,7 +23,8 @@ class LibraryStore(StoreBase):
     def library_files(self, movie_ids: Sequence[int]) -> dict[int, dict[str, LibraryFileRow]]:
         """movie → path → the file we wrote there (sha256, bytes, mtime_ns, role)."""
         with self._connect(write=False) as con:
-            cur = con.execute("SELECT * FROM library_files WHERE movie_id IN (SELECT UNNEST(?))", [list(movie_ids)])
+            cur = con.execute("SELECT * FROM library_files WHERE movie_id"
+                              " IN (SELECT UNNEST(?::JSON::BIGINT[]))", [json_list(movie_ids)])
             names = [d[0] for d in cur.description]
             out: dict[int, dict[str, LibraryFileRow]] = {}
             for r in cur.fetchall():
@@ -44,7 +45,8 @@ class LibraryStore(StoreBase):
             "bytes": pl.Int64, "mtime_ns": pl.Int64, "written_at": pl.Datetime("us")}) if rows else None
         with self._connect(write=True) as con:
             if replace_all:
-                con.execute("DELETE FROM library_files WHERE movie_id IN (SELECT UNNEST(?))", [list(by_movie)])
+                con.execute("DELETE FROM library_files WHERE movie_id"
+                            " IN (SELECT UNNEST(?::JSON::BIGINT[]))", [json_list(by_movie)])
             if frame is not None:
                 load_frame(con, "new_files", frame)
                 if not replace_all:
@@ -79,8 +81,8 @@ class LibraryStore(StoreBase):
         """
         params: list[Any] = []
         if movie_ids is not None:
-            sql += " WHERE m.id IN (SELECT UNNEST(?))"
-            params.append(list(movie_ids))
+            sql += " WHERE m.id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
+            params.append(json_list(movie_ids))
         with self._connect(write=False) as con:
             rows = con.execute(sql, params).fetchall()
         out = {}
@@ -101,8 +103,8 @@ class LibraryStore(StoreBase):
         with self._connect(write=False) as con:
             rows = con.execute(
                 "SELECT movie_id, arg_max(config_fingerprint, published_at) FROM publish_log"
-                " WHERE status = 'published' AND movie_id IN (SELECT UNNEST(?)) GROUP BY movie_id",
-                [list(movie_ids)]).fetchall()
+                " WHERE status = 'published' AND movie_id IN (SELECT UNNEST(?::JSON::BIGINT[])) GROUP BY movie_id",
+                [json_list(movie_ids)]).fetchall()
         return {r[0]: r[1] or "" for r in rows}
 
     def record_nfo_backup(self, movie_id: int, path: str, blob: dict[str, Any], saved_at: datetime) -> None:

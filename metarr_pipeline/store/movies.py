@@ -15,7 +15,7 @@ import polars as pl
 
 from metarr_pipeline.models import AudioStream, StreamDetails, SubtitleStream, VideoStream
 from metarr_pipeline.store.connection import StoreBase, store_now
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 from metarr_pipeline.store.rows import MovieRecord, ScanRun, ScanWrite
 
 _MOVIE_COLUMNS = tuple(f.name for f in fields(MovieRecord))
@@ -47,8 +47,8 @@ class MoviesStore(StoreBase):
         if not include_gone:
             sql += " AND gone_at IS NULL"
         if partition_keys is not None:
-            sql += " AND partition_key IN (SELECT UNNEST(?))"
-            params.append(list(partition_keys))
+            sql += " AND partition_key IN (SELECT UNNEST(?::JSON::VARCHAR[]))"
+            params.append(json_list(partition_keys))
         sql += " ORDER BY folder"
         with self._connect(write=False) as con:
             rows = con.execute(sql, params).fetchall()
@@ -72,9 +72,9 @@ class MoviesStore(StoreBase):
     def streams(self, movie_ids: Sequence[int] | None = None) -> dict[int, StreamDetails]:
         """Stored stream details per movie id (all movies when ``movie_ids`` is None)."""
         sql = (f"SELECT movie_id, {', '.join(_STREAM_COLUMNS)} FROM streams"
-               + ("" if movie_ids is None else " WHERE movie_id IN (SELECT UNNEST(?))")
+               + ("" if movie_ids is None else " WHERE movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))")
                + " ORDER BY movie_id, kind, position")
-        params = [] if movie_ids is None else [list(movie_ids)]
+        params = [] if movie_ids is None else [json_list(movie_ids)]
         with self._connect(write=False) as con:
             rows = con.execute(sql, params).fetchall()
         grouped: dict[int, list[tuple[Any, ...]]] = {}
@@ -115,11 +115,12 @@ class MoviesStore(StoreBase):
                 )
                 drop_frame(con, "new_streams")
             if write.seen_ids:
-                con.execute("UPDATE movies SET last_seen = ? WHERE id IN (SELECT UNNEST(?))",
-                            [now, list(write.seen_ids)])
+                con.execute("UPDATE movies SET last_seen = ? WHERE id IN (SELECT UNNEST(?::JSON::BIGINT[]))",
+                            [now, json_list(write.seen_ids)])
             if write.gone_ids:
-                con.execute("UPDATE movies SET gone_at = ? WHERE gone_at IS NULL AND id IN (SELECT UNNEST(?))",
-                            [now, list(write.gone_ids)])
+                con.execute("UPDATE movies SET gone_at = ? WHERE gone_at IS NULL AND id"
+                            " IN (SELECT UNNEST(?::JSON::BIGINT[]))",
+                            [now, json_list(write.gone_ids)])
             if write.started_at is not None:
                 con.execute("INSERT INTO scan_runs VALUES (?, ?, ?, ?)",
                             [write.started_at, now, list(write.roots), json.dumps(write.summary, sort_keys=True)])

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 from metarr_pipeline.store.rows import NotificationRow, RemovedMovie
 
 _NOTIFICATION_SELECT = ", ".join(
@@ -65,12 +65,13 @@ class NotificationsStore(StoreBase):
                           force: bool = False) -> list[NotificationRow]:
         """Undelivered notifications of these players that are due (all undelivered ones with ``force``)."""
         sql = (f"SELECT {_NOTIFICATION_SELECT} FROM notifications n LEFT JOIN movies m ON m.id = n.movie_id"
-               " WHERE n.status IN ('pending', 'deferred', 'failed') AND n.player IN (SELECT UNNEST(?))"
+               " WHERE n.status IN ('pending', 'deferred', 'failed') AND n.player"
+               " IN (SELECT UNNEST(?::JSON::VARCHAR[]))"
                " AND (? OR n.next_attempt_at <= ?)")
-        params: list[Any] = [list(players), force, now]
+        params: list[Any] = [json_list(players), force, now]
         if movie_ids is not None:
-            sql += " AND n.movie_id IN (SELECT UNNEST(?))"
-            params.append(list(movie_ids))
+            sql += " AND n.movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
+            params.append(json_list(movie_ids))
         with self._connect(write=False) as con:
             rows = con.execute(sql + " ORDER BY n.player, n.folder, n.id", params).fetchall()
         return [NotificationRow(*r) for r in rows]
@@ -97,8 +98,8 @@ class NotificationsStore(StoreBase):
                " LEFT JOIN movies m ON m.id = n.movie_id WHERE true")
         params: list[Any] = []
         if movie_ids is not None:
-            sql += " AND n.movie_id IN (SELECT UNNEST(?))"
-            params.append(list(movie_ids))
+            sql += " AND n.movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
+            params.append(json_list(movie_ids))
         if undelivered:
             sql += " AND n.status IN ('pending', 'deferred', 'failed')"
         sql += " ORDER BY n.queued_at DESC, n.id DESC"
@@ -122,10 +123,10 @@ class NotificationsStore(StoreBase):
         with self._connect(write=False) as con:
             rows = con.execute("""
                 SELECT p.player, m.id AS movie_id, m.folder, coalesce(m.video_file, '') AS video_file, m.gone_at
-                FROM movies m CROSS JOIN (SELECT UNNEST(?) AS player) p
+                FROM movies m CROSS JOIN (SELECT UNNEST(?::JSON::VARCHAR[]) AS player) p
                 WHERE m.gone_at IS NOT NULL
                   AND EXISTS (SELECT 1 FROM publish_log l WHERE l.movie_id = m.id AND l.status = 'published')
                   AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.movie_id = m.id AND n.player = p.player
                                   AND n.event = 'deleted' AND n.queued_at >= m.gone_at)
-                ORDER BY p.player, m.folder""", [list(players)]).fetchall()
+                ORDER BY p.player, m.folder""", [json_list(players)]).fetchall()
         return [RemovedMovie(*r) for r in rows]

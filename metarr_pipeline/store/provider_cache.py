@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 from metarr_pipeline.store.rows import MetadataRow, ProviderResponse
 
 _METADATA_COLUMNS = tuple(f.name for f in fields(MetadataRow))
@@ -25,14 +25,14 @@ class ProviderCacheStore(StoreBase):
     def provider_responses(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ProviderResponse]:
         if not keys:
             return {}
-        # The keys go in as list parameters, not as a registered Python frame: a read never makes DuckDB's
-        # worker threads call back into Python (see store/watchdog.py and the README's "State").
+        # The keys go in as JSON text (frames.json_list), not as a registered Python frame: a read never makes
+        # DuckDB's worker threads call back into Python (see store/watchdog.py and the README's "State").
         with self._connect(write=False) as con:
             rows = con.execute(
                 "SELECT r.provider, r.item_key, r.fetched_at, r.status, r.body FROM provider_responses r"
-                " JOIN (SELECT UNNEST(?::VARCHAR[]) AS provider, UNNEST(?::VARCHAR[]) AS item_key) w"
+                " JOIN (SELECT UNNEST(?::JSON::VARCHAR[]) AS provider, UNNEST(?::JSON::VARCHAR[]) AS item_key) w"
                 " ON w.provider = r.provider AND w.item_key = r.item_key",
-                [[k[0] for k in keys], [k[1] for k in keys]],
+                [json_list(k[0] for k in keys), json_list(k[1] for k in keys)],
             ).fetchall()
         return {(r[0], r[1]): ProviderResponse(*r) for r in rows}
 
@@ -40,8 +40,8 @@ class ProviderCacheStore(StoreBase):
         sql = f"SELECT {', '.join(_METADATA_COLUMNS)} FROM movie_metadata"
         params: list[Any] = []
         if movie_ids is not None:
-            sql += " WHERE movie_id IN (SELECT UNNEST(?))"
-            params = [list(movie_ids)]
+            sql += " WHERE movie_id IN (SELECT UNNEST(?::JSON::BIGINT[]))"
+            params = [json_list(movie_ids)]
         with self._connect(write=False) as con:
             rows = con.execute(sql, params).fetchall()
         return {r[0]: MetadataRow(*r) for r in rows}

@@ -13,7 +13,7 @@ from datetime import date, datetime
 import polars as pl
 
 from metarr_pipeline.store.connection import StoreBase
-from metarr_pipeline.store.frames import drop_frame, load_frame
+from metarr_pipeline.store.frames import drop_frame, json_list, load_frame
 
 
 class RatingsStore(StoreBase):
@@ -42,7 +42,7 @@ class RatingsStore(StoreBase):
             return {}
         with self._connect(write=False) as con:
             rows = con.execute("SELECT imdb_id, rating, votes FROM imdb_ratings WHERE imdb_id IN "
-                               "(SELECT UNNEST(?))", [list(imdb_ids)]).fetchall()
+                               "(SELECT UNNEST(?::JSON::VARCHAR[]))", [json_list(imdb_ids)]).fetchall()
         return {r[0]: (float(r[1]), int(r[2])) for r in rows}
 
     def provider_usage(self, provider: str, day: date) -> int:

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from metarr_pipeline.store.connection import StoreBase
+from metarr_pipeline.store.frames import json_list
 from metarr_pipeline.store.movies import _MOVIE_COLUMNS, _movie
 from metarr_pipeline.store.rows import MovieRecord
 
@@ -163,7 +164,8 @@ class ReviewStore(StoreBase):
         if not shas:
             return {}
         with self._connect(write=False) as con:
-            rows = con.execute("SELECT sha256, ext FROM blobs WHERE sha256 IN (SELECT UNNEST(?))", [shas]).fetchall()
+            rows = con.execute("SELECT sha256, ext FROM blobs WHERE sha256"
+                               " IN (SELECT UNNEST(?::JSON::VARCHAR[]))", [json_list(shas)]).fetchall()
         return {r[0]: r[1] for r in rows}
 
 

@@ -408,6 +408,7 @@ def test_a_rescored_movies_sheet_is_composed_from_tiles_without_its_originals(
         store.path_for(sha, ext).unlink()
     reordered = contact_sheet_for(_movie("m", blobs[::-1]), tmp_path)
     assert reordered != first
+    assert len(list((tmp_path / "review" / "sheets").rglob("*.jpg"))) == 1  # the movie's older sheet is dropped
     labels = [sheet_label(file_name(c), c.candidate_id) for c in _movie("m", blobs).chosen]
     jpeg = _sheet_bytes(reordered)
     assert jpeg != contact_sheet([Tile(label, None) for label in labels])  # not "none" tiles

@@ -194,8 +194,8 @@ def test_every_movie_of_a_run_above_the_old_caps_gets_its_review_and_sheet(
         assert result.success
         cached = _by_partition(result, "cached_artwork")
         assert len(cached) == 30 and all("-poster.jpg " in m["contact_sheet"].value for m in cached.values())
-        sheets = list((settings.cache_dir / "review" / "sheets").glob("*.jpg"))
-        assert len(sheets) == 30  # one small sheet per movie, kept
+        sheets = list((settings.cache_dir / "review" / "sheets").glob("*/*.jpg"))
+        assert len(sheets) == 30 and len({p.parent for p in sheets}) == 30  # one small sheet per movie, kept
         stamps = {p: p.stat().st_mtime_ns for p in sheets}
         again = dg.materialize([enriched_artwork], instance=instance, tags=_range(keys), resources=resources)
         assert _by_partition(again, "cached_artwork") == cached  # read back, identical

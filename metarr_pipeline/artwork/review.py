@@ -62,8 +62,10 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     """Markdown image (a data URL of a few KB) of the chosen art, one tile per file, labelled with the file name and
     candidate id (also the image's alt text, so the labels read without the picture).
 
-    The sheet is kept under ``<cache>/review/sheets/`` by movie and by what it shows, so a movie whose chosen art
-    did not change costs one small file read: every movie of a library-wide run gets its sheet. Its tiles are kept
+    The sheet is kept as ``<cache>/review/sheets/<movie>/<what it shows>.jpg``, so a movie whose chosen art did not
+    change costs one small file read: every movie of a library-wide run gets its sheet. One folder per movie: the
+    movie's older sheet is found by listing its own folder (a flat folder of 1,000 movies' sheets was listed once per
+    movie, 10,000 movies would have read 10⁸ names). Its tiles are kept
     per image under ``<cache>/review/tiles/`` (made from the cached original, JPEGs decoded at reduced scale), so a
     re-score that only reorders the chosen art composes the new sheet from small tiles, decoding no original.
     """
@@ -73,9 +75,8 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     alt = "chosen artwork: " + ", ".join(label.replace("\n", " ") for label in labels)
     digest = hashlib.sha256(repr([(label, c.blob_sha) for label, c in zip(labels, movie.chosen, strict=True)])
                             .encode()).hexdigest()[:16]
-    folder = cache_dir / "review" / "sheets"
-    stem = _SAFE.sub("_", movie.partition_key)[:120]
-    path = folder / f"{stem}.{digest}.jpg"
+    folder = cache_dir / "review" / "sheets" / _SAFE.sub("_", movie.partition_key)[:120]
+    path = folder / f"{digest}.jpg"
     try:
         return f"![{alt}]({data_url(path.read_bytes())})"
     except OSError:
@@ -85,7 +86,7 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     tiles = [Tile(label, _tile(blobs, tiles_dir, c.blob_sha, c.ext) if c.blob_sha else None)
              for label, c in zip(labels, movie.chosen, strict=True)]
     sheet = contact_sheet(tiles)
-    _keep(folder, stem, path, sheet)
+    _keep(folder, path, sheet)
     return f"![{alt}]({data_url(sheet)})"
 
 
@@ -122,12 +123,12 @@ def _tile(blobs: BlobStore, tiles_dir: Path, sha: str, ext: str) -> bytes | None
     return tile
 
 
-def _keep(folder: Path, stem: str, path: Path, sheet: bytes) -> None:
+def _keep(folder: Path, path: Path, sheet: bytes) -> None:
     """Write the sheet and drop the movie's older ones; a cache, so a failure here is only a miss."""
     if not _write(path, sheet):
         return
     try:
-        for old in folder.glob(f"{stem}.*.jpg"):
+        for old in folder.glob("*.jpg"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:

@@ -13,6 +13,13 @@ there would show on each movie's page as if they were that movie's. So:
   public call fills); the materialisation events Dagster then writes are the ones the public call would give.
   Should a Dagster upgrade move that structure, ``attach`` falls back to the public call: slower, never wrong
   (``FAST_PATH`` says which one is in use; ``tests/test_step_metadata.py`` pins it).
+- ``log_materializations`` records materialisations of *other* assets' partitions from inside a step (the scan
+  materialises each new or changed movie's ``scanned_movie``) as one batch: ``context.log_event`` writes each on
+  its own (one INSERT per event: 15 ms each on PostgreSQL, 2.5 minutes for a 10,000-movie first scan), while
+  Dagster batches a step's own partitioned outputs (``DAGSTER_EVENT_BATCH_SIZE``). It tags the events with the same
+  batch metadata Dagster's output events carry (``DagsterEventBatchMetadata``), so the instance writes them in
+  batches when batching is on and one by one when it is off, as before. ``BATCHED_EVENTS`` says whether the
+  private names are there; without them it is ``context.log_event`` again (pinned by tests/test_step_metadata.py).
 - ``report_run_totals`` records the totals once per run: an ``AssetObservation`` of the asset without a
   partition (shown in the run's event log and the asset's event list, never on a movie's partition) and a
   log line. ``bench/worker.py`` reads them from there.
@@ -20,7 +27,7 @@ there would show on each movie's page as if they were that movie's. So:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -31,6 +38,13 @@ try:  # Dagster's per-step metadata store (the one add_asset_metadata fills); se
     FAST_PATH = True
 except ImportError:  # pragma: no cover - only after a Dagster upgrade moved it
     FAST_PATH = False
+
+try:  # how Dagster tags a step's partitioned output events for batched writes; see the module docstring
+    from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, generate_event_batch_id
+
+    BATCHED_EVENTS = True
+except ImportError:  # pragma: no cover - only after a Dagster upgrade moved them
+    BATCHED_EVENTS = False
 
 
 class PartitionMetadata:
@@ -85,3 +99,20 @@ def report_run_totals(context: dg.AssetExecutionContext, metadata: Mapping[str, 
     plain = {k: v for k, v in metadata.items() if isinstance(v, int | float | str) and not isinstance(v, bool)
              and (not isinstance(v, str) or len(v) < 80)}
     context.log.info("%s totals: %s", key.to_user_string(), ", ".join(f"{k} {v}" for k, v in plain.items()))
+
+
+def log_materializations(context: dg.AssetExecutionContext, materializations: Sequence[dg.AssetMaterialization]
+                         ) -> None:
+    """``context.log_event`` for each, written as one batch of events (see the module docstring)."""
+    op = context.op_execution_context
+    step = getattr(op, "_step_execution_context", None)
+    events = getattr(op, "_events", None)
+    if not (BATCHED_EVENTS and step is not None and isinstance(events, list)):  # pragma: no cover - upgrade
+        for materialization in materializations:
+            context.log_event(materialization)
+        return
+    batch_id = generate_event_batch_id()
+    last = len(materializations) - 1
+    for i, materialization in enumerate(materializations):  # what log_event does, with the batch's tag
+        events.append(DagsterEvent.asset_materialization(step, materialization,
+                                                         DagsterEventBatchMetadata(batch_id, i == last)))

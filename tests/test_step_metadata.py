@@ -177,6 +177,42 @@ def test_partition_metadata_of_a_large_run_is_attached_in_one_pass(dagster_insta
     assert _run_totals(result, "described")["movies"].value == 150
 
 
+def test_materialisations_of_other_partitions_are_written_in_batches(dagster_instance: dg.DagsterInstance,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan materialises each new movie's ``scanned_movie`` from inside its own step: 600 of them reach the
+    event log, and with batching on (the PostgreSQL instance) in a few batched writes, not 600 single INSERTs
+    (15 ms each: 2.5 minutes for a 10,000-movie first scan)."""
+    from dagster_project.step_metadata import BATCHED_EVENTS, log_materializations
+
+    assert BATCHED_EVENTS  # the pinned Dagster still has the batch tagging (else: one write per event)
+    movies = dg.DynamicPartitionsDefinition(name="movies")
+    seen = dg.AssetSpec("seen", partitions_def=movies)
+
+    @dg.asset
+    def walker(context) -> dg.MaterializeResult:  # unannotated: Dagster reads it, a string here
+        log_materializations(context, [dg.AssetMaterialization("seen", partition=f"movie-{i:04d}",
+                                                               metadata={"n": i}) for i in range(600)])
+        return dg.MaterializeResult()
+
+    instance = dagster_instance
+    instance.add_dynamic_partitions("movies", [f"movie-{i:04d}" for i in range(600)])
+    storage = type(instance.event_log_storage)
+    single, batched = [], []
+    original_one, original_batch = storage.store_event, storage.store_event_batch
+    monkeypatch.setattr(storage, "store_event", lambda self, e: single.append(e) or original_one(self, e))
+    monkeypatch.setattr(storage, "store_event_batch",
+                        lambda self, es: batched.append(len(es)) or original_batch(self, es))
+    assert dg.materialize([walker, seen], instance=instance, selection=["walker"]).success
+    stored = instance.get_materialized_partitions(dg.AssetKey("seen"))
+    assert len(stored) == 600
+    seen_singly = sum(1 for e in single if e.dagster_event and e.dagster_event.is_step_materialization
+                      and e.dagster_event.asset_key == dg.AssetKey("seen"))
+    if os.environ.get("DAGSTER_EVENT_BATCH_SIZE"):  # the PostgreSQL instance of the fixture turns batching on
+        assert seen_singly == 0 and sum(batched) >= 600 and len(batched) <= 3, (seen_singly, batched)
+    else:  # SQLite, batching off: one write per event, as before
+        assert seen_singly == 600
+
+
 def test_every_movie_of_a_run_above_the_old_caps_gets_its_review_and_sheet(
         tmp_path: Path, sim: Simulator, provider_env: None) -> None:
     """30 movies enriched (contact sheets used to stop at 25) and 60 notified (metadata used to stop at 50 movies

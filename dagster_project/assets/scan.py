@@ -11,7 +11,7 @@ import dagster as dg
 from dagster_project.metadata import markdown_table, raise_for, review_page
 from dagster_project.partitions import collections_partitions, movies_partitions, sync_partitions
 from dagster_project.resources import MetarrResource
-from dagster_project.step_metadata import PartitionMetadata
+from dagster_project.step_metadata import PartitionMetadata, log_materializations
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.report import streams_summary
 from metarr_pipeline.scan.scan import ScanReport, scan_library
@@ -63,7 +63,7 @@ def library_scan(context: dg.AssetExecutionContext, metarr: MetarrResource) -> d
 
 def _materialise_scanned_movies(context: dg.AssetExecutionContext, report: ScanReport, added: set[str]) -> int:
     """One ``scanned_movie`` materialisation per identified movie that is new, changed or newly a partition."""
-    count = 0
+    materializations = []
     for o in report.outcomes:
         key = o.partition_key
         if o.status != "identified" or not key or not (o.change or key in added):
@@ -74,9 +74,9 @@ def _materialise_scanned_movies(context: dg.AssetExecutionContext, report: ScanR
         }
         if o.probe_error:
             metadata["probe_error"] = o.probe_error
-        context.log_event(dg.AssetMaterialization(asset_key=SCANNED_MOVIE, partition=key, metadata=metadata))
-        count += 1
-    return count
+        materializations.append(dg.AssetMaterialization(asset_key=SCANNED_MOVIE, partition=key, metadata=metadata))
+    log_materializations(context, materializations)
+    return len(materializations)
 
 
 SCANNED_MOVIE = dg.AssetKey("scanned_movie")

@@ -24,7 +24,7 @@ WARM_SECONDS_PER_1000 = 30.0
 RESCORE_SECONDS_PER_1000 = 20.0
 ANALYSIS_PER_CPU_SECOND = 1000.0
 PEAK_RSS_MB = 1536.0
-DAGSTER_MS_PER_MOVIE = 50.0
+DAGSTER_MS_PER_MOVIE_ASSET = 5.0  # issue 17: per movie per asset run (a run materialising 4 assets: 20 ms a movie)
 
 
 _OTHER_TITLES = re.compile(r"append_to_response=alternative_titles,translations(&|$)")
@@ -122,9 +122,10 @@ def summarise_stage(result: dict[str, Any], n: int) -> dict[str, Any]:
     part_overhead = sum(r["wall_s"] - r["domain_s"] for r in partitioned)
     by_job: dict[str, list[float]] = {}
     for r in partitioned:
-        acc = by_job.setdefault(r["job"], [0.0, 0.0])
+        acc = by_job.setdefault(r["job"], [0.0, 0.0, 0.0])
         acc[0] += r["wall_s"] - r["domain_s"]
         acc[1] += r["partitions"]
+        acc[2] += r["partitions"] * max(1, r.get("assets", 1))  # movie × asset materialisations of the runs
     counters: dict[str, Any] = collections.defaultdict(int)
     for r in runs:
         for k, v in r["counters"].items():
@@ -137,7 +138,11 @@ def summarise_stage(result: dict[str, Any], n: int) -> dict[str, Any]:
         "dagster_overhead_s": round(run_wall - domain, 2),
         "dagster_overhead_ms_per_movie": round(1000 * part_overhead / max(1, n), 1),
         # per library-wide run: a job's overhead over the movies its runs covered
-        "dagster_overhead_ms_per_movie_by_job": {job: round(1000 * o / max(1, p), 1) for job, (o, p) in by_job.items()},
+        "dagster_overhead_ms_per_movie_by_job": {job: round(1000 * o / max(1, p), 1)
+                                                 for job, (o, p, _) in by_job.items()},
+        # and per movie per asset the run materialised (issue 17's target)
+        "dagster_overhead_ms_per_movie_asset_by_job": {job: round(1000 * o / max(1, a), 2)
+                                                       for job, (o, _, a) in by_job.items()},
         "process_startup_s": round(result["wall_s"] - run_wall, 2),
         "counters": dict(counters),
     }
@@ -164,12 +169,12 @@ def verdicts(results: dict[str, Any], n: int) -> list[dict[str, Any]]:
     peak = max(peaks.values(), default=0)
     out.append(_verdict("peak memory ≤ 1.5 GB (pipeline process)", f"{peak:.0f} MB", "≤ 1536 MB",
                         peak <= PEAK_RSS_MB, max(peaks, key=lambda k: peaks[k]) if peaks else ""))
-    per_run = [(ms, stage, job) for stage, st in stages.items()
-               for job, ms in st["dagster"].get("dagster_overhead_ms_per_movie_by_job", {}).items()]
-    if per_run:
-        ms, stage, job = max(per_run)
-        out.append(_verdict("Dagster overhead ≤ 50 ms/movie (per library-wide run)", f"{ms} ms ({stage} {job} runs)",
-                            "≤ 50 ms", ms <= DAGSTER_MS_PER_MOVIE, stage))
+    per_asset = [(ms, stage, job) for stage, st in stages.items()
+                 for job, ms in st["dagster"].get("dagster_overhead_ms_per_movie_asset_by_job", {}).items()]
+    if per_asset:
+        ms, stage, job = max(per_asset)
+        out.append(_verdict("Dagster overhead ≤ 5 ms per movie per asset run", f"{ms} ms ({stage} {job} runs)",
+                            "≤ 5 ms", ms <= DAGSTER_MS_PER_MOVIE_ASSET, stage))
     return out
 
 

@@ -105,7 +105,9 @@ def run_job(instance: dg.DagsterInstance, job_name: str, tags: dict[str, str], p
     print(f"{job}: {partitions} partitions, {wall:.1f} s, success={result.success}", flush=True)
     if not result.success:
         raise SystemExit(f"the {job} run failed; see the log above")
-    return {"job": job, "partitions": partitions, "success": result.success,
+    assets = len({e.asset_key for e in result.get_asset_materialization_events()
+                  if e.event_specific_data.materialization.partition is not None})
+    return {"job": job, "partitions": partitions, "assets": assets, "success": result.success,
             "wall_s": round(wall, 3), "domain_s": round(domain, 3),
             "cpu_s": round(cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime, 2),
             "domain_s_by_asset": {a: per_asset.get(a, {}).get(k) for a, k in DOMAIN_SECONDS_OF.items()

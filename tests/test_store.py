@@ -7,6 +7,8 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -319,16 +321,11 @@ def test_a_frame_reaches_duckdb_with_its_types(tmp_path: Path) -> None:
         duck_type(pl.Object())
 
 
-def test_reads_by_many_keys_cost_no_python_work_per_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reads that look rows up by a list of keys hand the keys over as one JSON text: as a list parameter DuckDB
-    tried ``import pandas`` for each key (a quarter of a 1,000-movie re-score, in ``image_analysis``). Counted,
-    not timed: the imports attempted while 20,000 preview URLs, movie ids and partition keys are looked up."""
+@contextmanager
+def imports_attempted(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The names ``import`` is asked for inside the block (a failed ``import pandas`` is DuckDB's per-value cost)."""
     import builtins
 
-    store = Store(tmp_path / "state.duckdb")
-    store.image_analysis(["x"]), store.artwork_candidates([1]), store.movies(partition_keys=["x"])  # opened, migrated
-    n = 20_000
-    urls = [f"https://image.tmdb.org/t/p/w300/{i}.jpg" for i in range(n)]
     imports: list[str] = []
     real_import = builtins.__import__
 
@@ -336,11 +333,23 @@ def test_reads_by_many_keys_cost_no_python_work_per_key(tmp_path: Path, monkeypa
         imports.append(name)
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", counting_import)
-    found = store.image_analysis(urls)
-    frame = store.artwork_candidates(list(range(n)))
-    movies = store.movies(partition_keys=[f"movie-{i}" for i in range(n)])
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "__import__", counting_import)
+        yield imports
+
+
+def test_reads_by_many_keys_cost_no_python_work_per_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads that look rows up by a list of keys hand the keys over as one JSON text: as a list parameter DuckDB
+    tried ``import pandas`` for each key (a quarter of a 1,000-movie re-score, in ``image_analysis``). Counted,
+    not timed: the imports attempted while 20,000 preview URLs, movie ids and partition keys are looked up."""
+    store = Store(tmp_path / "state.duckdb")
+    store.image_analysis(["x"]), store.artwork_candidates([1]), store.movies(partition_keys=["x"])  # opened, migrated
+    n = 20_000
+    urls = [f"https://image.tmdb.org/t/p/w300/{i}.jpg" for i in range(n)]
+    with imports_attempted(monkeypatch) as imports:
+        found = store.image_analysis(urls)
+        frame = store.artwork_candidates(list(range(n)))
+        movies = store.movies(partition_keys=[f"movie-{i}" for i in range(n)])
     assert found == {} and frame.height == 0 and movies == []
     tried = imports.count("pandas")
     assert tried <= 10, f"'import pandas' tried {tried} times for {3 * n} keys"  # was twice per key
@@ -350,23 +359,13 @@ def test_a_large_frame_costs_no_python_work_per_value(tmp_path: Path, monkeypatc
     """A batch's frame goes to DuckDB without a Python call per value: as list parameters, DuckDB tried
     ``import pandas`` twice per value (a failed import walks sys.path), which was 70 % of a 1,000-movie re-score.
     Counted, not timed: the imports attempted while 20,000 rows are loaded."""
-    import builtins
-
     from metarr_pipeline.store.frames import load_frame
 
     n = 20_000
     frame = pl.DataFrame({"id": range(n), "name": [f"m{i}" for i in range(n)], "score": [i / 7 for i in range(n)],
                           "parts": [[1.0, 2.0]] * n, "at": [datetime(2026, 11, 30)] * n})
     con = duckdb.connect(str(tmp_path / "big.duckdb"))
-    imports: list[str] = []
-    real_import = builtins.__import__
-
-    def counting_import(name: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-        imports.append(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", counting_import)
-    load_frame(con, "big", frame)
-    monkeypatch.undo()
+    with imports_attempted(monkeypatch) as imports:
+        load_frame(con, "big", frame)
     assert len(imports) < 100, f"{len(imports)} imports attempted, e.g. {sorted(set(imports))[:5]}"
     assert con.execute("SELECT count(*), sum(id), max(name) FROM big").fetchone() == (n, n * (n - 1) // 2, "m9999")

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from metarr_pipeline.artwork.imaging import analyse_rendition
-from metarr_pipeline.blobs import BlobStore, fetch_blob, is_fact, is_transient
+from metarr_pipeline.blobs import BlobStore, download_workers, fetch_blob, is_fact, is_transient
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.http import HttpFetcher
@@ -121,8 +121,7 @@ class ImageRequests:
     def __init__(self, settings: Settings, session: ProviderSession, blobs: BlobStore, now: datetime) -> None:
         self.settings, self.session, self.blobs, self.now = settings, session, blobs, now
         self.max_bytes = int(settings.providers.max_image_mb * 1024 * 1024)
-        self.threads = max(2, settings.providers.tmdb.image_max_connections
-                           + settings.providers.fanart.image_max_connections)
+        self.threads = download_workers(settings)
         self.processes = _process_count(settings, session)
         self._pool: Executor | None = None
         self._lock = threading.Lock()

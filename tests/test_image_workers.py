@@ -13,6 +13,7 @@ import pytest
 
 from metarr_pipeline.artwork.enrich import enrich_movies
 from metarr_pipeline.artwork.enrich.images import ImageRequests
+from metarr_pipeline.artwork.tiles import tile_path
 from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.providers.fetch import fetch_metadata
 from metarr_pipeline.providers.session import open_providers
@@ -57,6 +58,10 @@ def test_worker_processes_decide_what_threads_decide(tmp_path: Path, sim: Simula
     rows = workers.blob_rows(chosen["blob_sha"].unique().to_list())
     assert rows and all(blobs.path_for(sha, row.ext).is_file() for sha, row in rows.items())  # stored where read
     assert _headshots(workers, ids) == _headshots(threads, ids) and any(_headshots(workers, ids).values())
+    for run in ("threads", "workers"):  # each original's contact-sheet tile made where it was downloaded
+        cache = tmp_path / run / "state" / "cache"
+        assert all(tile_path(cache, sha).is_file() for sha in chosen["blob_sha"].unique()), run
+        assert not any(tile_path(cache, sha).exists() for sha in _headshots(workers, ids).values() if sha), run
     for key in ("candidates", "previews_analysed", "originals_downloaded", "headshots_downloaded", "bytes_downloaded"):
         assert by_workers.counters[key] == by_threads.counters[key], key
     assert by_workers.requests["requests"] == by_threads.requests["requests"] > 100  # the workers' requests counted

@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from metarr_pipeline.art_types import file_stem
-from metarr_pipeline.artwork.contact_sheet import TILE_GEOMETRY, Tile, contact_sheet, data_url, tile_jpeg
+from metarr_pipeline.artwork.contact_sheet import Tile, contact_sheet, data_url
 from metarr_pipeline.artwork.enrich import ChosenArt, MovieEnrichment
 from metarr_pipeline.artwork.scoring import PARTS
-from metarr_pipeline.blobs import BlobStore
+from metarr_pipeline.artwork.tiles import tile_for, write_atomically
 
 Names = Mapping[tuple[str, int], str]
 """(type, rank) → the name the chosen image is published as, after the movie's base name (``-poster1.jpg``; a
@@ -66,8 +65,8 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
     change costs one small file read: every movie of a library-wide run gets its sheet. One folder per movie: the
     movie's older sheet is found by listing its own folder (a flat folder of 1,000 movies' sheets was listed once per
     movie, 10,000 movies would have read 10⁸ names). Its tiles are kept
-    per image under ``<cache>/review/tiles/`` (made from the cached original, JPEGs decoded at reduced scale), so a
-    re-score that only reorders the chosen art composes the new sheet from small tiles, decoding no original.
+    per image (:mod:`.tiles`: the enrichment makes each when it stores the original), so a sheet is composed from
+    small tiles, decoding no original, on the first run as on a re-score that only reorders the chosen art.
     """
     if not movie.chosen:
         return ""
@@ -81,9 +80,7 @@ def contact_sheet_for(movie: MovieEnrichment, cache_dir: Path, names: Names | No
         return f"![{alt}]({data_url(path.read_bytes())})"
     except OSError:
         pass
-    blobs = BlobStore(cache_dir)
-    tiles_dir = cache_dir / "review" / "tiles"
-    tiles = [Tile(label, _tile(blobs, tiles_dir, c.blob_sha, c.ext) if c.blob_sha else None)
+    tiles = [Tile(label, tile_for(cache_dir, c.blob_sha, c.ext) if c.blob_sha else None)
              for label, c in zip(labels, movie.chosen, strict=True)]
     sheet = contact_sheet(tiles)
     _keep(folder, path, sheet)
@@ -104,28 +101,9 @@ def contact_sheets_for(movies: Sequence[tuple[MovieEnrichment, Names | None]], c
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def _tile(blobs: BlobStore, tiles_dir: Path, sha: str, ext: str) -> bytes | None:
-    """The cached original's tile (kept per image and tile geometry), or its bytes as they are when they do not
-    read as an image (the sheet draws its red tile), or None when the blob is gone."""
-    path = tiles_dir / sha[:2] / f"{sha}.{TILE_GEOMETRY}.jpg"
-    try:
-        return path.read_bytes()
-    except OSError:
-        pass
-    try:
-        data = blobs.path_for(sha, ext).read_bytes()
-    except OSError:
-        return None
-    tile = tile_jpeg(data)
-    if tile is None:
-        return data
-    _write(path, tile)
-    return tile
-
-
 def _keep(folder: Path, path: Path, sheet: bytes) -> None:
     """Write the sheet and drop the movie's older ones; a cache, so a failure here is only a miss."""
-    if not _write(path, sheet):
+    if not write_atomically(path, sheet):
         return
     try:
         for old in folder.glob("*.jpg"):
@@ -133,15 +111,3 @@ def _keep(folder: Path, path: Path, sheet: bytes) -> None:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
-
-
-def _write(path: Path, data: bytes) -> bool:
-    """Atomically (a reader never sees half a file), from any thread or process; False when it could not."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}-{threading.get_ident()}")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        return True
-    except OSError:
-        return False

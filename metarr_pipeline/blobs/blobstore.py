@@ -30,7 +30,8 @@ class Blob:
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root) / "blobs"
+        self.cache_dir = Path(root)  # the cache the blobs are one part of (review tiles sit beside them)
+        self.root = self.cache_dir / "blobs"
 
     def path_for(self, sha256: str, ext: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}.{ext}"

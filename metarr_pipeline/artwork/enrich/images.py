@@ -1,6 +1,7 @@
 """The enrichment's image requests and the CPU work on their bytes, on every core.
 
-Each preview is fetched and analysed (decode, pHash), each original and headshot fetched, verified and stored.
+Each preview is fetched and analysed (decode, pHash), each original and headshot fetched, verified and stored
+(an original's contact-sheet tile made with it).
 Per image that is ~1 ms of HTTP handling in httpx and ~0.3 ms of decoding, all Python or holding the GIL, so on
 threads of one process a 1,000-movie enrichment (70,000 images) ran on about one core (bench/results/). With
 ``[providers] image_processes`` (0: one per core) a large batch runs them on worker processes instead: each has
@@ -29,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from metarr_pipeline.artwork.imaging import analyse_rendition
+from metarr_pipeline.artwork.tiles import tile_for
 from metarr_pipeline.blobs import BlobStore, download_workers, fetch_blob, is_fact, is_transient
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
@@ -85,11 +87,15 @@ def analyse_one(fetcher: HttpFetcher, to_actual: Callable[[str], str], url: str,
 
 def download_one(fetcher: HttpFetcher, to_actual: Callable[[str], str], url: str, max_bytes: int, now: datetime,
                  blobs: BlobStore, kind: str) -> ImageResult:
-    """An image to keep (an original, a headshot): fetched, verified complete, stored; its ``blobs`` row."""
+    """An image to keep (an original, a headshot): fetched, verified complete, stored; its ``blobs`` row. An
+    original's contact-sheet tile is made here too (``artwork.tiles``), on the worker that has it in hand."""
     try:
-        return ImageResult(fetch_blob(fetcher, to_actual, blobs, url, kind, now, max_bytes))
+        row = fetch_blob(fetcher, to_actual, blobs, url, kind, now, max_bytes)
     except MetarrError as exc:
         return _failed(exc)
+    if kind == "original":
+        tile_for(blobs.cache_dir, row["sha256"], row["ext"])
+    return ImageResult(row)
 
 
 _WORK = {"analyse": analyse_one, "download": download_one}

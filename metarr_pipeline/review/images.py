@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 
 from PIL import Image
 
+from metarr_pipeline.artwork.tiles import write_atomically
 from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.blobs.verify import open_image
 from metarr_pipeline.config import Settings
@@ -63,10 +64,7 @@ class Thumbnails:
             data = self._fetch(url)
         thumb = _thumbnail(data) if data is not None else None
         if thumb is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp-{threading.get_ident()}")
-            tmp.write_bytes(thumb)
-            tmp.replace(path)
+            write_atomically(path, thumb)
         return thumb
 
     def _from_blob(self, blob: tuple[str, str]) -> bytes | None:

@@ -123,6 +123,12 @@ def test_enriching_twice_downloads_nothing_and_writes_nothing(tmp_path: Path, si
     seed_movies(store, [603, 949, 27205])
     first = run(settings, store)
     assert first.summary()["originals_downloaded"] > 0
+    # the report says where the run's time went, stage by stage (the stages in order take no more than the run)
+    in_order = ("collect", "analyse", "score", "originals", "wait_headshots", "persist")
+    assert set(first.stage_seconds) == {*in_order, "headshots"}
+    assert all(v >= 0 for v in first.stage_seconds.values())
+    assert sum(first.stage_seconds[k] for k in in_order) <= first.seconds + 0.01
+    assert first.stage_seconds["headshots"] > 0 and first.stage_seconds["originals"] > 0  # both downloaded
     ids = [m.id for m in store.movies()]
     before = (store.artwork_candidates(ids), store.enrichment_rows(ids), store.movie_actors(ids))
     sim.clear_log()

@@ -126,7 +126,8 @@ def enriched_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource, 
     report_run_totals(context, {
         "originals_downloaded": s["originals_downloaded"], "originals_reused": s["originals_reused"],
         "originals_deferred": s["originals_deferred"], "bytes_downloaded": s["bytes_downloaded"],
-        "image_processes": report.image_processes, "seconds": s["seconds"]}, CACHED)
+        "image_processes": report.image_processes, "seconds": s["seconds"],
+        **{f"seconds_{stage}": v for stage, v in report.stage_seconds.items()}}, CACHED)
     report_run_totals(context, {
         "headshots_downloaded": s["headshots_downloaded"], "headshots_reused": s["headshots_reused"]}, ACTORS)
     for key in (CANDIDATES, SELECTION, CACHED, ACTORS):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ class Batch:
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     lock: threading.Lock = field(default_factory=threading.Lock)  # counters and lists filled from threads
     started: float = field(default_factory=time.perf_counter)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # stage → its wall time (see :meth:`timed`)
     requests_before: dict[str, Any] = field(init=False)
     # collect_candidates
     image_base: str = ""
@@ -94,11 +96,22 @@ class Batch:
                 if reason not in reasons:
                     reasons.append(reason)
 
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Record the stage's wall time: the report says where a run's time went (a stage run beside another,
+        the headshots, overlaps it; ``wait`` stages are the time spent waiting for one)."""
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.stage_seconds[stage] = round(time.perf_counter() - t0, 3)
+
     def report(self) -> EnrichReport:
         after = self.session.fetcher.stats.snapshot()
         requests = {k: after[k] - self.requests_before[k] for k in _REQUEST_COUNTS}
         return EnrichReport(self.results, self.counters, requests, time.perf_counter() - self.started,
-                            self.images.used_processes)
+                            self.images.used_processes, dict(self.stage_seconds))
 
 
 def open_batch(settings: Settings, store: Store, session: ProviderSession, partition_keys: Sequence[str] | None,

@@ -49,6 +49,7 @@ class EnrichReport:
     requests: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     image_processes: int = 0  # worker processes that did the image work (0: threads of this process)
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # where the run's time went, stage by stage
 
     @property
     def failures(self) -> list[MovieEnrichment]:

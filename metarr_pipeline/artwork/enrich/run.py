@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from metarr_pipeline.artwork.enrich.analyse import analyse_renditions
-from metarr_pipeline.artwork.enrich.batch import open_batch
+from metarr_pipeline.artwork.enrich.batch import Batch, open_batch
 from metarr_pipeline.artwork.enrich.collect import collect_candidates
 from metarr_pipeline.artwork.enrich.headshots import cache_headshots
 from metarr_pipeline.artwork.enrich.originals import fetch_originals
@@ -36,16 +36,28 @@ def enrich_movies(
     keep ``blob_sha`` empty; publish (or the next regular enrichment) fetches them when they are needed."""
     batch = open_batch(settings, store, session, partition_keys, now=now, download_originals=download_originals)
     try:
-        collect_candidates(batch)
+        with batch.timed("collect"):
+            collect_candidates(batch)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots") as background:
-            headshots = background.submit(cache_headshots, batch)  # alongside: both keep the image hosts busy
-            analyse_renditions(batch)
-            score_and_select(batch)
-            fetch_originals(batch)
-            headshots.result()
+            # alongside the analysis and the originals: both keep the image hosts busy
+            headshots = background.submit(_timed, batch, "headshots", cache_headshots)
+            with batch.timed("analyse"):
+                analyse_renditions(batch)
+            with batch.timed("score"):
+                score_and_select(batch)
+            with batch.timed("originals"):
+                fetch_originals(batch)
+            with batch.timed("wait_headshots"):
+                headshots.result()
     finally:
         batch.images.close()
-    persist_changes(batch)
+    with batch.timed("persist"):
+        persist_changes(batch)
     report = batch.report()
-    log.info("enrichment: %s", report.summary())
+    log.info("enrichment: %s; seconds by stage: %s", report.summary(), report.stage_seconds)
     return report
+
+
+def _timed(batch: Batch, stage: str, fn: Callable[[Batch], None]) -> None:
+    with batch.timed(stage):
+        fn(batch)

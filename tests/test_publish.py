@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -343,3 +344,32 @@ def test_publishing_twice_changes_no_folder(library: tuple[Path, Settings, Store
     time.sleep(0.01)  # a probe file created now would move a folder's mtime past the recorded one
     publish(settings, store)
     assert {d: os.stat(d).st_mtime_ns for d, _, _ in os.walk(root)} == folders
+
+
+def test_a_batch_published_on_threads_ends_as_one_published_movie_by_movie(
+        demo_library: Path, tmp_path: Path, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk's movies are prepared and written several at a time (``publish.batch.THREADS``): the library's
+    bytes, each movie's outcome and the file records are exactly those of a publish one movie at a time."""
+    import metarr_pipeline.publish.batch as batching
+
+    def outcome(threads: int) -> tuple[object, ...]:
+        monkeypatch.setattr(batching, "THREADS", threads)
+        root, settings, store = enriched_copy(demo_library, tmp_path / f"threads-{threads}", sim, FOLDERS)
+        report = publish(settings, store)
+        files = {p.relative_to(root).as_posix(): hashlib.sha256(_undated(p.read_bytes())).hexdigest()
+                 for p in sorted(root.rglob("*")) if p.is_file()}
+        movies = [(m.partition_key, m.status, m.error, sorted(m.written), sorted(m.removed)) for m in report.movies]
+        ids = {m.id: m.partition_key for m in store.movies()}
+        records = {ids[movie_id]: sorted((r.path, r.role) + ((r.sha256, r.bytes) if r.role != "nfo" else ())
+                                         for r in rows.values())
+                   for movie_id, rows in store.library_files(list(ids)).items()}
+        return movies, files, records
+
+    one_at_a_time, threaded = outcome(1), outcome(4)
+    assert sum(len(m[3]) for m in threaded[0]) > 50 and all(m[1] == "published" for m in threaded[0])
+    assert threaded == one_at_a_time
+
+
+def _undated(data: bytes) -> bytes:
+    """An NFO without its <dateadded> (when the scan first saw the movie: each library copy was scanned apart)."""
+    return re.sub(rb"<dateadded>[^<]*</dateadded>", b"", data)

@@ -19,7 +19,7 @@ from metarr_pipeline.publish.context import PublishContext
 from metarr_pipeline.publish.plan import is_kept
 from metarr_pipeline.publish.prepare import Prepared
 from metarr_pipeline.publish.report import PublishError
-from metarr_pipeline.publish.writer import commit_file, discard, sha256_file, stage_file
+from metarr_pipeline.publish.writer import commit_file, discard, sha256_file, stage_file, sync_folders
 from metarr_pipeline.store import LibraryFileRow
 
 _RECORD_FIELDS = ("path", "role", "sha256", "bytes", "mtime_ns", "written_at")
@@ -75,12 +75,17 @@ def _write_all_or_nothing(folder: Path, files: list[tuple[Path, bytes]]) -> None
     except BaseException:
         discard([tmp for tmp, _ in staged])
         raise
-    for i, (tmp, target) in enumerate(staged):
-        try:
-            commit_file(tmp, target)
-        except BaseException:
-            discard([t for t, _ in staged[i + 1:]])
-            raise
+    done: list[Path] = []
+    try:
+        for i, (tmp, target) in enumerate(staged):
+            try:
+                commit_file(tmp, target, sync_folder=False)
+            except BaseException:
+                discard([t for t, _ in staged[i + 1:]])
+                raise
+            done.append(target)
+    finally:
+        sync_folders(done)  # each folder once, not once per file: ~22 files a movie share one or two folders
 
 
 def _mb(n: int) -> str:

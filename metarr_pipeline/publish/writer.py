@@ -1,7 +1,7 @@
 """Writing into a user's library: atomically, and not at all when the bytes are already right.
 
 Every file goes to a temp file in the same folder (so the rename never crosses a filesystem), is fsynced,
-then renamed over the target, and the folder is fsynced. A movie stages all its temp files first
+then renamed over the target, and the folder is fsynced (a movie's folder once, after all its renames). A movie stages all its temp files first
 (:func:`stage_file`) and renames them only once all are written (:func:`commit_file`), so a failure before
 the renames (a full disk, a read-only subfolder) leaves every old file as it was. A reader (Kodi, Jellyfin)
 or a crash therefore sees the old file or the new one, never half of one. Temp files carry
@@ -17,11 +17,13 @@ import contextlib
 import hashlib
 import os
 import secrets
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_PREFIX = ".metarr-tmp-"
 _renames = 0
+_rename_lock = threading.Lock()  # movies are published from several threads
 
 
 def sha256_file(path: Path) -> str:
@@ -64,8 +66,9 @@ def stage_file(path: Path, data: bytes) -> Path:
     return tmp
 
 
-def commit_file(tmp: Path, path: Path) -> None:
-    """Rename a staged temp file over ``path`` (atomic) and fsync the folder."""
+def commit_file(tmp: Path, path: Path, *, sync_folder: bool = True) -> None:
+    """Rename a staged temp file over ``path`` (atomic) and fsync the folder (``sync_folder=False``: the caller
+    renames several files into it and fsyncs it once, :func:`sync_folders`)."""
     global _renames
     try:
         _crash_point("before-rename")
@@ -73,9 +76,17 @@ def commit_file(tmp: Path, path: Path) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _renames += 1
-    _fsync_dir(path.parent)
+    with _rename_lock:
+        _renames += 1
+    if sync_folder:
+        _fsync_dir(path.parent)
     _crash_point("after-rename")
+
+
+def sync_folders(paths: Iterable[Path]) -> None:
+    """fsync each folder the renamed ``paths`` are in, once: what makes their renames durable."""
+    for folder in dict.fromkeys(p.parent for p in paths):
+        _fsync_dir(folder)
 
 
 def discard(temps: list[Path]) -> None:

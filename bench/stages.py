@@ -90,12 +90,13 @@ def machine_busy_seconds() -> float:
 
 def _worker_command(plan_path: Path, out_path: Path, sim: SimulatorProcess,
                     profile_to: Path | None) -> tuple[list[str], list[subprocess.Popen[bytes]]]:
-    """The worker's command line, under py-spy when profiled (the simulator then gets a py-spy of its own)."""
+    """The worker's command line, under py-spy when profiled (the simulator then gets a py-spy of its own). The
+    pipeline's profile includes its subprocesses: the enrichment's image workers do most of its CPU work."""
     cmd = [PY, "-m", "bench.worker", str(plan_path), str(out_path)]
     spies: list[subprocess.Popen[bytes]] = []
     if profile_to is not None:
         spy = str(Path(PY).with_name("py-spy"))
-        cmd = [spy, "record", "--rate", "100", "--format", "raw", "--nonblocking", "-o",
+        cmd = [spy, "record", "--rate", "100", "--format", "raw", "--nonblocking", "--subprocesses", "-o",
                str(profile_to.with_suffix(".pipeline.raw")), "--", *cmd]
         spies.append(subprocess.Popen([spy, "record", "--rate", "50", "--format", "raw", "--nonblocking",
                                        "--pid", str(sim.pid), "-o", str(profile_to.with_suffix(".simulator.raw"))],

@@ -34,7 +34,7 @@ from metarr_pipeline.artwork.enrich import ChosenArt, MovieEnrichment
 from metarr_pipeline.artwork.imaging import HASH_NAME, analyse_rendition, hamming
 from metarr_pipeline.artwork.review import contact_sheet_for, contact_sheets_for, file_name, sheet_label
 from metarr_pipeline.blobs import BlobStore
-from metarr_pipeline.blobs.verify import ImageError, ImageFacts, verify_original
+from metarr_pipeline.blobs.verify import ImageError, ImageFacts, verified_original, verify_original
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.fingerprints import DUPLICATE_THRESHOLD
 from metarr_pipeline.simulator import Catalog
@@ -388,6 +388,20 @@ def test_a_sheet_of_cached_tiles_looks_like_one_of_the_originals(eight_tiles: li
     mean = float(np.abs(a - b).mean())
     assert mean < 2.0, mean  # and the same picture, but for JPEG noise
     assert tile_jpeg(b"<html>oops</html>") is None
+
+
+def test_an_originals_tile_from_its_verified_pixels_equals_one_from_its_bytes() -> None:
+    """Verifying a PNG original decodes it; its tile is made of those pixels (not decoded again), and is the
+    same tile the bytes give. A JPEG is verified without decoding: there are no pixels to hand on."""
+    logo = Image.new("RGBA", (800, 310), (0, 0, 0, 0))
+    logo.paste((240, 30, 30, 255), (100, 50, 700, 260))
+    png = encode(logo, "PNG")
+    facts, pixels = verified_original(png)
+    assert facts.format == "png" and facts.has_alpha and pixels is not None and pixels.size == (800, 310)
+    assert tile_jpeg(png, pixels) == tile_jpeg(png) is not None
+    jpeg = render("t", "poster", 2000, 3000)
+    assert verified_original(jpeg)[1] is None
+    assert Image.open(io.BytesIO(tile_jpeg(jpeg) or b"")).size == (80, 120)  # decoded at 1/8 straight to the tile
 
 
 def _movie(key: str, blobs: list[tuple[str, str]], prefix: str = "") -> MovieEnrichment:

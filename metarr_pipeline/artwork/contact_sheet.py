@@ -66,9 +66,10 @@ def contact_sheet(tiles: Sequence[Tile]) -> bytes:
     return out.getvalue()
 
 
-def tile_jpeg(data: bytes) -> bytes | None:
-    """The image as the sheet's tile (reduced, transparency on light grey) in a small JPEG; None when unreadable."""
-    tile = _reduced(data)
+def tile_jpeg(data: bytes, image: Image.Image | None = None) -> bytes | None:
+    """The image as the sheet's tile (reduced, transparency on light grey) in a small JPEG; None when unreadable.
+    ``image``: the same bytes already decoded (verifying a PNG decodes it), so they are not decoded again."""
+    tile = _reduced(data, image)
     if tile is None:
         return None
     out = io.BytesIO()
@@ -87,16 +88,19 @@ def _thumbnail(data: bytes | None) -> Image.Image:
     return _placeholder(_BAD_FILL, _BAD_TEXT) if tile is None else tile
 
 
-def _reduced(data: bytes) -> Image.Image | None:
+def _reduced(data: bytes, decoded: Image.Image | None = None) -> Image.Image | None:
     """At most ``TILE_HEIGHT`` × ``MAX_TILE_WIDTH``, on light grey where transparent; None when unreadable (a
     tile already that size is decoded and kept as it is: Pillow does not resample to the same size)."""
     try:
-        fmt, image = open_image(data, min_side=1)  # sniffed and size-limited: a bomb is just unreadable
-        if fmt == "jpeg":
-            image.draft("RGB", (MAX_TILE_WIDTH, TILE_HEIGHT))
-        image.load()
+        if decoded is not None:
+            fmt, image = "", decoded
+        else:
+            fmt, image = open_image(data, min_side=1)  # sniffed and size-limited: a bomb is just unreadable
         scale = min(TILE_HEIGHT / image.height, MAX_TILE_WIDTH / image.width)
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        if decoded is None and fmt == "jpeg":
+            image.draft("RGB", size)  # DCT scaling to the smallest size at least the tile's (≤ 1/8)
+        image.load()
         # reducing_gap: a box reduction to about twice the tile first, then Lanczos: a 1000 px PNG (no draft
         # decoding for PNG) resizes in a fraction of the time, and the tile looks the same.
         rgba = image.convert("RGBA").resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)

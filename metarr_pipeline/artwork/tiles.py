@@ -16,12 +16,25 @@ import os
 import threading
 from pathlib import Path
 
+from PIL import Image
+
 from metarr_pipeline.artwork.contact_sheet import TILE_GEOMETRY, tile_jpeg
 from metarr_pipeline.blobs import BlobStore
 
 
 def tile_path(cache_dir: Path, sha: str) -> Path:
     return cache_dir / "review" / "tiles" / sha[:2] / f"{sha}.{TILE_GEOMETRY}.jpg"
+
+
+def keep_tile(cache_dir: Path, sha: str, data: bytes, image: Image.Image | None = None) -> None:
+    """Make and keep the tile of an original just stored, from its bytes or from ``image`` when verifying it
+    already decoded it (a PNG: decoding it again would cost more than the rest of the tile); unreadable: none."""
+    path = tile_path(cache_dir, sha)
+    if path.exists():
+        return
+    tile = tile_jpeg(data, image)
+    if tile is not None:
+        write_atomically(path, tile)
 
 
 def tile_for(cache_dir: Path, sha: str, ext: str) -> bytes | None:

@@ -16,9 +16,10 @@ It imports nothing from the stages (artwork, publish), so both can use it withou
 """
 
 from metarr_pipeline.blobs.blobstore import Blob, BlobStore
-from metarr_pipeline.blobs.download import download_blob, download_workers, fetch_blob
+from metarr_pipeline.blobs.download import download_blob, download_workers, fetch_blob, fetch_blob_with_image
 from metarr_pipeline.blobs.faults import is_fact, is_transient, reads_transient
 from metarr_pipeline.blobs.verify import ImageError, ImageFacts, verify_original
 
 __all__ = ["Blob", "BlobStore", "ImageError", "ImageFacts", "download_blob", "download_workers", "fetch_blob",
+           "fetch_blob_with_image",
            "is_fact", "is_transient", "reads_transient", "verify_original"]

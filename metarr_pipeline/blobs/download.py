@@ -11,8 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from PIL import Image
+
 from metarr_pipeline.blobs.blobstore import BlobStore
-from metarr_pipeline.blobs.verify import verify_original
+from metarr_pipeline.blobs.verify import verified_original
 from metarr_pipeline.config import Settings
 from metarr_pipeline.providers.http import HttpFetcher
 from metarr_pipeline.providers.session import ProviderSession
@@ -30,11 +32,20 @@ def fetch_blob(fetcher: HttpFetcher, to_actual: Callable[[str], str], blobs: Blo
                now: datetime, max_bytes: int) -> dict[str, Any]:
     """:func:`download_blob` with the session's parts handed in one by one: what a worker process has (the
     enrichment's image workers, ``artwork.enrich.images``) instead of a whole session."""
+    return fetch_blob_with_image(fetcher, to_actual, blobs, url, kind, now, max_bytes)[0]
+
+
+def fetch_blob_with_image(fetcher: HttpFetcher, to_actual: Callable[[str], str], blobs: BlobStore, url: str,
+                          kind: str, now: datetime, max_bytes: int
+                          ) -> tuple[dict[str, Any], bytes, Image.Image | None]:
+    """:func:`fetch_blob`, also handing back the bytes and the image as verifying decoded it (None for a JPEG):
+    what the enrichment makes an original's contact-sheet tile of without decoding it again."""
     response = fetcher.get(to_actual(url), kind=kind, provider="image host", max_bytes=max_bytes)
-    facts = verify_original(response.content)
+    facts, image = verified_original(response.content)
     blob = blobs.put(response.content, facts.extension)
-    return {"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size, "width": facts.width,
-            "height": facts.height, "format": facts.format, "source_url": url, "created_at": now}
+    return ({"sha256": blob.sha256, "ext": blob.ext, "bytes": blob.size, "width": facts.width,
+             "height": facts.height, "format": facts.format, "source_url": url, "created_at": now},
+            response.content, image)
 
 
 def download_workers(settings: Settings) -> int:

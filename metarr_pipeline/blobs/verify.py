@@ -129,11 +129,17 @@ def verify_original(data: bytes) -> ImageFacts:
     only warns about damaged entropy data (Pillow then decodes grey blocks without an error), and it cost
     ~50 ms per 2000×3000 poster, a sixth of a cold run's CPU.
     """
+    return verified_original(data)[0]
+
+
+def verified_original(data: bytes) -> tuple[ImageFacts, Image.Image | None]:
+    """:func:`verify_original`, with the image as verifying decoded it (PNG, WebP, GIF; None for a JPEG,
+    checked without decoding): a caller that needs the pixels too (a contact-sheet tile) does not decode twice."""
     fmt, image = open_image(data, min_side=MIN_ORIGINAL_SIDE)
     if fmt == "jpeg":
         last_scan = data.rfind(b"\xff\xda")  # 0xFF inside scan data is stuffed (FF 00): markers are unambiguous
         if last_scan < 0 or data.find(b"\xff\xd9", last_scan) < 0:
             raise ImageError("truncated or corrupt JPEG: no end-of-image marker after the last scan", transient=True)
-    else:
-        load_pixels(image, fmt)
-    return ImageFacts(fmt, image.width, image.height, 0, has_alpha(image))
+        return ImageFacts(fmt, image.width, image.height, 0, has_alpha(image)), None
+    load_pixels(image, fmt)
+    return ImageFacts(fmt, image.width, image.height, 0, has_alpha(image)), image

@@ -1,8 +1,9 @@
 """Writing into a user's library: atomically, and not at all when the bytes are already right.
 
 Every file goes to a temp file in the same folder (so the rename never crosses a filesystem), is fsynced,
-then renamed over the target, and the folder is fsynced (a movie's folder once, after all its renames). A movie stages all its temp files first
-(:func:`stage_file`) and renames them only once all are written (:func:`commit_file`), so a failure before
+then renamed over the target, and the folder is fsynced (a movie's folder once, after all its renames). A movie
+stages all its temp files first (:func:`stage_file`) and renames them only once all are written
+(:func:`commit_file`), so a failure before
 the renames (a full disk, a read-only subfolder) leaves every old file as it was. A reader (Kodi, Jellyfin)
 or a crash therefore sees the old file or the new one, never half of one. Temp files carry
 :data:`TEMP_PREFIX`, which the scan ignores and the next publish removes, in every folder it writes.

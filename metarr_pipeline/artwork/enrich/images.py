@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import Any
 
 from metarr_pipeline.artwork.imaging import analyse_rendition
-from metarr_pipeline.artwork.tiles import tile_for
-from metarr_pipeline.blobs import BlobStore, download_workers, fetch_blob, is_fact, is_transient
+from metarr_pipeline.artwork.tiles import keep_tile
+from metarr_pipeline.blobs import BlobStore, download_workers, fetch_blob, fetch_blob_with_image, is_fact, is_transient
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.http import HttpFetcher
@@ -90,11 +90,12 @@ def download_one(fetcher: HttpFetcher, to_actual: Callable[[str], str], url: str
     """An image to keep (an original, a headshot): fetched, verified complete, stored; its ``blobs`` row. An
     original's contact-sheet tile is made here too (``artwork.tiles``), on the worker that has it in hand."""
     try:
-        row = fetch_blob(fetcher, to_actual, blobs, url, kind, now, max_bytes)
+        if kind != "original":
+            return ImageResult(fetch_blob(fetcher, to_actual, blobs, url, kind, now, max_bytes))
+        row, data, image = fetch_blob_with_image(fetcher, to_actual, blobs, url, kind, now, max_bytes)
     except MetarrError as exc:
         return _failed(exc)
-    if kind == "original":
-        tile_for(blobs.cache_dir, row["sha256"], row["ext"])
+    keep_tile(blobs.cache_dir, row["sha256"], data, image)
     return ImageResult(row)
 
 

@@ -5,17 +5,23 @@ boundary. The processes are real (spawned), the HTTP real (the loopback simulato
 
 from __future__ import annotations
 
+import io
+import threading
 from datetime import datetime
 from pathlib import Path
 
+import httpx
 import polars as pl
 import pytest
+from PIL import Image
 
 from metarr_pipeline.artwork.enrich import enrich_movies
-from metarr_pipeline.artwork.enrich.images import ImageRequests
+from metarr_pipeline.artwork.enrich.images import ImageRequests, _on_threads
 from metarr_pipeline.artwork.tiles import tile_path
 from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.providers.fetch import fetch_metadata
+from metarr_pipeline.providers.http import HttpFetcher
+from metarr_pipeline.providers.politeness import HostPolicy, Route
 from metarr_pipeline.providers.session import open_providers
 from metarr_pipeline.simulator import Faults, Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
@@ -101,3 +107,35 @@ def test_a_failure_keeps_its_kind_across_the_process_boundary(tmp_path: Path, fa
 
 def _now() -> datetime:
     return datetime(2026, 11, 30, 12, 0, 0)
+
+
+def test_each_image_host_has_its_own_threads(tmp_path: Path) -> None:
+    """A run of one host's URLs must not hold the threads another host's connections need. Here every fanart.tv
+    request waits until all TMDB ones are served: with one pool for both, the fanart.tv URLs listed first would
+    take every thread and no TMDB request would ever start (each fanart.tv request then gives up after 30 s)."""
+    tmdb_urls = [f"https://image.tmdb.test/t/p/w300/{n}.jpg" for n in range(12)]
+    fanart_urls = [f"https://assets.fanart.test/preview/{n}.jpg" for n in range(12)]
+    all_tmdb_served = threading.Event()
+    served: list[str] = []
+    lock = threading.Lock()
+    jpeg = io.BytesIO()
+    Image.new("RGB", (300, 450), (20, 120, 200)).save(jpeg, "JPEG")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "assets.fanart.test" and not all_tmdb_served.wait(timeout=30):
+            return httpx.Response(503)
+        with lock:
+            served.append(request.url.host)
+            if served.count("image.tmdb.test") == len(tmdb_urls):
+                all_tmdb_served.set()
+        return httpx.Response(200, content=jpeg.getvalue(), headers={"Content-Type": "image/jpeg"})
+
+    policy = HostPolicy(1000.0, 3, 60.0)
+    routes = [Route("tmdb_images", "https://image.tmdb.test/t/p", policy),
+              Route("fanart_assets", "https://assets.fanart.test", policy)]
+    with HttpFetcher(routes, transport=httpx.MockTransport(handler), max_attempts=1) as fetcher:
+        results = _on_threads("analyse", fanart_urls + tmdb_urls, "preview", fetcher, lambda url: url, 10**7,
+                              datetime(2026, 1, 1), BlobStore(tmp_path))
+    assert all(r.ok for r in results.values()), [r.error for r in results.values() if not r.ok][:3]
+    assert served[:len(tmdb_urls)] == ["image.tmdb.test"] * len(tmdb_urls)  # TMDB's lane never waited
+    assert len(results) == len(served) == 24

@@ -31,7 +31,7 @@ from typing import Any
 
 from metarr_pipeline.artwork.imaging import analyse_rendition
 from metarr_pipeline.artwork.tiles import keep_tile
-from metarr_pipeline.blobs import BlobStore, download_workers, fetch_blob, fetch_blob_with_image, is_fact, is_transient
+from metarr_pipeline.blobs import BlobStore, fetch_blob, fetch_blob_with_image, is_fact, is_transient
 from metarr_pipeline.config import Settings
 from metarr_pipeline.errors import MetarrError
 from metarr_pipeline.providers.http import HttpFetcher
@@ -70,7 +70,6 @@ class _World:
     secrets: tuple[str, ...]
     max_bytes: int
     cache_dir: str
-    threads: int
 
 
 def analyse_one(fetcher: HttpFetcher, to_actual: Callable[[str], str], url: str, max_bytes: int, now: datetime,
@@ -106,20 +105,45 @@ def _failed(exc: MetarrError) -> ImageResult:
     return ImageResult(error=str(exc)[:300], fact=is_fact(exc), transient=is_transient(exc))
 
 
-def _on_threads(what: str, urls: list[str], kind: str, threads: int, fetcher: HttpFetcher,
-                to_actual: Callable[[str], str], max_bytes: int, now: datetime,
-                blobs: BlobStore) -> dict[str, ImageResult]:
-    """Every URL through ``what``, ``threads`` at a time (the route limiters cap each host's share)."""
+def _on_threads(what: str, urls: list[str], kind: str, fetcher: HttpFetcher, to_actual: Callable[[str], str],
+                max_bytes: int, now: datetime, blobs: BlobStore) -> dict[str, ImageResult]:
+    """Every URL through ``what``: each route's URLs (``tmdb_images``, ``fanart_assets`` ...) in a lane of their
+    own, on as many threads as the route has connections, all lanes at once. With one pool for every URL, a run
+    of one host's URLs in a row (a movie's fanart.tv previews follow its TMDB ones) took every thread while the
+    busier host's connections sat idle; in lanes, each host's connections stay busy while it has work."""
     fn = _WORK[what]
     out: dict[str, ImageResult] = {}
 
     def one(url: str) -> None:
         out[url] = fn(fetcher, to_actual, url, max_bytes, now, blobs, kind)
 
-    with ThreadPoolExecutor(max_workers=min(threads, len(urls)), thread_name_prefix="art") as pool:
-        for _ in pool.map(one, urls):
-            pass
+    lanes = _lanes(urls, fetcher, to_actual)
+    pools = [ThreadPoolExecutor(max_workers=min(connections, len(lane)), thread_name_prefix=f"art-{name}")
+             for name, (connections, lane) in lanes.items()]
+    try:
+        futures = [pool.submit(one, url) for pool, (_, lane) in zip(pools, lanes.values(), strict=True)
+                   for url in lane]
+        for future in futures:
+            future.result()
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
     return out
+
+
+def _lanes(urls: list[str], fetcher: HttpFetcher, to_actual: Callable[[str], str]
+           ) -> dict[str, tuple[int, list[str]]]:
+    """route name → (its connections, its URLs in order). A URL whose route cannot be told (not on the
+    allowlist, malformed) goes to a one-thread lane, where its request fails as it would anywhere."""
+    lanes: dict[str, tuple[int, list[str]]] = {}
+    for url in urls:
+        try:
+            route = fetcher.route_for(to_actual(url))
+            name, connections = route.name, route.policy.max_connections
+        except Exception:
+            name, connections = "", 1
+        lanes.setdefault(name, (max(1, connections), []))[1].append(url)
+    return lanes
 
 
 class ImageRequests:
@@ -128,7 +152,6 @@ class ImageRequests:
     def __init__(self, settings: Settings, session: ProviderSession, blobs: BlobStore, now: datetime) -> None:
         self.settings, self.session, self.blobs, self.now = settings, session, blobs, now
         self.max_bytes = int(settings.providers.max_image_mb * 1024 * 1024)
-        self.threads = download_workers(settings)
         self.processes = _process_count(settings, session)
         self._pool: Executor | None = None
         self._lock = threading.Lock()
@@ -151,8 +174,8 @@ class ImageRequests:
             return {}
         pool = self._processes() if len(urls) >= MIN_IMAGES_FOR_PROCESSES else None
         if pool is None:
-            return _on_threads(what, urls, kind, self.threads, self.session.fetcher, self.session.image_url,
-                               self.max_bytes, self.now, self.blobs)
+            return _on_threads(what, urls, kind, self.session.fetcher, self.session.image_url, self.max_bytes,
+                               self.now, self.blobs)
         size = max(25, math.ceil(len(urls) / (self.processes * 4)))  # a few chunks a worker: no long tail
         futures = [pool.submit(_work_chunk, what, urls[i:i + size], kind, self.now)
                    for i in range(0, len(urls), size)]
@@ -189,7 +212,7 @@ class ImageRequests:
                        for name, r in fetcher.routes.items() if name in IMAGE_ROUTES)
         return _World(routes, tuple(self.session.url_map.items()), tuple(self.session.image_hosts),
                       fetcher.max_attempts, fetcher.backoff_seconds, tuple(fetcher.secrets), self.max_bytes,
-                      str(self.settings.cache_dir), max(1, self.threads // share))
+                      str(self.settings.cache_dir))
 
 
 def _process_count(settings: Settings, session: ProviderSession) -> int:
@@ -223,6 +246,5 @@ def _work_chunk(what: str, urls: list[str], kind: str, now: datetime
     world: _World = _state["world"]
     fetcher: HttpFetcher = _state["fetcher"]
     before = fetcher.stats.snapshot()
-    out = _on_threads(what, urls, kind, world.threads, fetcher, _state["to_actual"], world.max_bytes, now,
-                      _state["blobs"])
+    out = _on_threads(what, urls, kind, fetcher, _state["to_actual"], world.max_bytes, now, _state["blobs"])
     return out, fetcher.stats.delta(before)

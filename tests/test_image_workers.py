@@ -139,3 +139,24 @@ def test_each_image_host_has_its_own_threads(tmp_path: Path) -> None:
     assert all(r.ok for r in results.values()), [r.error for r in results.values() if not r.ok][:3]
     assert served[:len(tmdb_urls)] == ["image.tmdb.test"] * len(tmdb_urls)  # TMDB's lane never waited
     assert len(results) == len(served) == 24
+
+
+def test_once_the_workers_run_every_image_request_of_the_batch_goes_through_them(tmp_path: Path,
+                                                                                 sim: Simulator) -> None:
+    """A large batch starts its workers up front (``expect``); a small request after that (a few headshots)
+    goes through them too: on this process's own threads it would add its connections to the workers' share."""
+    settings = make_settings(tmp_path, sim, providers="image_processes = 2")
+    with open_providers(settings, KEYS) as providers:
+        images = ImageRequests(settings, providers, BlobStore(settings.cache_dir), datetime(2026, 1, 1))
+        try:
+            images.expect(10)
+            assert images.used_processes == 0  # a small batch stays on threads
+            images.expect(300)
+            assert images.used_processes == 2
+            before = providers.fetcher.stats.snapshot()["requests"]
+            (result,) = images.download(["https://image.tmdb.org/t/p/original/no-such-image.jpg"], "headshot").values()
+        finally:
+            images.close()
+        assert result.fact and "404" in result.error  # answered (a fact), by a worker:
+        assert providers.fetcher.stats.snapshot()["requests"] == before + 1  # its request counted here,
+        assert "tmdb_images" not in providers.fetcher._clients  # but this process never opened TMDB's images

@@ -6,8 +6,8 @@ the format it was stored as, whatever the URL says), or while a recorded failure
 unreadable format) still stands. A failure a retry could change (``blobs.faults``) never replaces a stored
 person (its good blob reference stays), is not stored for a new one, and is tried again next run; it counts
 as a fault of the movies the person plays in, which keep their last good result. The runner starts this
-stage beside the analysis, because both keep the image hosts busy; it touches only its own fields of the
-batch.
+stage beside the scoring and the originals (network waits beside the originals' decoding); it touches only its
+own fields of the batch.
 """
 
 from __future__ import annotations

@@ -18,13 +18,14 @@ counters are added to the session's, so the run's report counts every request.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -169,21 +170,44 @@ class ImageRequests:
                 self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
 
+    def expect(self, images: int) -> None:
+        """Start the worker processes now when the batch will fetch this many images: from then on every image
+        request of the batch goes through them, small ones too (a few headshots on this process's threads
+        beside the workers would exceed the hosts' limits)."""
+        if images >= MIN_IMAGES_FOR_PROCESSES:
+            self._processes()
+
     def _run(self, what: str, urls: list[str], kind: str) -> dict[str, ImageResult]:
         if not urls:
             return {}
-        pool = self._processes() if len(urls) >= MIN_IMAGES_FOR_PROCESSES else None
+        with self._lock:
+            pool = self._pool
+        if pool is None and len(urls) >= MIN_IMAGES_FOR_PROCESSES:
+            pool = self._processes()
         if pool is None:
             return _on_threads(what, urls, kind, self.session.fetcher, self.session.image_url, self.max_bytes,
                                self.now, self.blobs)
-        size = max(25, math.ceil(len(urls) / (self.processes * 4)))  # a few chunks a worker: no long tail
-        futures = [pool.submit(_work_chunk, what, urls[i:i + size], kind, self.now)
-                   for i in range(0, len(urls), size)]
+        return self._on_workers(pool, what, urls, kind)
+
+    def _on_workers(self, pool: Executor, what: str, urls: list[str], kind: str) -> dict[str, ImageResult]:
+        """The URLs in chunks, a few a worker (no long tail), with at most one more chunk queued than there are
+        workers: two stages asking at once (the headshots beside the originals) then take turns on the workers
+        instead of one waiting for all of the other's chunks, so one's network waits overlap the other's CPU."""
+        size = max(25, math.ceil(len(urls) / (self.processes * 4)))
         out: dict[str, ImageResult] = {}
-        for future in futures:
-            results, stats = future.result()
+        pending: collections.deque[Future[tuple[dict[str, ImageResult], dict[str, Any]]]] = collections.deque()
+
+        def collect() -> None:
+            results, stats = pending.popleft().result()
             out.update(results)
             self.session.fetcher.stats.merge(stats)
+
+        for i in range(0, len(urls), size):
+            pending.append(pool.submit(_work_chunk, what, urls[i:i + size], kind, self.now))
+            if len(pending) > self.processes:
+                collect()
+        while pending:
+            collect()
         return out
 
     def _processes(self) -> Executor | None:

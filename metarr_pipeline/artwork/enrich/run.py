@@ -38,11 +38,14 @@ def enrich_movies(
     try:
         with batch.timed("collect"):
             collect_candidates(batch)
+            batch.images.expect(batch.candidates.height)
+        with batch.timed("analyse"):
+            analyse_renditions(batch)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots") as background:
-            # alongside the analysis and the originals: both keep the image hosts busy
+            # beside the scoring and the originals: verifying and tiling originals (PNGs decoded) keeps the
+            # CPUs busy while the image hosts wait, and the headshots are the other way round; beside the
+            # analysis both would only wait for the same TMDB connections
             headshots = background.submit(_timed, batch, "headshots", cache_headshots)
-            with batch.timed("analyse"):
-                analyse_renditions(batch)
             with batch.timed("score"):
                 score_and_select(batch)
             with batch.timed("originals"):

@@ -6,8 +6,8 @@
   definitions once; sensors, schedules and runs are evaluated and launched through it, so a code change is
   picked up by restarting (or *Reload* in the UI) one process, never the daemon or the webserver;
 - ``dagster-daemon run``: sensors, schedules, the run queue (at most 4 runs at once, the publish step in the pool
-  ``metarr_library_writes`` of 1: ``dagster.yaml``'s limits, which ``dagster.postgres.yaml`` repeats) and run
-  monitoring;
+  ``metarr_library_writes`` of 1 and the provider steps in ``metarr_providers`` of 1, ``pools.py``:
+  ``dagster.yaml``'s limits, which ``dagster.postgres.yaml`` repeats) and run monitoring;
 - ``dagster-webserver`` (the UI and GraphQL, 127.0.0.1:3000 by default).
 
 Daemon and webserver find the code server through ``workspace.serve.yaml`` (host and port from the environment).

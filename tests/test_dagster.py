@@ -167,3 +167,32 @@ def test_failures_metadata_lists_failed_movies_or_nothing() -> None:
     failed = [SimpleNamespace(partition_key=f"m{i}", error=f"bad | {i}") for i in range(3)]
     table = failures_metadata(failed, limit=2)["failures"].value
     assert "m0" in table and "m1" in table and "m2" not in table and "bad \\| 0" in table
+
+
+def test_every_step_that_talks_to_the_providers_is_in_the_providers_pool() -> None:
+    """Each run's process keeps the providers' limits on its own and the daemon runs up to four runs at once: only
+    a pool of 1 (``dagster.yaml``'s default limit) keeps a library-wide enrichment in several runs within them.
+    A step talks to the providers when its code opens a provider session (``metarr.providers()``)."""
+    import inspect
+    import textwrap
+
+    from dagster_project.pools import LIBRARY_WRITES, PROVIDERS
+
+    talking, pools = set(), {}
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        if not assets_def.is_executable:
+            continue
+        source = textwrap.dedent(inspect.getsource(assets_def.op.compute_fn.decorated_fn))
+        name = assets_def.op.name
+        pools[name] = assets_def.op.pool
+        if "metarr.providers()" in source:
+            talking.add(name)
+    assert {"provider_metadata", "enriched_artwork", "collection_artwork"} <= talking
+    # Not in it (pools.py says why): the scan (a few identification searches) and publish (in the library
+    # writes' pool; it only fetches an original an offline re-score deferred).
+    left_out = {"library_scan"} | {name for name, pool in pools.items() if pool == LIBRARY_WRITES}
+    assert {name for name, pool in pools.items() if pool == PROVIDERS} == talking - left_out
+    import yaml
+    for name in ("dagster.yaml", "dagster.postgres.yaml"):
+        config = yaml.safe_load((Path(__file__).parents[1] / name).read_text())
+        assert config["concurrency"]["pools"]["default_limit"] == 1, name

@@ -20,6 +20,7 @@ from dagster_project.assets.enrich import provider_metadata
 from dagster_project.code_versions import config_code_versions
 from dagster_project.metadata import failures_metadata, markdown_table, raise_for, review_page
 from dagster_project.partitions import movies_partitions
+from dagster_project.pools import PROVIDERS
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import CONFIG_CHANGE, REVIEW_PAGE_URL, TRIGGER_TAG
 from dagster_project.step_metadata import PartitionMetadata, report_run_totals
@@ -75,6 +76,7 @@ class ArtworkConfig(dg.Config):
     ],
     partitions_def=movies_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=PROVIDERS,
     can_subset=False,
     check_specs=[dg.AssetCheckSpec("has_poster", asset=SELECTION,
                                    description="Every enriched movie in the run has a selected poster.")],

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_project.assets.scan import scanned_movie
 from dagster_project.metadata import markdown_table, raise_for, review_page
 from dagster_project.partitions import movies_partitions
+from dagster_project.pools import PROVIDERS
 from dagster_project.resources import MetarrResource
 from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.errors import MetarrError
@@ -26,6 +27,7 @@ class ProviderFetchConfig(dg.Config):
     partitions_def=movies_partitions,
     deps=[scanned_movie],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=PROVIDERS,
     description="TMDB (one call per movie, everything appended) and fanart.tv responses, cached for the TTL, "
                 "merged into the movie's metadata (fill gaps, don't erase, locks respected). Batch-capable: "
                 "a run over many movies fetches them concurrently within the providers' limits.",

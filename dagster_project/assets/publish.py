@@ -22,6 +22,7 @@ from dagster_project.assets.enrich import provider_metadata
 from dagster_project.code_versions import config_code_versions
 from dagster_project.metadata import failures_metadata, markdown_table, raise_for, review_page
 from dagster_project.partitions import movies_partitions
+from dagster_project.pools import LIBRARY_WRITES
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import AUTOMATIC_TRIGGERS, REVIEW_PAGE_URL, TRIGGER_TAG
 from dagster_project.step_metadata import PartitionMetadata, report_run_totals
@@ -37,7 +38,7 @@ from metarr_pipeline.publish.report import MoviePublish
     partitions_def=movies_partitions,
     deps=[CACHED, ACTORS, provider_metadata],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="metarr_library_writes",
+    pool=LIBRARY_WRITES,
     code_version=config_code_versions()[1],
     check_specs=[
         dg.AssetCheckSpec("nfo_well_formed_and_matches_db", asset="published_library_files",

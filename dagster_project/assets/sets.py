@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_project.assets.enrich import provider_metadata
 from dagster_project.metadata import markdown_table, raise_for
 from dagster_project.partitions import collections_partitions
+from dagster_project.pools import LIBRARY_WRITES, PROVIDERS
 from dagster_project.resources import MetarrResource
 from dagster_project.step_metadata import PartitionMetadata, report_run_totals
 from metarr_pipeline.artwork.sets import enrich_collections
@@ -26,6 +27,7 @@ from metarr_pipeline.publish.movie_sets import publish_movie_sets
     # Every movie's metadata may name the set: the set depends on the fetch as a whole, not on one movie.
     deps=[dg.AssetDep(provider_metadata, partition_mapping=dg.AllPartitionMapping())],
     backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=PROVIDERS,
     description="A movie set's artwork: TMDB's /collection images and fanart.tv's set art (one call each per set, "
                 "cached), scored, de-duplicated and selected by the movies' machinery, one winner per type "
                 "(poster, fanart, clearlogo, clearart, banner, landscape, discart), verified into the blob store.",
@@ -69,7 +71,7 @@ def collection_artwork(context: dg.AssetExecutionContext, metarr: MetarrResource
     partitions_def=collections_partitions,
     deps=[collection_artwork],
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="metarr_library_writes",
+    pool=LIBRARY_WRITES,
     description="The set's folder in [publish] movie_sets_folder (Kodi's 'Movie set information folder'): the "
                 "selected art of every type under Kodi's names and set.nfo; only files metarr wrote are ever "
                 "replaced or removed (a manifest per folder). Nothing to do while movie_sets_folder is unset.",

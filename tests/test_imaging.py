@@ -452,3 +452,22 @@ def test_data_url_embeds_the_jpeg(eight_tiles: list[Tile]) -> None:
     url = data_url(sheet)
     assert url.startswith("data:image/jpeg;base64,")
     assert base64.b64decode(url.split(",", 1)[1]) == sheet
+
+
+def test_a_label_line_too_wide_keeps_its_longest_start_that_fits_with_an_ellipsis() -> None:
+    from PIL import ImageDraw as Draw
+
+    from metarr_pipeline.artwork.contact_sheet import _font, label_lines
+
+    def width(text: str) -> float:
+        return Draw.Draw(Image.new("RGB", (1, 1))).textlength(text, font=_font())
+
+    long = "Der Herr der Ringe - Die Gefährten-clearlogo.png"
+    for room in (80, 120, 200):
+        (line,) = label_lines(long, room)
+        start = line.removesuffix("...")
+        assert line.endswith("...") and long.startswith(start) and width(line) <= room
+        assert width(long[:len(start) + 1] + "...") > room  # one more character would not fit
+    assert label_lines("-poster1.jpg\nshort", 80) == ["-poster1.jpg", "short"]  # what fits stays whole
+    (narrow,) = label_lines("W" * 40, 1)  # never narrower than a placeholder tile
+    assert narrow.endswith("...") and width(narrow) <= 80 < width(narrow.replace("...", "W..."))

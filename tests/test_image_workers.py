@@ -149,12 +149,12 @@ def test_once_the_workers_run_every_image_request_of_the_batch_goes_through_them
     with open_providers(settings, KEYS) as providers:
         images = ImageRequests(settings, providers, BlobStore(settings.cache_dir), datetime(2026, 1, 1))
         try:
-            images.expect(10)
-            assert images.used_processes == 0  # a small batch stays on threads
+            images.expect(10)  # a small batch: its requests stay on threads
             images.expect(300)
-            assert images.used_processes == 2
+            assert images.used_processes == 0  # no worker runs before there is work for it
             before = providers.fetcher.stats.snapshot()["requests"]
             (result,) = images.download(["https://image.tmdb.org/t/p/original/no-such-image.jpg"], "headshot").values()
+            assert images.used_processes == 2
         finally:
             images.close()
         assert result.fact and "404" in result.error  # answered (a fact), by a worker:

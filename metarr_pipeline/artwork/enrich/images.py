@@ -194,6 +194,7 @@ class ImageRequests:
         workers: two stages asking at once (the headshots beside the originals) then take turns on the workers
         instead of one waiting for all of the other's chunks, so one's network waits overlap the other's CPU."""
         size = max(25, math.ceil(len(urls) / (self.processes * 4)))
+        self.used_processes = self.processes  # they start with the first chunk (none for a batch with no work)
         out: dict[str, ImageResult] = {}
         pending: collections.deque[Future[tuple[dict[str, ImageResult], dict[str, Any]]]] = collections.deque()
 
@@ -224,7 +225,6 @@ class ImageRequests:
                     log.warning("image worker processes unavailable (%s): image work stays on threads", exc)
                     self.processes = 1
                     return None
-                self.used_processes = self.processes
             return self._pool
 
     def _world(self) -> _World:

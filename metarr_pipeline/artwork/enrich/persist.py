@@ -57,6 +57,7 @@ def persist_changes(batch: Batch) -> None:
     writes = _Writes(config_fingerprint(batch.settings))
     selected = batch.selected
     per_movie = {k[0]: g for k, g in selected.partition_by("movie_id", as_dict=True).items()} if selected.height else {}
+    views = _views(selected)
     for m in batch.movies:
         assert m.id is not None and m.partition_key is not None
         if m.id in batch.failed_movies:
@@ -67,7 +68,7 @@ def persist_changes(batch: Batch) -> None:
             writes.summaries[m.id] = _summary(stored[m.id], retry=batch.results[-1].warnings[0])
             continue
         group = per_movie.get(m.id, selected.clear())
-        result = _movie_result(batch, m, group, stored.get(m.id), writes)
+        result = _movie_result(batch, m, group, stored.get(m.id), writes, views)
         if result.status == "unchanged" and "retry" in json.loads(stored[m.id].summary_json or "{}"):
             writes.summaries[m.id] = _summary(stored[m.id], retry=None)
         if m.id in batch.faults:
@@ -89,7 +90,7 @@ def persist_changes(batch: Batch) -> None:
 
 
 def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: EnrichmentRow | None,
-                  writes: _Writes) -> MovieEnrichment:
+                  writes: _Writes, views: _Views) -> MovieEnrichment:
     """One movie's result, compared with the stored one; its rows are added to ``writes`` when it changed."""
     assert m.id is not None
     table = group.select(_STORED).sort(["type", "rank"])
@@ -103,7 +104,7 @@ def _movie_result(batch: Batch, m: MovieRecord, group: pl.DataFrame, prior: Enri
     if unchanged:
         writes.blob_updates += _blob_updates(m.id, sel, batch.previous_blobs)
     selection_changed = prior is None or prior.selection_hash != selection_hash
-    result = _describe(m, group, batch, actors, "unchanged" if unchanged else "enriched",
+    result = _describe(m, views, batch, actors, "unchanged" if unchanged else "enriched",
                        selection_changed and not unchanged)
     if unchanged:
         return result
@@ -156,24 +157,50 @@ def _blob_updates(movie_id: int, winners: pl.DataFrame,
             if sha is not None and prev_blobs.get((movie_id, cid), ("",))[0] != sha]
 
 
-def _describe(m: MovieRecord, group: pl.DataFrame, batch: Batch, actors: list[Actor], status: str,
+@dataclass
+class _Views:
+    """The report's views of the batch's selection, per movie, made with a few polars operations over the whole
+    batch: made per movie (five filters and sorts each) they were half of a re-score's persist stage."""
+
+    chosen: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # winners by type, selected rank
+    top: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # the best 5 by type and rank
+    duplicates: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
+    failed: dict[int, int] = field(default_factory=dict)
+    candidates: dict[int, int] = field(default_factory=dict)
+
+
+def _views(selected: pl.DataFrame) -> _Views:
+    views = _Views()
+    if not selected.height:
+        return views
+    for row in selected.filter(pl.col("selected_rank").is_not_null()).sort(
+            ["movie_id", "type", "selected_rank"], maintain_order=True).iter_rows(named=True):
+        views.chosen.setdefault(row["movie_id"], []).append(row)
+    declared = [c for c in ("declared_width", "declared_height") if c in selected.columns]
+    for row in selected.filter(pl.col("rank") <= 5).sort(["movie_id", "type", "rank"], maintain_order=True).select(
+            "movie_id", "type", "rank", "candidate_id", "provider", "language", "width", "height", *declared, "score",
+            *(f"s_{p}" for p in PARTS), "gate", "selected_rank").iter_rows(named=True):
+        views.top.setdefault(row.pop("movie_id"), []).append(row)
+    for movie_id, kind, cid, of in selected.filter(pl.col("duplicate_of").is_not_null()).select(
+            "movie_id", "type", "candidate_id", "duplicate_of").iter_rows():
+        views.duplicates.setdefault(movie_id, []).append((kind, cid, of))
+    failed = pl.col("gate").str.starts_with("unreadable") | pl.col("gate").str.starts_with("original")
+    for movie_id, total, bad in selected.group_by("movie_id").agg(pl.len(), failed.sum()).iter_rows():
+        views.candidates[movie_id], views.failed[movie_id] = total, bad
+    return views
+
+
+def _describe(m: MovieRecord, views: _Views, batch: Batch, actors: list[Actor], status: str,
               selection_changed: bool) -> MovieEnrichment:
     assert m.id is not None and m.partition_key is not None
     chosen = []
-    winners = group.filter(pl.col("selected_rank").is_not_null()).sort(["type", "selected_rank"])
-    for row in winners.iter_rows(named=True):
+    for row in views.chosen.get(m.id, []):
         info = batch.blob_info.get(row["blob_sha"] or "")
         chosen.append(ChosenArt(row["type"], row["selected_rank"], row["candidate_id"], row["provider"],
                                 row["language"], row["width"] or 0, row["height"] or 0, row["score"],
                                 {p: round(row[f"s_{p}"], 3) for p in PARTS}, row["blob_sha"],
                                 info.ext if info is not None else ext_of(row["url"])))
-    declared = [c for c in ("declared_width", "declared_height") if c in group.columns]
-    top = tuple(group.filter(pl.col("rank") <= 5).sort(["type", "rank"]).select(
-        "type", "rank", "candidate_id", "provider", "language", "width", "height", *declared, "score",
-        *(f"s_{p}" for p in PARTS), "gate", "selected_rank").to_dicts()) if group.height else ()
-    dup_rows = group.filter(pl.col("duplicate_of").is_not_null()) if group.height else group
-    dups = tuple((r["type"], r["candidate_id"], r["duplicate_of"]) for r in dup_rows.iter_rows(named=True))
-    failed = group.filter(pl.col("gate").str.starts_with("unreadable") | pl.col("gate").str.starts_with("original"))
     without = sum(1 for a in actors if not batch.people.get(a.person_id, {}).get("blob_sha"))
-    return MovieEnrichment(m.partition_key, m.id, status, "", tuple(chosen), top, dups, failed.height, group.height,
-                           len(actors), without, selection_changed)
+    return MovieEnrichment(m.partition_key, m.id, status, "", tuple(chosen), tuple(views.top.get(m.id, ())),
+                           tuple(views.duplicates.get(m.id, ())), views.failed.get(m.id, 0),
+                           views.candidates.get(m.id, 0), len(actors), without, selection_changed)

@@ -38,6 +38,21 @@ RUN_DEADLINE = 300.0
 pytestmark = pytest.mark.timeout(900)
 
 
+def _screenshot(page: Any, path: Path) -> None:
+    """``page.screenshot``, taken again after the next painted frames when headless Chromium has no frame to give
+    ("Unable to capture screenshot": its compositor had not produced one yet, seen on a loaded CI machine)."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            page.screenshot(path=path)
+            return
+        except Error as exc:
+            if "Unable to capture screenshot" not in str(exc) or attempt == 2:
+                raise
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,19 +144,19 @@ def test_review_pick_and_publish_in_a_real_browser(stack: tuple[Settings, str, s
             page.goto(review_url)
             expect(page.locator("li.card")).to_have_count(13)
             expect(page.locator('li.card[data-key="kimi-no-na-wa-2016-tmdb372058"]')).to_have_count(1)
-            page.screenshot(path=SHOTS / "review-library.png")
+            _screenshot(page, SHOTS / "review-library.png")
 
             page.click('a.chip[data-state="needs_review"]')
             expect(page.locator("li.card")).to_have_count(3)
             expect(page.locator("a.chip.active")).to_contain_text("Needs review")
-            page.screenshot(path=SHOTS / "review-needs-review.png")
+            _screenshot(page, SHOTS / "review-needs-review.png")
 
             page.click(f'li.card[data-key="{MOVIE}"] a.title')
             poster = page.locator('section[data-type="poster"]')
             winner = poster.locator('li.cand[data-selected="1"]')
             expect(winner).to_have_count(1)
             before = winner.get_attribute("data-candidate")
-            page.screenshot(path=SHOTS / "review-movie.png")
+            _screenshot(page, SHOTS / "review-movie.png")
 
             other = poster.locator("li.cand:not(.chosen):not(.gated)").first
             picked = other.get_attribute("data-candidate")
@@ -152,13 +167,13 @@ def test_review_pick_and_publish_in_a_real_browser(stack: tuple[Settings, str, s
             expect(poster.locator('li.cand[data-selected="1"] .file')).to_contain_text("-poster.jpg")
             expect(poster.locator("h2 .lock")).to_be_visible()
             page.locator(f'li.cand[data-candidate="{picked}"]').scroll_into_view_if_needed()
-            page.screenshot(path=SHOTS / "review-picked.png")
+            _screenshot(page, SHOTS / "review-picked.png")
 
             page.click("#publish-movie")
             run_link = page.locator("#launched a.run")
             expect(run_link).to_have_count(1)
             run_id = run_link.get_attribute("data-run")
-            page.screenshot(path=SHOTS / "review-publish.png")
+            _screenshot(page, SHOTS / "review-publish.png")
         finally:
             browser.close()
 

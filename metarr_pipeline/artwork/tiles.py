@@ -26,34 +26,28 @@ def tile_path(cache_dir: Path, sha: str) -> Path:
     return cache_dir / "review" / "tiles" / sha[:2] / f"{sha}.{TILE_GEOMETRY}.jpg"
 
 
-def keep_tile(cache_dir: Path, sha: str, data: bytes, image: Image.Image | None = None) -> None:
-    """Make and keep the tile of an original just stored, from its bytes or from ``image`` when verifying it
-    already decoded it (a PNG: decoding it again would cost more than the rest of the tile); unreadable: none."""
-    path = tile_path(cache_dir, sha)
-    if path.exists():
-        return
+def keep_tile(cache_dir: Path, sha: str, data: bytes, image: Image.Image | None = None) -> bytes | None:
+    """Make and keep the tile of an original, from its bytes or from ``image`` when verifying it already decoded
+    it (a PNG: decoding it again would cost more than the rest of the tile); None when it does not read."""
     tile = tile_jpeg(data, image)
     if tile is not None:
-        write_atomically(path, tile)
+        write_atomically(tile_path(cache_dir, sha), tile)
+    return tile
 
 
 def tile_for(cache_dir: Path, sha: str, ext: str) -> bytes | None:
     """The cached original's tile, made now when missing; the original's bytes as they are when they do not
     read as an image (the sheet draws its red tile); None when the blob is gone."""
-    path = tile_path(cache_dir, sha)
     try:
-        return path.read_bytes()
+        return tile_path(cache_dir, sha).read_bytes()
     except OSError:
         pass
     try:
         data = BlobStore(cache_dir).path_for(sha, ext).read_bytes()
     except OSError:
         return None
-    tile = tile_jpeg(data)
-    if tile is None:
-        return data
-    write_atomically(path, tile)
-    return tile
+    tile = keep_tile(cache_dir, sha, data)
+    return data if tile is None else tile
 
 
 def write_atomically(path: Path, data: bytes) -> bool:

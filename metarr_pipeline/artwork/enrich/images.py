@@ -180,10 +180,9 @@ class ImageRequests:
     def _run(self, what: str, urls: list[str], kind: str) -> dict[str, ImageResult]:
         if not urls:
             return {}
+        self.expect(len(urls))
         with self._lock:
-            pool = self._pool
-        if pool is None and len(urls) >= MIN_IMAGES_FOR_PROCESSES:
-            pool = self._processes()
+            pool = self._pool  # started by this batch's size or by an earlier large request: serves every request
         if pool is None:
             return _on_threads(what, urls, kind, self.session.fetcher, self.session.image_url, self.max_bytes,
                                self.now, self.blobs)

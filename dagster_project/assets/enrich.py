@@ -13,8 +13,8 @@ from dagster_project.partitions import movies_partitions
 from dagster_project.pools import PROVIDERS
 from dagster_project.resources import MetarrResource
 from dagster_project.step_metadata import PartitionMetadata, report_run_totals
+from metarr_pipeline.artwork.enrich.prefetch import fetch_with_previews
 from metarr_pipeline.errors import MetarrError
-from metarr_pipeline.providers.fetch import fetch_metadata
 
 
 class ProviderFetchConfig(dg.Config):
@@ -30,7 +30,8 @@ class ProviderFetchConfig(dg.Config):
     pool=PROVIDERS,
     description="TMDB (one call per movie, everything appended) and fanart.tv responses, cached for the TTL, "
                 "merged into the movie's metadata (fill gaps, don't erase, locks respected). Batch-capable: "
-                "a run over many movies fetches them concurrently within the providers' limits.",
+                "a run over many movies fetches them concurrently within the providers' limits, and analyses the "
+                "new answers' artwork previews on the image hosts meanwhile (cached for cached_artwork).",
     kinds={"python", "duckdb"},
 )
 def provider_metadata(
@@ -40,8 +41,8 @@ def provider_metadata(
     try:
         with metarr.providers() as providers:
             context.log.info(providers.describe())
-            report = fetch_metadata(metarr.settings_without_roots, metarr.store(), providers, keys,
-                                    force=config.force_refresh)
+            report, previews = fetch_with_previews(metarr.settings_without_roots, metarr.store(), providers, keys,
+                                                   force=config.force_refresh)
     except MetarrError as exc:
         raise_for(exc, context)
     summary = report.summary()
@@ -67,6 +68,9 @@ def provider_metadata(
         "rate_limited": summary["rate_limited"], "seconds": summary["seconds"],
         "requests_by_kind": dg.MetadataValue.json(report.requests.get("by_kind", {})),
     }
+    metadata.update(previews.summary())  # the previews analysed beside the fetch (the enrichment finds them cached)
+    if previews.error:
+        context.log.warning("previews analysed ahead of the enrichment: stopped early (%s)", previews.error)
     if report.ratings is not None and report.ratings.found:
         metadata["ratings_updated"] = report.ratings.updated
         metadata["ratings"] = dg.MetadataValue.json(report.ratings.summary())

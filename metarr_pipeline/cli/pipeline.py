@@ -117,13 +117,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def _fetch(settings: Settings, store: Store, providers: ProviderSession, keys: list[str] | None, *,
-           force: bool, show: bool) -> FetchReport:
+           force: bool, show: bool, previews: bool = False) -> FetchReport:
+    """The metadata; with ``previews`` (an enrichment follows) the new answers' previews analysed beside it."""
+    def fetch(chunk: list[str] | None) -> FetchReport:
+        if previews:
+            from metarr_pipeline.artwork.enrich.prefetch import fetch_with_previews
+
+            return fetch_with_previews(settings, store, providers, chunk, force=force)[0]
+        return fetch_metadata(settings, store, providers, chunk, force=force)
+
     if keys is None and show:
         keys = store.partition_keys()
     if keys is None:
-        return fetch_metadata(settings, store, providers, None, force=force)
-    return merge_fetch(in_steps(keys, lambda chunk: fetch_metadata(settings, store, providers, chunk, force=force),
-                                "Fetching provider data", show=show))
+        return fetch(None)
+    return merge_fetch(in_steps(keys, fetch, "Fetching provider data", show=show))
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -147,7 +154,7 @@ def cmd_enrich(args: argparse.Namespace) -> int:
     show = show_progress(args.json)
     with open_providers(settings) as providers:
         say(providers.describe(), quiet=args.json)
-        fetched = _fetch(settings, store, providers, keys, force=args.refresh, show=show)
+        fetched = _fetch(settings, store, providers, keys, force=args.refresh, show=show, previews=True)
         if not args.json:
             print(fetch_text(fetched))
         todo = keys if keys is not None or not show else store.partition_keys()

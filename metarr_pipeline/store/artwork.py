@@ -100,6 +100,11 @@ class ArtworkStore(StoreBase):
                 out.setdefault(r[0], []).append(ActorRow(**dict(zip(names, r, strict=True))))
             return out
 
+    def save_image_analysis(self, analysis: pl.DataFrame) -> None:
+        """Analyses made ahead of their enrichment (``artwork.enrich.prefetch``), in one transaction."""
+        with self._connect(write=True) as con:
+            write_analysis(con, analysis)
+
     def save_enrichment(
         self,
         *,

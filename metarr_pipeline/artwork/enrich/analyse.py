@@ -12,11 +12,15 @@ declared size (:func:`with_analysis`).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import polars as pl
 
 from metarr_pipeline.artwork.enrich.batch import Batch
 from metarr_pipeline.artwork.enrich.images import ImageResult
 from metarr_pipeline.blobs import reads_transient
+from metarr_pipeline.store import Store
 
 _ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int32, "a_height": pl.Int32,
              "phash": pl.UInt64, "analysis_error": pl.String}
@@ -25,8 +29,7 @@ _ANALYSIS = {"preview_url": pl.String, "a_format": pl.String, "a_width": pl.Int3
 def analyse_renditions(batch: Batch) -> None:
     """Fill ``fresh_analysis`` and join every candidate with its rendition's facts (``candidates``)."""
     previews = batch.candidates.get_column("preview_url").unique(maintain_order=True).to_list()
-    known = {url: row for url, row in batch.store.image_analysis(previews).items()
-             if not (row[4] and reads_transient(row[4]))}
+    known = cached_analysis(batch.store, previews)
     batch.counters["previews_cached"] = sum(1 for p in previews if p in known)
     transient: dict[str, str] = {}
     todo = [p for p in previews if p not in known]
@@ -48,12 +51,22 @@ def _take(batch: Batch, url: str, result: ImageResult, transient: dict[str, str]
     if not result.ok and not result.fact:  # not cached: retried on the next run (a refused host is decided again)
         transient[url] = ("" if result.transient else "refused: ") + result.error
         return
-    facts = result.value or {}
-    batch.fresh_analysis.append({"preview_url": url, "format": facts.get("format", ""), "width": facts.get("width"),
-                                 "height": facts.get("height"), "phash": facts.get("phash"), "error": result.error,
-                                 "analysed_at": batch.now})
-    batch.bump("bytes_downloaded", facts.get("bytes", 0))
+    batch.fresh_analysis.append(analysis_row(url, result, batch.now))
+    batch.bump("bytes_downloaded", (result.value or {}).get("bytes", 0))
     batch.bump("previews_analysed")
+
+
+def cached_analysis(store: Store, previews: list[str]) -> dict[str, tuple[Any, ...]]:
+    """preview URL → its cached facts, for the previews whose cached verdict stands (not a failure a retry
+    could change: those rows, from older versions, are analysed again)."""
+    return {url: row for url, row in store.image_analysis(previews).items() if not (row[4] and reads_transient(row[4]))}
+
+
+def analysis_row(url: str, result: ImageResult, now: datetime) -> dict[str, Any]:
+    """The ``image_analysis`` row of a preview whose verdict is cached: its facts, or the fact that it fails."""
+    facts = result.value or {}
+    return {"preview_url": url, "format": facts.get("format", ""), "width": facts.get("width"),
+            "height": facts.get("height"), "phash": facts.get("phash"), "error": result.error, "analysed_at": now}
 
 
 def _record_faults(batch: Batch, failed: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from metarr_pipeline.artwork.actors import locked_cast, select_actors
 from metarr_pipeline.artwork.candidates import candidates_frame, fanart_candidates, tmdb_candidates
 from metarr_pipeline.artwork.enrich.batch import Batch
+from metarr_pipeline.config import Settings
 from metarr_pipeline.metadata.merge import locked_fields
 from metarr_pipeline.providers.fetch import tmdb_key
 from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
@@ -26,7 +27,7 @@ def collect_candidates(batch: Batch) -> None:
     """Fill ``candidates`` (types with a count > 0), ``cast``, ``image_base`` and ``failed_movies``."""
     settings, movies = batch.settings, batch.movies
     lang = settings.languages.preferred
-    enabled = {k for k, v in settings.artwork.counts.items() if v > 0}
+    enabled = enabled_types(settings)
     responses = batch.store.provider_responses(
         [("tmdb_movie", tmdb_key(m.tmdb_id, lang)) for m in movies if m.tmdb_id]
         + [("fanart_movie", str(m.tmdb_id)) for m in movies if m.tmdb_id])
@@ -56,3 +57,8 @@ def collect_candidates(batch: Batch) -> None:
         if m.id in batch.cast and "actors" in locked_fields(m.lockdata, m.locked_fields):
             everyone = select_actors(((bodies[m.id].get("credits") or {}).get("cast") or []), 10**6)
             batch.cast[m.id] = locked_cast(m.nfo().get("fields", {}).get("actors") or [], everyone)
+
+
+def enabled_types(settings: Settings) -> set[str]:
+    """The art types the configuration asks for (a count above 0): the only ones whose candidates are collected."""
+    return {k for k, v in settings.artwork.counts.items() if v > 0}

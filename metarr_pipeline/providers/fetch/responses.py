@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,13 +68,23 @@ class Fetched:
         return out + [c for c in self.collections.values() if c is not None and c.fetched_at == self.now]
 
 
-def fetch_planned(plan: FetchPlan, session: ProviderSession, store: Store) -> Fetched:
-    """Run the plan's requests; the store is only read (the collections' cache)."""
+def fetch_planned(plan: FetchPlan, session: ProviderSession, store: Store,
+                  on_answers: Callable[[MovieFetch], None] | None = None) -> Fetched:
+    """Run the plan's requests; the store is only read (the collections' cache). ``on_answers`` is given each
+    movie that got a new answer as soon as it has both, on the fetch's threads (``artwork.enrich.prefetch``
+    starts on its previews while the other movies' requests go on); it must not raise."""
     batch = _Batch(plan, session)
     movies: list[MovieFetch] = []
+
+    def movie(planned: PlannedMovie) -> MovieFetch:
+        fetched = batch.movie(planned)
+        if on_answers is not None and fetched.fresh and not fetched.error:
+            on_answers(fetched)
+        return fetched
+
     if plan.movies:
         with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="fetch") as pool:
-            movies = list(pool.map(batch.movie, plan.movies))
+            movies = list(pool.map(movie, plan.movies))
     wanted = {cid for m in movies if (cid := m.collection_id()) is not None}
     collections: dict[int, ProviderResponse | None] = {}
     hits, todo = plan_collections(plan, store, wanted)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from metarr_pipeline.config import Settings
@@ -17,7 +17,7 @@ from metarr_pipeline.providers.fetch.merge import merge_fetched
 from metarr_pipeline.providers.fetch.outcome import FetchReport, request_counts
 from metarr_pipeline.providers.fetch.persist import persist_fetched
 from metarr_pipeline.providers.fetch.plan import plan_fetch
-from metarr_pipeline.providers.fetch.responses import fetch_planned
+from metarr_pipeline.providers.fetch.responses import MovieFetch, fetch_planned
 from metarr_pipeline.providers.ratings import refresh_ratings
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.store import Store
@@ -33,12 +33,14 @@ def fetch_metadata(
     *,
     force: bool = False,
     now: datetime | None = None,
+    on_answers: Callable[[MovieFetch], None] | None = None,
 ) -> FetchReport:
-    """Fetch, merge and store the metadata of the batch's movies (all identified movies without keys)."""
+    """Fetch, merge and store the metadata of the batch's movies (all identified movies without keys).
+    ``on_answers``: see :func:`.responses.fetch_planned`."""
     started = time.perf_counter()
     before = session.fetcher.stats.snapshot()
     plan = plan_fetch(settings, store, partition_keys, force=force, now=now)
-    fetched = fetch_planned(plan, session, store)
+    fetched = fetch_planned(plan, session, store, on_answers)
     merged = merge_fetched(fetched, store.movie_metadata(plan.movie_ids))
     persist_fetched(store, fetched, merged)
     ratings = refresh_ratings(settings, store, session, plan.movie_ids, plan.now)

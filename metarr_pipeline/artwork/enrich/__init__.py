@@ -25,6 +25,10 @@ it, in order; each reads what the stages before it filled in:
 Stages 2, 4 and 5 make their image requests through ``batch.images`` (:mod:`.images`): on threads, or for a
 large batch on worker processes that share the image hosts' limits, so decoding and HTTP handling use every core.
 
+Stage 2 usually finds most previews cached already: :mod:`.prefetch` (``fetch_with_previews``, what the
+``provider_metadata`` asset and ``metarr enrich`` call) analyses the previews of each new provider answer while the
+fetch is still waiting on the API hosts, with the same functions, and stores the same rows.
+
 Idempotent by construction: with the same provider data, config and user choices, the analysis comes from
 the cache, the ranking is deterministic, the winners' blobs exist, and each movie's state hash matches the
 stored one, so a second run downloads nothing and writes nothing. The state hash covers what was chosen, not
@@ -32,7 +36,7 @@ whether its bytes are cached yet: fetching an already chosen original later (nex
 only attaches the blob to the candidate row and is not a new result.
 
 Modules, in reading order: ``run`` (the runner), ``batch`` (the batch object and shared helpers), then one
-module per stage as named above, and ``report`` (what a run returns).
+module per stage as named above, ``report`` (what a run returns) and ``prefetch``.
 """
 
 from metarr_pipeline.artwork.enrich.report import ChosenArt, EnrichReport, MovieEnrichment

@@ -25,7 +25,6 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,8 +45,8 @@ from metarr_pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
-FLUSH = 500  # previews handed to the image requests at a time (~12 movies): big enough for the worker chunks
-THREADS = 2  # requests in flight at once: one chunk's tail overlaps the next one's start
+FLUSH = 500  # the fewest previews a prefetch thread takes from the queue (~12 movies) while the fetch goes on
+THREADS = 2  # image requests in flight at once: one's tail overlaps the other's start
 
 
 @dataclass(frozen=True)
@@ -84,20 +83,26 @@ def fetch_with_previews(
 
 
 class PreviewPrefetch:
-    """Collects the previews of each new answer (from the fetch's threads) and analyses them in the background."""
+    """Collects the previews of each new answer (from the fetch's threads) and analyses them on two threads of its
+    own. Each takes every preview queued when it is free (at least :data:`FLUSH`): a few hundred while the fetch
+    keeps up with them, thousands once the queue has grown, which the image requests then split into the large
+    chunks that keep each host's connections busy (fixed small batches left a quarter of them idle)."""
 
     def __init__(self, settings: Settings, store: Store, session: ProviderSession, now: datetime) -> None:
         self.store, self.now = store, now
         self.enabled = enabled_types(settings)
         self.images = ImageRequests(settings, session, BlobStore(settings.cache_dir), now)
-        self._lock = threading.Lock()
+        self._ready = threading.Condition()
+        self._closing = False
         self._seen: set[str] = set()
         self._pending: list[str] = []
-        self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="prefetch")
-        self._futures: list[Future[None]] = []
         self._rows: list[dict[str, Any]] = []
         self._counts = {"left": 0, "bytes": 0}
         self._error = ""
+        self._threads = [threading.Thread(target=self._consume, name=f"prefetch-{i}", daemon=True)
+                         for i in range(THREADS)]
+        for thread in self._threads:
+            thread.start()
 
     def add(self, fetched: MovieFetch) -> None:
         """A movie's new answers: their previews join the queue. Never raises (it runs on a fetch thread)."""
@@ -106,32 +111,28 @@ class PreviewPrefetch:
         except Exception as exc:  # a body the enrichment will report on; the prefetch only skips it
             log.debug("prefetch: no previews from %s's answers: %s", fetched.movie.partition_key, exc)
             return
-        with self._lock:
+        with self._ready:
             fresh = [u for u in dict.fromkeys(urls) if u not in self._seen]
             self._seen.update(fresh)
             self._pending += fresh
             if len(self._pending) >= FLUSH:
-                self._submit(large=True)
+                self._ready.notify()
 
     def close(self) -> PrefetchReport:
-        """Wait for the previews queued so far and store their facts; the prefetch is over."""
+        """Analyse what is still queued, wait, and store the facts; the prefetch is over."""
         started = time.perf_counter()
-        with self._lock:
-            if self._pending:
-                self._submit(large=False)
-        for future in self._futures:
-            try:
-                future.result()
-            except Exception as exc:  # an optimisation: the enrichment does what is missing
-                self._error = self._error or f"{type(exc).__name__}: {exc}"
-        self._pool.shutdown(wait=True)
+        with self._ready:
+            self._closing = True
+            self._ready.notify_all()
+        for thread in self._threads:
+            thread.join()
         self.images.close()
         stored = 0
         if self._rows:
             try:
                 self.store.save_image_analysis(pl.DataFrame(self._rows, schema=ANALYSIS_ROWS, orient="row"))
                 stored = len(self._rows)
-            except Exception as exc:  # the same: the enrichment analyses them again
+            except Exception as exc:  # an optimisation: the enrichment analyses them again
                 self._error = self._error or f"{type(exc).__name__}: {exc}"
         if self._error:
             log.warning("previews analysed ahead of the enrichment: stopped early (%s); the enrichment analyses "
@@ -151,16 +152,25 @@ class PreviewPrefetch:
             rows += fanart_candidates(movie_id, json.loads(fetched.fanart.body), self.enabled)
         return [r["preview_url"] for r in rows]
 
-    def _submit(self, *, large: bool) -> None:
-        """Hand the pending previews to a background thread (the caller holds the lock)."""
-        urls, self._pending = self._pending, []
-        self._futures.append(self._pool.submit(self._analyse, urls, large))
+    def _consume(self) -> None:
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: len(self._pending) >= FLUSH or self._closing)
+                urls, self._pending = self._pending, []
+                if not urls:
+                    return  # closing, nothing left
+            if self._error:
+                continue  # stopped: the enrichment analyses these
+            try:
+                self._analyse(urls)
+            except Exception as exc:  # an optimisation: never an error of the fetch
+                with self._ready:
+                    self._error = self._error or f"{type(exc).__name__}: {exc}"
 
-    def _analyse(self, urls: list[str], large: bool) -> None:
+    def _analyse(self, urls: list[str]) -> None:
         known = cached_analysis(self.store, urls)
         todo = [u for u in urls if u not in known]
-        if large and todo:  # a full queue: a fetch of many movies, more to come; its worker processes start now
-            self.images.expect(len(urls))
+        self.images.expect(len(todo))  # a large fetch's worker processes start with its first large batch
         rows, left, size = [], 0, 0
         for url, result in self.images.analyse(todo).items():
             if not result.ok and not result.fact:
@@ -168,7 +178,7 @@ class PreviewPrefetch:
                 continue
             rows.append(analysis_row(url, result, self.now))
             size += (result.value or {}).get("bytes", 0)
-        with self._lock:
+        with self._ready:
             self._rows += rows
             self._counts["left"] += left
             self._counts["bytes"] += size

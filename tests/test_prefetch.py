@@ -73,6 +73,7 @@ def test_prefetched_previews_make_the_same_enrichment_and_each_is_fetched_once(
         during_enrichment = previews_asked(sim)
 
     assert report.summary()["fetched"] == len(MOVIES) and previews.error == ""
+    assert report.seconds > previews.seconds_waited > 0  # the step's own time includes waiting for the previews
     assert sorted(during_fetch) == analysed_by_enrichment  # every preview the enrichment needs, each once
     assert previews.previews_analysed == len(during_fetch) > 100 and previews.previews_left == 0
     assert during_enrichment == []  # the enrichment found them all cached

@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -79,7 +79,8 @@ def fetch_with_previews(
                                 on_answers=prefetch.add)
     finally:
         prefetched = prefetch.close()
-    return report, prefetched
+    # the run's domain time includes the wait for the previews (what the step spent, not Dagster's overhead)
+    return replace(report, seconds=report.seconds + prefetched.seconds_waited), prefetched
 
 
 class PreviewPrefetch:

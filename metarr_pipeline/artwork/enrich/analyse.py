@@ -30,7 +30,7 @@ def analyse_renditions(batch: Batch) -> None:
     """Fill ``fresh_analysis`` and join every candidate with its rendition's facts (``candidates``)."""
     previews = batch.candidates.get_column("preview_url").unique(maintain_order=True).to_list()
     known = cached_analysis(batch.store, previews)
-    batch.counters["previews_cached"] = sum(1 for p in previews if p in known)
+    batch.bump("previews_cached", sum(1 for p in previews if p in known))  # a batch's parts add theirs up
     transient: dict[str, str] = {}
     todo = [p for p in previews if p not in known]
     for url, result in batch.images.analyse(todo).items():

@@ -107,6 +107,36 @@ class Batch:
             with self.lock:
                 self.stage_seconds[stage] = round(time.perf_counter() - t0, 3)
 
+    def part(self, movie_ids: set[int]) -> Batch:
+        """These movies of a collected batch, as a batch of their own for the stages from the analysis to the
+        originals (``run``: one part's originals beside the other part's analysis). A part shares what the stages
+        add up or must see across the whole batch (counters, faults, the image requests, new analyses, the
+        originals fetched so far: a URL two parts chose is downloaded once); :meth:`absorb` takes the rest back."""
+        part = Batch(self.settings, self.store, self.session, [m for m in self.movies if m.id in movie_ids],
+                     self.now, self.download_originals, counters=self.counters, lock=self.lock)
+        part.blobs, part.images, part.image_base = self.blobs, self.images, self.image_base
+        part.failed_movies, part.faults, part.fresh_analysis = self.failed_movies, self.faults, self.fresh_analysis
+        part.failed_originals, part.transient_originals = self.failed_originals, self.transient_originals
+        part.winner_blobs, part.original_blobs = self.winner_blobs, self.original_blobs
+        part.candidates = self.candidates.filter(pl.col("movie_id").is_in(sorted(movie_ids)))
+        part.cast = {m: a for m, a in self.cast.items() if m in movie_ids}
+        return part
+
+    def absorb(self, parts: Sequence[Batch]) -> None:
+        """The parts' own results (ranked and selected candidates, previous blobs, user choices) as this batch's."""
+        self.candidates = pl.concat([p.candidates for p in parts], how="diagonal_relaxed")
+        self.ranked = pl.concat([p.ranked for p in parts], how="diagonal_relaxed")
+        self.selected = pl.concat([p.selected for p in parts], how="diagonal_relaxed")
+        for p in parts:
+            self.previous_blobs.update(p.previous_blobs)
+            self.blob_info.update(p.blob_info)
+        self.choices = UserChoices(
+            picks={k: v for p in parts for k, v in p.choices.picks.items()},
+            rejects=frozenset().union(*(p.choices.rejects for p in parts)),
+            locks=frozenset().union(*(p.choices.locks for p in parts)),
+            previous={k: v for p in parts for k, v in p.choices.previous.items()},
+            failed=dict(self.failed_originals))
+
     def report(self) -> EnrichReport:
         after = self.session.fetcher.stats.snapshot()
         requests = {k: after[k] - self.requests_before[k] for k in _REQUEST_COUNTS}

@@ -4,11 +4,12 @@ A cold enrichment asks the API hosts first (a TMDB and a fanart.tv call per movi
 TMDB's 40 requests a second) and the image hosts after (~23,000 previews per 500 movies, ~25 s on their
 connections): the image hosts sat idle through the whole fetch, the API hosts through the whole analysis
 (bench/results/2026-11-30-postgres-s22-*, the simulator's request log by second). A movie's previews are known
-as soon as its answers are in, so :func:`fetch_with_previews` hands each new answer to a
-:class:`PreviewPrefetch`, which analyses the previews not analysed before on the image hosts (the enrichment's
-own :class:`.images.ImageRequests`: same limits, same worker processes) while the API requests go on, and
-stores their facts in ``image_analysis`` before the fetch returns. The enrichment's analysis stage
-(:mod:`.analyse`) then finds them cached: the same rows, made by the same functions.
+as soon as its answers are in, so :func:`fetch_with_previews` hands each new answer to a :class:`PreviewPrefetch`,
+which analyses the previews not analysed before on the image hosts (the enrichment's own
+:class:`.images.ImageRequests`: same limits, same worker processes) while the API requests go on, and stores their
+facts in ``image_analysis`` when the fetch is done. What is still queued then is left to the enrichment: it finds
+the analysed movies' previews cached and fetches their originals (CPU-bound) while it analyses the rest (bound by
+the image hosts), see ``run._split``.
 
 Only what the analysis stage would cache is stored: facts (a decoded rendition, a 404, a format we do not read).
 A failure a retry could change is left alone; the enrichment tries that preview again and, if it fails again,
@@ -46,6 +47,7 @@ from metarr_pipeline.store import Store
 log = logging.getLogger(__name__)
 
 FLUSH = 500  # the fewest previews a prefetch thread takes from the queue (~12 movies) while the fetch goes on
+MOST = 3000  # the most it takes: what is in flight when the fetch ends, and the fetch then waits for (~5 s)
 THREADS = 2  # image requests in flight at once: one's tail overlaps the other's start
 
 
@@ -53,12 +55,14 @@ THREADS = 2  # image requests in flight at once: one's tail overlaps the other's
 class PrefetchReport:
     previews_analysed: int = 0  # previews whose facts were stored ahead of the enrichment
     previews_left: int = 0  # failures a retry could change: the enrichment tries them again
+    previews_queued: int = 0  # still queued when the fetch ended: the enrichment analyses them
     bytes_downloaded: int = 0
     seconds_waited: float = 0.0  # how long the fetch waited for the prefetch after its own requests
     error: str = ""  # why the prefetch stopped early (the enrichment analyses the rest)
 
     def summary(self) -> dict[str, Any]:
-        return {"previews_analysed": self.previews_analysed, "previews_left_for_enrichment": self.previews_left,
+        return {"previews_analysed": self.previews_analysed,
+                "previews_left_for_enrichment": self.previews_left + self.previews_queued,
                 "bytes_downloaded": self.bytes_downloaded,
                 "seconds_waiting_for_previews": round(self.seconds_waited, 2)}
 
@@ -85,9 +89,9 @@ def fetch_with_previews(
 
 class PreviewPrefetch:
     """Collects the previews of each new answer (from the fetch's threads) and analyses them on two threads of its
-    own. Each takes every preview queued when it is free (at least :data:`FLUSH`): a few hundred while the fetch
-    keeps up with them, thousands once the queue has grown, which the image requests then split into the large
-    chunks that keep each host's connections busy (fixed small batches left a quarter of them idle)."""
+    own. Each takes what is queued when it is free (at least :data:`FLUSH`, at most :data:`MOST`): a few hundred
+    while the fetch keeps up with them, thousands once the queue has grown, which the image requests then split
+    into the large chunks that keep each host's connections busy (fixed small batches left a quarter idle)."""
 
     def __init__(self, settings: Settings, store: Store, session: ProviderSession, now: datetime) -> None:
         self.store, self.now = store, now
@@ -98,7 +102,7 @@ class PreviewPrefetch:
         self._seen: set[str] = set()
         self._pending: list[str] = []
         self._rows: list[dict[str, Any]] = []
-        self._counts = {"left": 0, "bytes": 0}
+        self._counts = {"left": 0, "bytes": 0, "queued": 0}
         self._error = ""
         self._threads = [threading.Thread(target=self._consume, name=f"prefetch-{i}", daemon=True)
                          for i in range(THREADS)]
@@ -120,10 +124,14 @@ class PreviewPrefetch:
                 self._ready.notify()
 
     def close(self) -> PrefetchReport:
-        """Analyse what is still queued, wait, and store the facts; the prefetch is over."""
+        """The fetch is done: wait for the previews being analysed, store their facts, and leave the ones still
+        queued to the enrichment, which analyses them beside the originals of the movies whose previews are done
+        (``run``): waiting here for the whole queue kept the CPUs half idle while the image hosts worked."""
         started = time.perf_counter()
         with self._ready:
             self._closing = True
+            self._counts["queued"] = len(self._pending)
+            self._pending = []
             self._ready.notify_all()
         for thread in self._threads:
             thread.join()
@@ -138,8 +146,8 @@ class PreviewPrefetch:
         if self._error:
             log.warning("previews analysed ahead of the enrichment: stopped early (%s); the enrichment analyses "
                         "the rest", self._redacted(self._error))
-        return PrefetchReport(stored, self._counts["left"], self._counts["bytes"], time.perf_counter() - started,
-                              self._redacted(self._error))
+        return PrefetchReport(stored, self._counts["left"], self._counts["queued"], self._counts["bytes"],
+                              time.perf_counter() - started, self._redacted(self._error))
 
     def _redacted(self, text: str) -> str:
         return self.images.session.fetcher.redact(text)[:300]
@@ -157,9 +165,9 @@ class PreviewPrefetch:
         while True:
             with self._ready:
                 self._ready.wait_for(lambda: len(self._pending) >= FLUSH or self._closing)
-                urls, self._pending = self._pending, []
-                if not urls:
-                    return  # closing, nothing left
+                if self._closing:
+                    return
+                urls, self._pending = self._pending[:MOST], self._pending[MOST:]
             if self._error:
                 continue  # stopped: the enrichment analyses these
             try:

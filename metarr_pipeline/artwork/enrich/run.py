@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from metarr_pipeline.artwork.enrich.analyse import analyse_renditions
+import polars as pl
+
+from metarr_pipeline.artwork.enrich.analyse import analyse_renditions, cached_analysis
 from metarr_pipeline.artwork.enrich.batch import Batch, open_batch
 from metarr_pipeline.artwork.enrich.collect import collect_candidates
 from metarr_pipeline.artwork.enrich.headshots import cache_headshots
@@ -20,6 +22,8 @@ from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.store import Store
 
 log = logging.getLogger(__name__)
+
+MIN_PART_MOVIES = 20  # a batch is split in two parts only when each has at least this many movies
 
 
 def enrich_movies(
@@ -39,17 +43,25 @@ def enrich_movies(
         with batch.timed("collect"):
             collect_candidates(batch)
             batch.images.expect(batch.candidates.height)
-        with batch.timed("analyse"):
-            analyse_renditions(batch)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headshots") as background:
-            # beside the scoring and the originals: verifying and tiling originals (PNGs decoded) keeps the
-            # CPUs busy while the image hosts wait, and the headshots are the other way round; beside the
-            # analysis both would only wait for the same TMDB connections
+        ready, waiting = _split(batch)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="enrich") as background:
+            if waiting:  # analysed beside the originals of the movies whose previews are all cached
+                analysed = background.submit(_timed, batch, "analyse", lambda _: analyse_renditions(waiting))
+            else:
+                with batch.timed("analyse"):
+                    analyse_renditions(ready)
+            # the headshots beside the scoring and the originals: verifying and tiling originals (PNGs decoded)
+            # keeps the CPUs busy while the image hosts wait, and the headshots are the other way round
             headshots = background.submit(_timed, batch, "headshots", cache_headshots)
-            with batch.timed("score"):
-                score_and_select(batch)
-            with batch.timed("originals"):
-                fetch_originals(batch)
+            if waiting:
+                analyse_renditions(ready)  # all cached: no request
+                _select_and_fetch(ready, batch, "_beside_analysis")
+                with batch.timed("wait_analyse"):
+                    analysed.result()
+                _select_and_fetch(waiting, batch, "")
+                batch.absorb([ready, waiting])
+            else:
+                _select_and_fetch(batch, batch, "")
             with batch.timed("wait_headshots"):
                 headshots.result()
     finally:
@@ -64,3 +76,27 @@ def enrich_movies(
 def _timed(batch: Batch, stage: str, fn: Callable[[Batch], None]) -> None:
     with batch.timed(stage):
         fn(batch)
+
+
+def _select_and_fetch(part: Batch, batch: Batch, suffix: str) -> None:
+    with batch.timed(f"score{suffix}"):
+        score_and_select(part)
+    with batch.timed(f"originals{suffix}"):
+        fetch_originals(part)
+
+
+def _split(batch: Batch) -> tuple[Batch, Batch | None]:
+    """The batch as it is, or, when a large enrichment that downloads finds some movies' previews all analysed
+    already (the fetch analyses them while it waits on the API hosts, ``prefetch``) and others not: those movies
+    and the rest, as two parts. The first part's originals (CPU-bound: verification, tiles) are then fetched while
+    the second part's previews are analysed (bound by the image hosts' connections), instead of one after the
+    other (bench/results/2026-11-30-postgres-s22-*: the image hosts half idle through the originals)."""
+    if not batch.download_originals or len(batch.movies) < MIN_PART_MOVIES * 2 or not batch.candidates.height:
+        return batch, None
+    previews = batch.candidates.select("movie_id", "preview_url")
+    known = set(cached_analysis(batch.store, previews.get_column("preview_url").unique().to_list()))
+    missing = set(previews.filter(~pl.col("preview_url").is_in(list(known))).get_column("movie_id").to_list())
+    ready = {m.id for m in batch.movies if m.id is not None and m.id not in missing}
+    if len(ready) < MIN_PART_MOVIES or len(missing) < MIN_PART_MOVIES:
+        return batch, None
+    return batch.part(ready), batch.part(missing)

@@ -27,7 +27,10 @@ large batch on worker processes that share the image hosts' limits, so decoding 
 
 Stage 2 usually finds most previews cached already: :mod:`.prefetch` (``fetch_with_previews``, what the
 ``provider_metadata`` asset and ``metarr enrich`` call) analyses the previews of each new provider answer while the
-fetch is still waiting on the API hosts, with the same functions, and stores the same rows.
+fetch is still waiting on the API hosts, with the same functions, and stores the same rows. When a large batch
+finds some movies' previews all cached and others not, the runner splits it in two parts (``Batch.part``): the
+first part's stages 3–4 run while the second's stage 2 does, then the second's 3–4, and the parts' results are
+taken back (``Batch.absorb``) before stage 6, which runs once for the whole batch.
 
 Idempotent by construction: with the same provider data, config and user choices, the analysis comes from
 the cache, the ranking is deterministic, the winners' blobs exist, and each movie's state hash matches the

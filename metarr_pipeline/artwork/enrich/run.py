@@ -1,4 +1,4 @@
-"""The enrichment runner: the stages, in order, over one batch."""
+"""The enrichment runner: the stages, in order, over one batch (or over two parts of it side by side, see _split)."""
 
 from __future__ import annotations
 

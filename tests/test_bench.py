@@ -282,3 +282,18 @@ def test_a_stage_whose_requests_the_full_log_may_have_dropped_fails_instead_of_c
     assert stage_records(records, 7.0, limit=5) == records[2:]  # full, but the oldest is before the stage
     with pytest.raises(SystemExit, match="dropped requests of this stage"):
         stage_records(records, 5.0, limit=5)  # full from the stage's start on: some may be gone
+
+
+def test_the_hosts_table_splits_each_request_over_the_bins_it_spans() -> None:
+    from bench.hosts import busy_table
+
+    def timed(host: str, path: str, started: float, finished: float) -> dict[str, Any]:
+        return {"host": host, "path": path, "started": 100.0 + started, "finished": 100.0 + finished}
+
+    table = busy_table([timed("tmdb_images", "/t/p/original/a.jpg", 0, 15),  # 10 s in bin 0, 5 s in bin 1
+                        timed("tmdb_images", "/t/p/w300/a.jpg", 2, 4),
+                        timed("fanart_assets", "/preview/movies/1/b.png", 12, 14),
+                        timed("tmdb_api", "/3/movie/603", 0, 1)])
+    rows = table.splitlines()[2:]
+    assert rows == ["| 0 | 0.1 | 0.0 | 1.2 | 0.0 | 1 / 1 / 1 |",
+                    "| 10 | 0.0 | 0.0 | 0.5 | 0.2 | 0 / 1 / 0 |"]

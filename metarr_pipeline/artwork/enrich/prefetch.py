@@ -3,13 +3,13 @@
 A cold enrichment asks the API hosts first (a TMDB and a fanart.tv call per movie: ~17 s per 500 movies at
 TMDB's 40 requests a second) and the image hosts after (~23,000 previews per 500 movies, ~25 s on their
 connections): the image hosts sat idle through the whole fetch, the API hosts through the whole analysis
-(bench/results/2026-11-30-postgres-s22-*, the simulator's request log by second). A movie's previews are known
-as soon as its answers are in, so :func:`fetch_with_previews` hands each new answer to a :class:`PreviewPrefetch`,
-which analyses the previews not analysed before on the image hosts (the enrichment's own
-:class:`.images.ImageRequests`: same limits, same worker processes) while the API requests go on, and stores their
-facts in ``image_analysis`` when the fetch is done. What is still queued then is left to the enrichment: it finds
-the analysed movies' previews cached and fetches their originals (CPU-bound) while it analyses the rest (bound by
-the image hosts), see ``run._split``.
+(bench/results/2026-11-30-postgres-session22-hosts.md: busy connections by host, from the simulator's request
+log). A movie's previews are known as soon as its answers are in, so :func:`fetch_with_previews` hands each new
+answer to a :class:`PreviewPrefetch`, which analyses the previews not analysed before on the image hosts (the
+enrichment's own :class:`.images.ImageRequests`: same limits, same worker processes) while the API requests go on,
+and stores their facts in ``image_analysis`` when the fetch is done. What is still queued then is left to the
+enrichment: it finds the analysed movies' previews cached and fetches their originals (CPU-bound) while it
+analyses the rest (bound by the image hosts), see ``run._split``.
 
 Only what the analysis stage would cache is stored: facts (a decoded rendition, a 404, a format we do not read).
 A failure a retry could change is left alone; the enrichment tries that preview again and, if it fails again,

@@ -90,7 +90,7 @@ def _split(batch: Batch) -> tuple[Batch, Batch | None]:
     already (the fetch analyses them while it waits on the API hosts, ``prefetch``) and others not: those movies
     and the rest, as two parts. The first part's originals (CPU-bound: verification, tiles) are then fetched while
     the second part's previews are analysed (bound by the image hosts' connections), instead of one after the
-    other (bench/results/2026-11-30-postgres-s22-*: the image hosts half idle through the originals)."""
+    other (bench/results/2026-11-30-postgres-session22-hosts.md: TMDB's images half idle through the originals)."""
     if not batch.download_originals or len(batch.movies) < MIN_PART_MOVIES * 2 or not batch.candidates.height:
         return batch, None
     previews = batch.candidates.select("movie_id", "preview_url")

@@ -104,6 +104,8 @@ def _reduced(data: bytes, decoded: Image.Image | None = None) -> Image.Image | N
         image.load()
         # reducing_gap: a box reduction to about twice the tile first, then Lanczos: a 1000 px PNG (no draft
         # decoding for PNG) resizes in a fraction of the time, and the tile looks the same.
+        if image.mode in ("RGB", "L") and "transparency" not in image.info:  # opaque (every JPEG): no alpha to
+            return image.convert("RGB").resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)  # lay on grey
         rgba = image.convert("RGBA").resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
         tile = Image.new("RGB", size, _UNDER_ALPHA)
         tile.paste(rgba, (0, 0), rgba)

@@ -188,7 +188,7 @@ def _cold_verdicts(cold: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         _verdict("cold: wall ≤ 1.5 × provider bound",
                  f"{cold['wall_s']} s = {cold['ratio_to_bound']} × {b['bound_s']} s", "≤ 1.5 ×",
-                 cold["ratio_to_bound"] <= COLD_BOUND_RATIO, "cold"),
+                 cold["wall_s"] <= COLD_BOUND_RATIO * b["bound_s"], "cold"),  # not the rounded ratio: 1.502 is over
         _verdict("cold: ≤ 1 TMDB + 1 fanart.tv call per movie (+ collections)",
                  f"{per['tmdb_movie']} + {per['fanart_movie']} (+ {per['tmdb_collection']} collections)"
                  + (f"; {refused} refused with 429 and retried" if refused else ""),

@@ -297,3 +297,14 @@ def test_the_hosts_table_splits_each_request_over_the_bins_it_spans() -> None:
     rows = table.splitlines()[2:]
     assert rows == ["| 0 | 0.1 | 0.0 | 1.2 | 0.0 | 1 / 1 / 1 |",
                     "| 10 | 0.0 | 0.0 | 0.5 | 0.2 | 0 / 1 / 0 |"]
+
+
+def test_a_cold_stage_just_over_one_and_a_half_times_its_bound_misses_though_its_ratio_rounds_to_it() -> None:
+    bound = provider_bound({"tmdb_api": 4000})  # 100 s
+    for wall, met in ((150.0, True), (150.2, False)):  # 150.2 s: "1.5 ×" once rounded to two places
+        cold = {"wall_s": wall, "dagster": {"counters": {"identified": 100}},
+                "requests": {"necessary_by_host": {"tmdb_api": 4000}, "answered_by_kind": {}, "by_status": {}}}
+        cold |= cold_figures(cold, 100)
+        assert cold["bound"] == bound and cold["ratio_to_bound"] == 1.5
+        verdict = {v["target"]: v for v in verdicts({"stages": {"cold": cold | {"peak_rss_mb": 1.0}}}, 100)}
+        assert verdict["cold: wall ≤ 1.5 × provider bound"]["met"] is met

@@ -187,7 +187,7 @@ def _cold_verdicts(cold: dict[str, Any]) -> list[dict[str, Any]]:
     refused = cold["requests"]["by_status"].get("429")
     return [
         _verdict("cold: wall ≤ 1.5 × provider bound",
-                 f"{cold['wall_s']} s = {cold['ratio_to_bound']} × {b['bound_s']} s", "≤ 1.5 ×",
+                 f"{cold['wall_s']} s = {cold['wall_s'] / max(0.01, b['bound_s']):.3f} × {b['bound_s']} s", "≤ 1.5 ×",
                  cold["wall_s"] <= COLD_BOUND_RATIO * b["bound_s"], "cold"),  # not the rounded ratio: 1.502 is over
         _verdict("cold: ≤ 1 TMDB + 1 fanart.tv call per movie (+ collections)",
                  f"{per['tmdb_movie']} + {per['fanart_movie']} (+ {per['tmdb_collection']} collections)"

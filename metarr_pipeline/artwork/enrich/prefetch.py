@@ -46,7 +46,8 @@ from metarr_pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
-FLUSH = 500  # the fewest previews a prefetch thread takes from the queue (~12 movies) while the fetch goes on
+FLUSH = 500  # the fewest previews a prefetch thread takes from the queue (~12 movies) while the fetch goes on;
+#             a fetch of fewer movies leaves them all to the enrichment (nothing worth overlapping)
 MOST = 3000  # the most it takes: what is in flight when the fetch ends, and the fetch then waits for (~5 s)
 THREADS = 2  # image requests in flight at once: one's tail overlaps the other's start
 

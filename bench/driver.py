@@ -117,12 +117,15 @@ def run_stages(runner: StageRunner, wanted: list[str], results: dict[str, Any]) 
 
 
 def measure_analysis(runner: StageRunner) -> dict[str, Any]:
-    """Image analysis alone, over (up to 3,000 of) the previews the stages fetched."""
+    """Image analysis alone, over (up to 3,000 of) the previews the stages fetched; nothing (no verdict) when they
+    fetched none (a warm or re-score run without a cold one: "0 a second" would be a verdict on nothing)."""
     sim = runner.sim
     previews = [f"{sim.urls['tmdb_images'].rsplit('/t/p', 1)[0]}{r['path']}" if r["host"] == "tmdb_images"
                 else f"http://{sim.urls['fanart_assets'].split('/')[2]}{r['path']}"
                 for r in sim.requests() if classify(r) in ("tmdb_preview", "fanart_preview") and r["status"] == 200]
     previews = list(dict.fromkeys(previews))[:3000]
+    if not previews:
+        return {}
     analysis = run_worker("analysis", [], runner.config, runner.dagster_home, runner.work, sim,
                           extra={"previews": previews})
     return analysis["analysis"]

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from metarr_pipeline.art_types import provider_feeds
+from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
 
 TMDB_PREVIEW_SIZE = "w300"
 
@@ -88,6 +89,13 @@ def fanart_candidates(movie_id: int, body: Mapping[str, Any] | None, enabled: se
                     "language": lang, "width": width, "height": height, "votes": likes, "vote_average": None,
                 })
     return rows
+
+
+def provider_candidates(owner_id: int, tmdb: Mapping[str, Any], fanart: Mapping[str, Any] | None,
+                        enabled: set[str]) -> list[dict[str, Any]]:
+    """Both providers' candidates of one movie (or set), named under TMDB's canonical image base (``providers.images``:
+    the names stay valid whatever endpoint the bytes come from)."""
+    return tmdb_candidates(owner_id, tmdb, TMDB_IMAGE_BASE, enabled) + fanart_candidates(owner_id, fanart, enabled)
 
 
 def candidates_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

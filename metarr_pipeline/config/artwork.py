@@ -28,6 +28,11 @@ class ArtworkSettings:
         for kind, count in self.counts.items():
             not_negative(count, f"counts.{kind}")
 
+    @property
+    def enabled(self) -> set[str]:
+        """The types asked for (a count above 0): the only ones whose candidates are collected."""
+        return {kind for kind, count in self.counts.items() if count > 0}
+
 
 def _default_weights() -> dict[str, float]:
     return {"resolution": 30.0, "aspect": 20.0, "language": 20.0, "community": 20.0, "provider": 10.0}

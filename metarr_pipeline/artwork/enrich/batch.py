@@ -134,8 +134,7 @@ class Batch:
             picks={k: v for p in parts for k, v in p.choices.picks.items()},
             rejects=frozenset().union(*(p.choices.rejects for p in parts)),
             locks=frozenset().union(*(p.choices.locks for p in parts)),
-            previous={k: v for p in parts for k, v in p.choices.previous.items()},
-            failed=dict(self.failed_originals))
+            previous={k: v for p in parts for k, v in p.choices.previous.items()})  # failed: select_winners adds it
 
     def report(self) -> EnrichReport:
         after = self.session.fetcher.stats.snapshot()

@@ -13,9 +13,8 @@ import json
 from typing import Any
 
 from metarr_pipeline.artwork.actors import locked_cast, select_actors
-from metarr_pipeline.artwork.candidates import candidates_frame, fanart_candidates, tmdb_candidates
+from metarr_pipeline.artwork.candidates import candidates_frame, provider_candidates
 from metarr_pipeline.artwork.enrich.batch import Batch
-from metarr_pipeline.config import Settings
 from metarr_pipeline.metadata.merge import locked_fields
 from metarr_pipeline.providers.fetch import tmdb_key
 from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
@@ -27,7 +26,7 @@ def collect_candidates(batch: Batch) -> None:
     """Fill ``candidates`` (types with a count > 0), ``cast``, ``image_base`` and ``failed_movies``."""
     settings, movies = batch.settings, batch.movies
     lang = settings.languages.preferred
-    enabled = enabled_types(settings)
+    enabled = settings.artwork.enabled
     responses = batch.store.provider_responses(
         [("tmdb_movie", tmdb_key(m.tmdb_id, lang)) for m in movies if m.tmdb_id]
         + [("fanart_movie", str(m.tmdb_id)) for m in movies if m.tmdb_id])
@@ -45,10 +44,8 @@ def collect_candidates(batch: Batch) -> None:
             continue
         body = json.loads(tmdb.body)
         bodies[m.id] = body
-        rows += tmdb_candidates(m.id, body, batch.image_base, enabled)
         fanart = responses.get(("fanart_movie", str(m.tmdb_id)))
-        if fanart is not None and fanart.body:
-            rows += fanart_candidates(m.id, json.loads(fanart.body), enabled)
+        rows += provider_candidates(m.id, body, json.loads(fanart.body) if fanart and fanart.body else None, enabled)
     batch.candidates = candidates_frame(rows)
     batch.counters["candidates"] = batch.candidates.height
     batch.cast = {mid: select_actors(((b.get("credits") or {}).get("cast") or []), settings.actors.max_actors)
@@ -57,8 +54,3 @@ def collect_candidates(batch: Batch) -> None:
         if m.id in batch.cast and "actors" in locked_fields(m.lockdata, m.locked_fields):
             everyone = select_actors(((bodies[m.id].get("credits") or {}).get("cast") or []), 10**6)
             batch.cast[m.id] = locked_cast(m.nfo().get("fields", {}).get("actors") or [], everyone)
-
-
-def enabled_types(settings: Settings) -> set[str]:
-    """The art types the configuration asks for (a count above 0): the only ones whose candidates are collected."""
-    return {k for k, v in settings.artwork.counts.items() if v > 0}

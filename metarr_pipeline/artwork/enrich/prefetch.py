@@ -32,15 +32,13 @@ from typing import Any
 
 import polars as pl
 
-from metarr_pipeline.artwork.candidates import fanart_candidates, tmdb_candidates
+from metarr_pipeline.artwork.candidates import provider_candidates
 from metarr_pipeline.artwork.enrich.analyse import analysis_row, cached_analysis
-from metarr_pipeline.artwork.enrich.collect import enabled_types
 from metarr_pipeline.artwork.enrich.images import ImageRequests
 from metarr_pipeline.artwork.enrich.persist import ANALYSIS_ROWS
 from metarr_pipeline.blobs import BlobStore
 from metarr_pipeline.config import Settings
 from metarr_pipeline.providers.fetch import FetchReport, MovieFetch, fetch_metadata
-from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.store import Store
 
@@ -96,7 +94,7 @@ class PreviewPrefetch:
 
     def __init__(self, settings: Settings, store: Store, session: ProviderSession, now: datetime) -> None:
         self.store, self.now = store, now
-        self.enabled = enabled_types(settings)
+        self.enabled = settings.artwork.enabled
         self.images = ImageRequests(settings, session, BlobStore(settings.cache_dir), now)
         self._ready = threading.Condition()
         self._closing = False
@@ -157,9 +155,8 @@ class PreviewPrefetch:
         movie_id = fetched.movie.id
         if movie_id is None or fetched.tmdb is None or not fetched.tmdb.body:
             return []
-        rows = tmdb_candidates(movie_id, json.loads(fetched.tmdb.body), TMDB_IMAGE_BASE, self.enabled)
-        if fetched.fanart is not None and fetched.fanart.body:
-            rows += fanart_candidates(movie_id, json.loads(fetched.fanart.body), self.enabled)
+        fanart = json.loads(fetched.fanart.body) if fetched.fanart is not None and fetched.fanart.body else None
+        rows = provider_candidates(movie_id, json.loads(fetched.tmdb.body), fanart, self.enabled)
         return [r["preview_url"] for r in rows]
 
     def _consume(self) -> None:

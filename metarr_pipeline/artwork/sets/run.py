@@ -19,7 +19,7 @@ from datetime import datetime
 
 import polars as pl
 
-from metarr_pipeline.artwork.candidates import candidates_frame, fanart_candidates, tmdb_candidates
+from metarr_pipeline.artwork.candidates import candidates_frame, provider_candidates
 from metarr_pipeline.artwork.enrich.analyse import analyse_renditions
 from metarr_pipeline.artwork.enrich.batch import Batch, ext_of
 from metarr_pipeline.artwork.enrich.originals import fetch_originals
@@ -28,7 +28,6 @@ from metarr_pipeline.artwork.sets.answers import fetch_set_answers
 from metarr_pipeline.artwork.sets.persist import persist_sets
 from metarr_pipeline.artwork.sets.report import CollectionsReport, SetResult
 from metarr_pipeline.config import Settings
-from metarr_pipeline.providers.images import TMDB_IMAGE_BASE
 from metarr_pipeline.providers.session import ProviderSession
 from metarr_pipeline.store import LibrarySet, Store, collection_id_of_key
 
@@ -69,13 +68,12 @@ def enrich_collections(settings: Settings, store: Store, session: ProviderSessio
     batch = Batch(replace(settings, artwork=replace(settings.artwork, counts=set_counts(settings))), store,
                   session, [], now)
     answers = fetch_set_answers(settings, store, session, sets, now, force=force)
-    enabled = {k for k, v in batch.settings.artwork.counts.items() if v > 0}
+    enabled = batch.settings.artwork.enabled
     rows = []
     for movie_set in sets:
         cid = movie_set.collection_id
         if cid in answers.tmdb:
-            rows += tmdb_candidates(cid, answers.tmdb[cid], TMDB_IMAGE_BASE, enabled)
-            rows += fanart_candidates(cid, answers.fanart.get(cid), enabled)
+            rows += provider_candidates(cid, answers.tmdb[cid], answers.fanart.get(cid), enabled)
     batch.candidates = candidates_frame(rows)
     batch.counters["candidates"] = batch.candidates.height
     analyse_renditions(batch)

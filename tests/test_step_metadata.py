@@ -20,6 +20,7 @@ from dagster_project.assets.scan import library_scan
 from dagster_project.definitions import defs
 from dagster_project.resources import MetarrResource
 from dagster_project.run_tags import RANGE_END, RANGE_START, REVIEW_PAGE_URL
+from metarr_pipeline.artwork.enrich import prefetch
 from metarr_pipeline.simulator import Simulator, SimulatorConfig
 from metarr_pipeline.store import Store
 from tests.test_providers import make_settings, seed_movies
@@ -90,9 +91,16 @@ def test_each_movie_of_a_run_shows_its_own_numbers_review_and_contact_sheet_name
     assert dg.materialize([library_scan], instance=instance, resources=resources).success
     keys = instance.get_dynamic_partitions("movies")
     assert len(keys) == 4
+    monkeypatch.setattr(prefetch, "FLUSH", 10)  # four movies' previews make several of the prefetch's batches
     enrich = defs.resolve_job_def("enrich_job").execute_in_process(instance=instance, tags=_range(keys),
                                                                   resources=resources)
     assert enrich.success
+    # provider_metadata analyses previews beside its fetch; the enrichment finds them cached and asks the rest
+    fetch_totals, candidate_totals = _run_totals(enrich, "provider_metadata"), _run_totals(enrich, "artwork_candidates")
+    prefetched = fetch_totals["previews_analysed"].value
+    assert prefetched > 0 and "seconds_waiting_for_previews" in fetch_totals
+    assert candidate_totals["previews_cached"].value == prefetched
+    assert candidate_totals["previews_analysed"].value == fetch_totals["previews_left_for_enrichment"].value
     store = Store(settings.database_path)
     movies = {m.partition_key: m for m in store.movies()}
     candidates = store.artwork_candidates([m.id for m in movies.values()])

@@ -308,3 +308,15 @@ def test_a_cold_stage_just_over_one_and_a_half_times_its_bound_misses_though_its
         assert cold["bound"] == bound and cold["ratio_to_bound"] == 1.5
         verdict = {v["target"]: v for v in verdicts({"stages": {"cold": cold | {"peak_rss_mb": 1.0}}}, 100)}
         assert verdict["cold: wall ≤ 1.5 × provider bound"]["met"] is met
+
+
+def test_no_image_analysis_is_measured_or_judged_when_the_stages_fetched_no_preview() -> None:
+    """A warm or re-score run without a cold one fetched no preview: no "0/s, missed" verdict on nothing."""
+    from types import SimpleNamespace
+
+    from bench.driver import measure_analysis
+
+    quiet = SimpleNamespace(urls={"tmdb_images": "http://127.0.0.1:1/t/p", "fanart_assets": "http://127.0.0.1:2"},
+                            requests=lambda: [record("tmdb_api", "/3/movie/603", kind="movie")])
+    assert measure_analysis(SimpleNamespace(sim=quiet)) == {}  # type: ignore[arg-type]
+    assert not [v for v in verdicts({"stages": {}, "analysis": {}}, 1000) if v["target"].startswith("image analysis")]
